@@ -1,0 +1,178 @@
+"""CONFIGURE: read `logbuild.toml` or `[tool.logbuild]` of `pyproject.toml` into a frozen SiteConfig.
+
+Every wrong key or type is collected as a Diagnostic naming the key and its line.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+import tomllib
+import zoneinfo
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .errors import Diagnostic, did_you_mean
+
+CONFIG_FILE = "logbuild.toml"
+STREAK_RULES = ("daily", "never-miss-twice")
+
+
+@dataclass(frozen=True)
+class SiteConfig:
+    """Settings of one log. Paths are relative to `root` unless absolute."""
+
+    root: Path = Path(".")
+    title: str = "Learning log"
+    author: str = ""
+    description: str = "What I learn, one day at a time."
+    base_url: str = "/"
+    language: str = "en"
+    timezone: str = "UTC"
+    day_ends_at: int = 0
+    streak_rule: str = "daily"
+    challenge_days: int = 0
+    entries_per_page: int = 10
+    entries_dir: str = "entries"
+    snippets_dir: str = "snippets"
+    templates_dir: str = "templates"
+    static_dir: str = "static"
+    output_dir: str = "site"
+    cache_dir: str = ".logbuild"
+    snippet_timeout: float = 600.0
+    jobs: int = 0
+    cname: str = ""
+    repo_url: str = ""
+    snippet_env: dict[str, str] = field(default_factory=dict)
+    source: str = ""  # the file the settings came from, "" for defaults
+
+    def path(self, name: str) -> Path:
+        """An absolute path for one of the *_dir settings."""
+        p = Path(getattr(self, name))
+        return p if p.is_absolute() else self.root / p
+
+    @property
+    def base_path(self) -> str:
+        """The path part of base_url ("/repo/"), for pages served at any depth (404)."""
+        m = re.match(r"^[a-z][a-z0-9+.-]*://[^/]*(/.*)?$", self.base_url, re.I)
+        path = (m.group(1) or "/") if m else self.base_url
+        return path if path.endswith("/") else path + "/"
+
+
+# key -> (accepted types, description); README's configuration table mirrors this.
+KEYS: dict[str, tuple[tuple[type, ...], str]] = {
+    "title": ((str,), "site title, shown in the header and the feed"),
+    "author": ((str,), "your name, for the feed and the footer"),
+    "description": ((str,), "one line under the title; also the meta description"),
+    "base_url": ((str,), "where the site is published, e.g. https://you.github.io/log/"),
+    "language": ((str,), "the pages' lang attribute"),
+    "timezone": ((str,), "IANA time zone that decides what 'today' is, e.g. Asia/Manila"),
+    "day_ends_at": ((int,), "hour (0-23) at which your day ends: 4 lets 00:44 count for the evening before"),
+    "streak_rule": ((str,), "'daily' (miss a day, lose the streak) or 'never-miss-twice'"),
+    "challenge_days": ((int,), "length of a challenge such as 100 for '#100DaysOfCode'; 0 for none"),
+    "entries_per_page": ((int,), "entries on each page of the home list"),
+    "entries_dir": ((str,), "folder of dated Markdown entries"),
+    "snippets_dir": ((str,), "folder of Python snippets"),
+    "templates_dir": ((str,), "folder whose templates override the default theme's"),
+    "static_dir": ((str,), "folder copied as-is into the site"),
+    "output_dir": ((str,), "where the site is written"),
+    "cache_dir": ((str,), "where snippet outputs and build state are kept"),
+    "snippet_timeout": ((int, float), "seconds a snippet may run before it is killed"),
+    "jobs": ((int,), "snippets run at once; 0 means one per core"),
+    "cname": ((str,), "custom domain written to CNAME when publishing"),
+    "repo_url": ((str,), "the log's repository, linked from each page"),
+    "snippet_env": ((dict,), "environment variables given to every snippet (part of the cache key)"),
+}
+
+
+def find_config_file(root: Path) -> Path | None:
+    """`logbuild.toml` wins; else `pyproject.toml` if it has a [tool.logbuild] table."""
+    own = root / CONFIG_FILE
+    if own.is_file():
+        return own
+    pyproject = root / "pyproject.toml"
+    if pyproject.is_file() and re.search(r"^\[tool\.logbuild(\.|\])", pyproject.read_text("utf-8"), re.M):
+        return pyproject
+    return None
+
+
+def load_config(root: Path, overrides: dict[str, Any] | None = None) -> tuple[SiteConfig, list[Diagnostic]]:
+    """Read the configuration under `root`; return it with every problem found."""
+    root = root.resolve()
+    file = find_config_file(root)
+    diagnostics: list[Diagnostic] = []
+    raw: dict[str, Any] = {}
+    source = ""
+    if file is not None:
+        source = file.name
+        text = file.read_text("utf-8")
+        try:
+            data = tomllib.loads(text)
+        except tomllib.TOMLDecodeError as exc:
+            line = _toml_error_line(str(exc))
+            return SiteConfig(root=root), [Diagnostic(source, line, f"invalid TOML: {exc}")]
+        raw = data if file.name == CONFIG_FILE else data.get("tool", {}).get("logbuild", {})
+        diagnostics += _validate(raw, source, text)
+    values = {k: v for k, v in raw.items() if k in KEYS and _type_ok(k, v)}
+    values.update({k: v for k, v in (overrides or {}).items() if v is not None})
+    values = _normalise(values, source, text if file else "", diagnostics)
+    return SiteConfig(root=root, source=source, **values), diagnostics
+
+
+def _validate(raw: dict[str, Any], source: str, text: str) -> list[Diagnostic]:
+    out = []
+    for key, value in raw.items():
+        line = _key_line(text, key)
+        if key not in KEYS:
+            out.append(Diagnostic(source, line, f"unknown setting '{key}'", hint=did_you_mean(key, KEYS)))
+        elif not _type_ok(key, value):
+            want = " or ".join(t.__name__ for t in KEYS[key][0])
+            out.append(Diagnostic(source, line, f"'{key}' must be a {want}, not {type(value).__name__}"))
+    return out
+
+
+def _type_ok(key: str, value: Any) -> bool:
+    types = KEYS[key][0]
+    return isinstance(value, types) and not (isinstance(value, bool) and bool not in types)
+
+
+def _normalise(values: dict[str, Any], source: str, text: str, out: list[Diagnostic]) -> dict[str, Any]:
+    def bad(key: str, message: str, hint: str | None = None) -> None:
+        out.append(Diagnostic(source or "configuration", _key_line(text, key), message, hint=hint))
+        values.pop(key, None)
+
+    if "timezone" in values:
+        try:
+            zoneinfo.ZoneInfo(values["timezone"])
+        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+            bad("timezone", f"unknown time zone '{values['timezone']}'", "use an IANA name such as 'Europe/Berlin'")
+    if "streak_rule" in values and values["streak_rule"] not in STREAK_RULES:
+        bad("streak_rule", f"streak_rule must be one of {', '.join(STREAK_RULES)}")
+    if "day_ends_at" in values and not 0 <= values["day_ends_at"] <= 23:
+        bad("day_ends_at", "day_ends_at must be an hour from 0 to 23")
+    if "entries_per_page" in values and values["entries_per_page"] < 1:
+        bad("entries_per_page", "entries_per_page must be at least 1")
+    if "challenge_days" in values and values["challenge_days"] < 0:
+        bad("challenge_days", "challenge_days must be 0 (none) or more")
+    if "snippet_timeout" in values and values["snippet_timeout"] <= 0:
+        bad("snippet_timeout", "snippet_timeout must be more than 0 seconds")
+    if "base_url" in values and not values["base_url"].endswith("/"):
+        values["base_url"] += "/"
+    if "snippet_env" in values:
+        values["snippet_env"] = {str(k): str(v) for k, v in values["snippet_env"].items()}
+    return values
+
+
+def _key_line(text: str, key: str) -> int | None:
+    m = re.search(rf"^\s*{re.escape(key)}\s*=", text, re.M)
+    return text.count("\n", 0, m.start()) + 1 if m else None
+
+
+def _toml_error_line(message: str) -> int | None:
+    m = re.search(r"line (\d+)", message)
+    return int(m.group(1)) if m else None
+
+
+def replace(config: SiteConfig, **changes: Any) -> SiteConfig:
+    return dataclasses.replace(config, **changes)

@@ -1,0 +1,58 @@
+"""Diagnostics: every problem a stage finds, with the file and line a user must open."""
+
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass
+from typing import Iterable, Literal
+
+Severity = Literal["error", "warning"]
+
+
+@dataclass(frozen=True)
+class Diagnostic:
+    """One problem in the user's input, located as precisely as we can."""
+
+    path: str
+    line: int | None
+    message: str
+    severity: Severity = "error"
+    hint: str | None = None
+
+    def format(self) -> str:
+        """`path:line: message`, the form editors and CI annotate."""
+        where = f"{self.path}:{self.line}" if self.line else self.path
+        label = "" if self.severity == "error" else "warning: "
+        text = f"{where}: {label}{self.message}"
+        return f"{text} ({self.hint})" if self.hint else text
+
+    def as_json(self) -> dict[str, object]:
+        return {
+            "path": self.path,
+            "line": self.line,
+            "severity": self.severity,
+            "message": self.message,
+            "hint": self.hint,
+        }
+
+
+class BuildError(Exception):
+    """Raised at an edge when diagnostics stop a command; carries all of them."""
+
+    def __init__(self, diagnostics: Iterable[Diagnostic]):
+        self.diagnostics = tuple(diagnostics)
+        super().__init__("\n".join(d.format() for d in self.diagnostics))
+
+
+def errors_in(diagnostics: Iterable[Diagnostic]) -> list[Diagnostic]:
+    return [d for d in diagnostics if d.severity == "error"]
+
+
+def warnings_in(diagnostics: Iterable[Diagnostic]) -> list[Diagnostic]:
+    return [d for d in diagnostics if d.severity == "warning"]
+
+
+def did_you_mean(word: str, choices: Iterable[str]) -> str | None:
+    """A 'did you mean' hint for a misspelt key, or None."""
+    close = difflib.get_close_matches(word, list(choices), n=1)
+    return f"did you mean '{close[0]}'?" if close else None

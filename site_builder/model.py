@@ -1,0 +1,151 @@
+"""The frozen values that flow between stages. No I/O here."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Literal
+
+
+@dataclass(frozen=True)
+class SnippetRef:
+    """A place where an entry asks for a snippet's output.
+
+    `line` is the 1-based line in the entry file (front matter or body directive);
+    `inline` is True for a body directive, which places the output where it stands.
+    """
+
+    name: str
+    line: int
+    inline: bool = False
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One day of the log, parsed and validated."""
+
+    path: str  # relative to the project root, POSIX separators: "entries/2018-09-09.md"
+    date: dt.date  # the log day it counts for (after the day-end-hour rule)
+    slug: str  # URL segment: "2018-09-09" or "2018-09-09-max-pooling"
+    title: str
+    tags: tuple[str, ...]
+    links: tuple[tuple[str, str], ...]  # (label, url) in the order written
+    snippets: tuple[SnippetRef, ...]
+    draft: bool
+    declared_streak: int | None
+    body: str  # Markdown after the front matter
+    body_first_line: int  # line of the file where `body` starts (1-based)
+    digest: str  # sha256 of the file's bytes: what caches key on
+    timestamp: dt.datetime | None = None  # when a time was given in `date`
+
+
+@dataclass(frozen=True)
+class Heading:
+    level: int
+    text: str
+    anchor: str
+
+
+@dataclass(frozen=True)
+class RenderedBody:
+    """An entry's Markdown as HTML. Snippet directives stay as placeholders
+    (`<!--logbuild:snippet NAME-->`) so the body can be cached apart from snippet runs."""
+
+    html: str
+    text: str  # plain text for the search index and the feed summary
+    headings: tuple[Heading, ...]
+    summary: str  # first paragraph as plain text, for lists and meta description
+
+
+SnippetStatus = Literal["ok", "failed", "timeout", "error"]
+
+
+@dataclass(frozen=True)
+class Figure:
+    """A figure a snippet made; `path` is relative to the cache entry folder."""
+
+    path: str
+    width: int  # CSS pixels (the PNG itself is 2x)
+    height: int
+    alt: str
+    svg_path: str | None = None
+
+
+@dataclass(frozen=True)
+class SnippetResult:
+    """What one run (or cache hit) of a snippet produced.
+
+    `status`: ok (ran, or raised what `# logbuild: raises=` expected), failed (the snippet
+    raised), timeout (killed at its limit), error (our side broke, e.g. missing file).
+    """
+
+    name: str
+    key: str  # cache key: sha256 of everything that can change the output
+    status: SnippetStatus
+    source: str
+    stdout: str
+    stderr: str
+    figures: tuple[Figure, ...]
+    seconds: float
+    ran_at: dt.datetime  # when these outputs were made (UTC)
+    from_cache: bool
+    traceback: str | None = None
+    error_line: int | None = None  # line of the snippet the traceback points at
+    peak_memory_mb: float | None = None
+    output_dir: str | None = None  # folder holding the figure files (absolute, local only)
+
+
+@dataclass(frozen=True)
+class Streaks:
+    """Streak figures computed from entry dates; see streaks.compute_streaks."""
+
+    current: int
+    current_start: dt.date | None
+    best: int
+    best_start: dt.date | None
+    best_end: dt.date | None
+    total_days: int
+    longest_gap: int  # most consecutive missed days between two entries
+    longest_gap_after: dt.date | None  # the last entry before that gap
+    first_day: dt.date | None
+    last_day: dt.date | None
+    counts: tuple[tuple[dt.date, int], ...]  # entries per day, ascending, for the calendar
+    challenge_days: int | None = None
+    challenge_day: int | None = None  # "day N of challenge_days" (the current streak length)
+
+
+@dataclass(frozen=True)
+class Page:
+    """One file of the site: where it goes, which template renders it, with what.
+
+    `key` digests every input of the page, so an unchanged page is not rendered again.
+    """
+
+    url: str  # site-relative: "entries/2018-09-09/" (directory pages) or "feed.xml"
+    template: str
+    context: dict[str, object] = field(hash=False, compare=False)
+    key: str = ""
+
+    @property
+    def output_path(self) -> str:
+        return self.url + "index.html" if self.url.endswith("/") or not self.url else self.url
+
+
+@dataclass(frozen=True)
+class SnippetCounts:
+    ran: int = 0
+    cached: int = 0
+    failed: int = 0
+
+
+@dataclass(frozen=True)
+class BuildReport:
+    pages: int  # pages in the site
+    pages_written: int  # files whose bytes changed this run
+    entries: int
+    seconds: float
+    streaks: Streaks | None
+    snippets: SnippetCounts
+    snippet_results: tuple[SnippetResult, ...]
+    diagnostics: tuple = ()  # tuple[Diagnostic, ...]
+    output_dir: str = ""
