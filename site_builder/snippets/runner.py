@@ -1,0 +1,314 @@
+"""EXECUTE: run snippets in subprocesses (timeouts, process groups, parallelism), using the cache."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterable, Mapping
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import IO, Literal
+
+from ..model import Figure, SnippetResult, SnippetStatus
+from . import cache
+from .headers import SnippetOptions, parse_options
+from .inputs import PackageVersions, gather_inputs
+
+log = logging.getLogger(__name__)
+
+OUTPUT_LIMIT = 2 * 1024 * 1024  # bytes of stdout/stderr kept per stream
+KILL_GRACE = 1.0  # seconds between SIGTERM and SIGKILL
+THREAD_VARS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "TF_NUM_INTEROP_THREADS",
+               "TF_NUM_INTRAOP_THREADS")  # fmt: skip
+PACKAGE_PARENT = str(Path(__file__).resolve().parents[2])  # so the child can import the harness
+
+
+@dataclass(frozen=True)
+class SnippetSettings:
+    root: Path
+    snippets_dir: Path
+    cache_dir: Path  # e.g. <root>/.logbuild
+    timeout: float = 600.0
+    timeout_forced: bool = False  # --timeout beats the snippet's own `timeout=` line
+    jobs: int = 0  # 0 = one per core
+    env: Mapping[str, str] = field(default_factory=dict)  # extra environment; part of the key
+    fresh: bool = False  # ignore cached outputs (new ones are still stored)
+
+
+@dataclass(frozen=True)
+class ProgressEvent:
+    """`cached` and `finished` carry the result; called from worker threads, one at a time."""
+
+    kind: Literal["cached", "started", "finished"]
+    name: str
+    result: SnippetResult | None = None
+    done: int = 0  # snippets finished (or taken from the cache) so far
+    total: int = 0
+
+
+@dataclass(frozen=True)
+class Job:
+    name: str
+    path: Path
+    source: str
+    options: SnippetOptions
+    key: str
+    digests: dict[str, str]
+    timeout: float
+
+
+def available_snippets(snippets_dir: Path) -> set[str]:
+    """Names an entry may refer to: every `NAME.py` in snippets_dir (helpers included)."""
+    try:
+        return {p.stem for p in snippets_dir.glob("*.py") if not p.stem.startswith("_")}
+    except OSError:
+        return set()
+
+
+def cpu_count() -> int:
+    return os.cpu_count() or 1
+
+
+def run_snippets(
+    names: Iterable[str],
+    settings: SnippetSettings,
+    progress: Callable[[ProgressEvent], None] | None = None,
+) -> dict[str, SnippetResult]:
+    """Results for each name, from the cache or a fresh run. Never raises for a snippet's failure."""
+    order = list(dict.fromkeys(names))
+    report = _Reporter(progress, len(order))
+    results: dict[str, SnippetResult] = {}
+    jobs: list[Job] = []
+    packages = PackageVersions()
+    for name in order:
+        try:
+            planned = plan(name, settings, packages)
+        except Exception as exc:  # noqa: BLE001 - one broken snippet must not stop the others
+            log.exception("could not prepare snippet %s", name)
+            planned = _error(name, "", f"could not prepare snippet '{name}': {exc!r}")
+        if isinstance(planned, Job):
+            jobs.append(planned)
+        else:
+            results[name] = planned
+            report("cached" if planned.from_cache else "finished", name, planned)
+    results.update(_run_jobs(jobs, settings, report))
+    return {name: results[name] for name in order}
+
+
+def plan(name: str, settings: SnippetSettings, packages: PackageVersions) -> Job | SnippetResult:
+    """A Job to run, or a result already known: a cache hit or an error found before running."""
+    path = settings.snippets_dir / f"{name}.py"
+    if "/" in name or "\\" in name or name.startswith(".") or not path.is_file():
+        return _error(name, "", f"snippet '{name}' not found: no file {_rel(path, settings.root)}")
+    try:
+        source = path.read_text("utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        return _error(name, "", f"cannot read {_rel(path, settings.root)}: {exc}")
+    options = parse_options(source)
+    if options.problems:
+        line, message = options.problems[0]
+        return _error(name, source, f"{_rel(path, settings.root)}:{line}: {message}", line)
+    inputs = gather_inputs(name, source, options, settings.root, settings.snippets_dir, settings.env, packages)
+    digests = cache.input_digests(inputs)
+    key = cache.key_of(digests)
+    if not settings.fresh:
+        hit = cache.load_result(settings.cache_dir, name, key)
+        if hit is not None:
+            _touch(Path(hit.output_dir or "."))
+            return hit
+    timeout = settings.timeout if settings.timeout_forced or options.timeout is None else options.timeout
+    return Job(name, path, source, options, key, digests, timeout)
+
+
+def _run_jobs(jobs: list[Job], settings: SnippetSettings, report: _Reporter) -> dict[str, SnippetResult]:
+    """Shared jobs in a pool of `jobs` workers, then each exclusive one with nothing beside it."""
+    cores = cpu_count()
+    shared = [j for j in jobs if not j.options.exclusive]
+    width = max(1, min(settings.jobs or cores, len(shared) or 1))
+    results: dict[str, SnippetResult] = {}
+
+    def run(job: Job, threads: int) -> None:
+        report("started", job.name)
+        try:
+            results[job.name] = execute(job, settings, threads)
+        except Exception as exc:  # noqa: BLE001 - our side broke (disk full, ...): report, go on
+            log.exception("running snippet %s failed", job.name)
+            results[job.name] = _error(job.name, job.source, f"could not run snippet '{job.name}': {exc!r}")
+        report("finished", job.name, results[job.name])
+
+    with ThreadPoolExecutor(max_workers=width, thread_name_prefix="snippet") as pool:
+        for future in [pool.submit(run, job, max(1, cores // width)) for job in shared]:
+            future.result()
+    for job in jobs:
+        if job.options.exclusive:
+            run(job, cores)
+    return results
+
+
+class _Reporter:
+    def __init__(self, progress: Callable[[ProgressEvent], None] | None, total: int) -> None:
+        self.progress, self.total, self.done = progress, total, 0
+        self.lock = threading.Lock()
+
+    def __call__(self, kind: Literal["cached", "started", "finished"], name: str, result: SnippetResult | None = None) -> None:
+        with self.lock:
+            self.done += kind != "started"
+            if self.progress is not None:
+                self.progress(ProgressEvent(kind, name, result, self.done, self.total))
+
+
+def execute(job: Job, settings: SnippetSettings, threads: int) -> SnippetResult:
+    """Run one snippet in its own process group and store what it made."""
+    staging = cache.new_staging(settings.cache_dir, job.name)
+    workdir = settings.cache_dir / "work" / job.name
+    workdir.mkdir(parents=True, exist_ok=True)
+    spec = {
+        "name": job.name,
+        "snippet": str(job.path.resolve()),
+        "snippets_dir": str(settings.snippets_dir.resolve()),
+        "root": str(settings.root.resolve()),
+        "out": str(staging.resolve()),
+        "svg": job.options.svg,
+        "raises": job.options.raises,
+    }
+    (staging / "spec.json").write_text(json.dumps(spec), "utf-8")
+    command = [sys.executable, "-m", "site_builder.snippets.harness", str(staging / "spec.json")]
+    ran_at = dt.datetime.now(dt.timezone.utc)
+    outcome = run_process(command, workdir, child_env(settings.env, threads), job.timeout)
+    (staging / "spec.json").unlink()
+    result = _result(job, outcome, staging, ran_at)
+    if result.error_line is None and result.status == "failed" and job.options.raises_line:
+        result = replace(result, error_line=job.options.raises_line)
+    return cache.store_result(staging, result, job.digests, settings.cache_dir)
+
+
+def child_env(extra: Mapping[str, str], threads: int) -> dict[str, str]:
+    env = dict(os.environ)
+    env.update({var: str(threads) for var in THREAD_VARS})
+    env.update(MPLBACKEND="Agg", TF_CPP_MIN_LOG_LEVEL="2", PYTHONHASHSEED="0", PYTHONIOENCODING="utf-8")
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [PACKAGE_PARENT, env.get("PYTHONPATH")]))
+    env.update(extra)
+    return env
+
+
+@dataclass(frozen=True)
+class Outcome:
+    returncode: int
+    stdout: str
+    stderr: str
+    seconds: float
+    timed_out: bool
+
+
+def run_process(command: list[str], cwd: Path, env: Mapping[str, str], timeout: float) -> Outcome:
+    """Run `command` as a new session; at the timeout kill its whole process group."""
+    start = time.monotonic()
+    proc = subprocess.Popen(command, cwd=cwd, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, start_new_session=True)  # fmt: skip
+    readers = [_Capture(proc.stdout), _Capture(proc.stderr)]  # type: ignore[arg-type]
+    timed_out = False
+    try:
+        proc.wait(timeout)
+    except subprocess.TimeoutExpired:
+        timed_out = True
+        _kill_group(proc.pid, signal.SIGTERM)
+        try:
+            proc.wait(KILL_GRACE)
+        except subprocess.TimeoutExpired:
+            pass
+    seconds = time.monotonic() - start
+    _kill_group(proc.pid, signal.SIGKILL)  # whatever the snippet left behind goes too
+    proc.wait()
+    return Outcome(proc.returncode, readers[0].text(), readers[1].text(), seconds, timed_out)
+
+
+def _kill_group(pgid: int, sig: signal.Signals) -> None:
+    try:
+        os.killpg(pgid, sig)
+    except (ProcessLookupError, PermissionError):
+        pass
+
+
+class _Capture:
+    """Drains a pipe in a thread, keeping the first OUTPUT_LIMIT bytes."""
+
+    def __init__(self, pipe: IO[bytes]) -> None:
+        self.pipe, self.kept, self.dropped = pipe, bytearray(), 0
+        self.thread = threading.Thread(target=self._drain, daemon=True)
+        self.thread.start()
+
+    def _drain(self) -> None:
+        while chunk := self.pipe.read1(65536):  # type: ignore[attr-defined]
+            room = OUTPUT_LIMIT - len(self.kept)
+            self.kept += chunk[:room]
+            self.dropped += max(0, len(chunk) - room)
+        self.pipe.close()
+
+    def text(self) -> str:
+        self.thread.join(5.0)
+        text = self.kept.decode("utf-8", errors="replace")
+        if self.dropped:
+            text += f"\n[logbuild: output truncated; {self.dropped:,} more bytes not kept]\n"
+        return text
+
+
+def _result(job: Job, outcome: Outcome, staging: Path, ran_at: dt.datetime) -> SnippetResult:
+    base = SnippetResult(name=job.name, key=job.key, status="error", source=job.source, stdout=outcome.stdout,
+                         stderr=outcome.stderr, figures=(), seconds=outcome.seconds, ran_at=ran_at,
+                         from_cache=False)  # fmt: skip
+    if outcome.timed_out:
+        message = f"killed after {job.timeout:g} s, the time limit (raise it with `# logbuild: timeout=N`)"
+        return replace(base, status="timeout", traceback=message)
+    manifest = cache.read_json(staging / "manifest.json")
+    if manifest is None:
+        return replace(base, status=_crash_status(outcome.returncode), traceback=_crash_text(outcome))
+    try:
+        figures = tuple(Figure(f["path"], f["width"], f["height"], f["alt"], f.get("svg_path"))
+                        for f in manifest["figures"])  # fmt: skip
+        status: SnippetStatus = manifest["status"]
+        return replace(base, status=status, figures=figures, seconds=float(manifest["seconds"]),
+                       traceback=manifest["traceback"], error_line=manifest["error_line"],
+                       peak_memory_mb=manifest["peak_memory_mb"])  # fmt: skip
+    except (KeyError, TypeError, ValueError) as exc:
+        return replace(base, traceback=f"unreadable manifest from the snippet harness: {exc!r}")
+
+
+def _crash_status(returncode: int) -> SnippetStatus:
+    # Killed by a signal (segfault, out of memory) is the snippet's doing; anything else is ours.
+    return "failed" if returncode < 0 else "error"
+
+
+def _crash_text(outcome: Outcome) -> str:
+    if outcome.returncode < 0:
+        name = signal.Signals(-outcome.returncode).name
+        return f"the snippet's process was killed by {name} (out of memory, or a crash in native code?)"
+    tail = "\n".join(outcome.stderr.splitlines()[-20:])
+    return f"the snippet harness stopped without a manifest (exit code {outcome.returncode})\n{tail}"
+
+
+def _error(name: str, source: str, message: str, line: int | None = None) -> SnippetResult:
+    now = dt.datetime.now(dt.timezone.utc)
+    return SnippetResult(name=name, key="", status="error", source=source, stdout="", stderr="", figures=(),
+                         seconds=0.0, ran_at=now, from_cache=False, traceback=message, error_line=line)  # fmt: skip
+
+
+def _rel(path: Path, root: Path) -> str:
+    try:
+        return path.resolve().relative_to(root.resolve()).as_posix()
+    except ValueError:
+        return str(path)
+
+
+def _touch(folder: Path) -> None:
+    try:
+        os.utime(folder)  # pruning keeps what was used lately
+    except OSError:
+        pass
