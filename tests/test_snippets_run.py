@@ -18,8 +18,9 @@ def make_log(tmp_path: Path, files: dict[str, str], **settings: object) -> Snipp
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(textwrap.dedent(text), "utf-8")
     (tmp_path / "snippets").mkdir(exist_ok=True)
-    return SnippetSettings(root=tmp_path, snippets_dir=tmp_path / "snippets", cache_dir=tmp_path / ".logbuild",
-                           **settings)  # type: ignore[arg-type]  # fmt: skip
+    return SnippetSettings(
+        root=tmp_path, snippets_dir=tmp_path / "snippets", cache_dir=tmp_path / ".logbuild", **settings
+    )  # type: ignore[arg-type]
 
 
 def png_size(path: Path) -> tuple[int, int]:
@@ -27,7 +28,10 @@ def png_size(path: Path) -> tuple[int, int]:
 
 
 def test_figures_from_show_and_at_exit_with_alt_text_and_2x_png(tmp_path: Path) -> None:
-    s = make_log(tmp_path, {"plots.py": """\
+    s = make_log(
+        tmp_path,
+        {
+            "plots.py": """\
         # logbuild: svg
         import matplotlib.pyplot as plt
         print("made two figures")
@@ -37,7 +41,9 @@ def test_figures_from_show_and_at_exit_with_alt_text_and_2x_png(tmp_path: Path) 
         plt.show()
         fig2 = plt.figure()
         fig2.add_subplot().plot([3, 2, 1])
-    """})
+    """
+        },
+    )
     r = run_snippets(["plots"], s)["plots"]
     assert r.status == "ok", r.traceback
     assert r.stdout == "made two figures\n"
@@ -45,15 +51,20 @@ def test_figures_from_show_and_at_exit_with_alt_text_and_2x_png(tmp_path: Path) 
     for fig in r.figures:
         w, h = png_size(Path(r.output_dir or "") / fig.path)
         assert abs(w - 2 * fig.width) <= 1 and abs(h - 2 * fig.height) <= 1
-        assert fig.svg_path and (Path(r.output_dir or "") / fig.svg_path).read_text().lstrip().startswith("<?xml")
+        assert fig.svg_path and (Path(r.output_dir or "") / fig.svg_path).read_text().lstrip().startswith(
+            "<?xml"
+        )
     assert "matplotlib" not in sys.modules  # the parent never imports heavy libraries
 
 
 def test_failing_snippet_names_its_own_line(tmp_path: Path) -> None:
-    s = make_log(tmp_path, {
-        "helper.py": "def divide(a, b):\n    return a / b\n",
-        "bad.py": "from helper import divide\n\nprint('before')\nx = divide(1, 0)\n",
-    })  # fmt: skip
+    s = make_log(
+        tmp_path,
+        {
+            "helper.py": "def divide(a, b):\n    return a / b\n",
+            "bad.py": "from helper import divide\n\nprint('before')\nx = divide(1, 0)\n",
+        },
+    )
     r = run_snippets(["bad"], s)["bad"]
     assert r.status == "failed"
     assert r.error_line == 4
@@ -64,12 +75,15 @@ def test_failing_snippet_names_its_own_line(tmp_path: Path) -> None:
 
 
 def test_raises_both_ways_and_missing_and_bad_header(tmp_path: Path) -> None:
-    s = make_log(tmp_path, {
-        "expected.py": "# logbuild: raises=ValueError\nint('x')\n",
-        "not_raised.py": "# logbuild: raises=ValueError\nprint('fine')\n",
-        "other.py": "# logbuild: raises=KeyError\nint('x')\n",
-        "typo.py": "# logbuild: timout=3\n",
-    })  # fmt: skip
+    s = make_log(
+        tmp_path,
+        {
+            "expected.py": "# logbuild: raises=ValueError\nint('x')\n",
+            "not_raised.py": "# logbuild: raises=ValueError\nprint('fine')\n",
+            "other.py": "# logbuild: raises=KeyError\nint('x')\n",
+            "typo.py": "# logbuild: timout=3\n",
+        },
+    )
     r = run_snippets(["expected", "not_raised", "other", "typo", "missing"], s)
     assert r["expected"].status == "ok" and "ValueError" in (r["expected"].traceback or "")
     assert r["not_raised"].status == "failed" and r["not_raised"].error_line == 1
@@ -81,14 +95,21 @@ def test_raises_both_ways_and_missing_and_bad_header(tmp_path: Path) -> None:
 
 def test_timeout_kills_the_whole_process_group(tmp_path: Path) -> None:
     pidfile = tmp_path / "grandchild.pid"
-    s = make_log(tmp_path, {"hang.py": f"""\
+    s = make_log(
+        tmp_path,
+        {
+            "hang.py": f"""\
         # logbuild: timeout=60
         import subprocess, time
         p = subprocess.Popen(["sleep", "300"])
         open({str(pidfile)!r}, "w").write(str(p.pid))
         print("waiting", flush=True)
         time.sleep(300)
-    """}, timeout=1.0, timeout_forced=True)
+    """
+        },
+        timeout=1.0,
+        timeout_forced=True,
+    )
     start = time.monotonic()
     r = run_snippets(["hang"], s)["hang"]
     assert r.status == "timeout"
@@ -110,13 +131,17 @@ def _alive(pid: int) -> bool:
 
 
 def test_header_timeout_applies_when_not_forced(tmp_path: Path) -> None:
-    s = make_log(tmp_path, {"slow.py": "# logbuild: timeout=0.5\nimport time\ntime.sleep(30)\n"}, timeout=60.0)
+    s = make_log(
+        tmp_path, {"slow.py": "# logbuild: timeout=0.5\nimport time\ntime.sleep(30)\n"}, timeout=60.0
+    )
     r = run_snippets(["slow"], s)["slow"]
     assert r.status == "timeout" and r.seconds < 3
 
 
 def test_parallel_runs_and_thread_limits(tmp_path: Path) -> None:
-    body = "import os, time\ntime.sleep(1)\nprint(os.environ['OMP_NUM_THREADS'], os.environ['PYTHONHASHSEED'])\n"
+    body = (
+        "import os, time\ntime.sleep(1)\nprint(os.environ['OMP_NUM_THREADS'], os.environ['PYTHONHASHSEED'])\n"
+    )
     s = make_log(tmp_path, {"a.py": body, "b.py": body}, jobs=2)
     events: list[ProgressEvent] = []
     start = time.monotonic()
@@ -135,11 +160,15 @@ def test_exclusive_runs_alone(tmp_path: Path) -> None:
         "import os, sys, time\n{header}start = time.time()\ntime.sleep(0.4)\n"
         f"open(os.path.join({str(log)!r}, os.path.basename(__file__)), 'w').write(f'{{start}} {{time.time()}}')\n"
     )
-    s = make_log(tmp_path, {
-        "alone.py": body.replace("{header}", "# logbuild: exclusive\n"),
-        "p1.py": body.replace("{header}", ""),
-        "p2.py": body.replace("{header}", ""),
-    }, jobs=3)  # fmt: skip
+    s = make_log(
+        tmp_path,
+        {
+            "alone.py": body.replace("{header}", "# logbuild: exclusive\n"),
+            "p1.py": body.replace("{header}", ""),
+            "p2.py": body.replace("{header}", ""),
+        },
+        jobs=3,
+    )
     r = run_snippets(["p1", "alone", "p2"], s)
     assert {v.status for v in r.values()} == {"ok"}
     spans = {p.stem: tuple(map(float, p.read_text().split())) for p in log.iterdir()}

@@ -10,9 +10,9 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from .why import Explanation, explain
     from .report import format_table, write_junit
     from .runner import ProgressEvent, SnippetSettings, available_snippets, run_snippets
+    from .why import Explanation, explain
 
 _EXPORTS = {
     "SnippetSettings": "runner",
@@ -24,7 +24,16 @@ _EXPORTS = {
     "format_table": "report",
     "write_junit": "report",
 }
-__all__ = sorted(_EXPORTS)
+__all__ = [
+    "Explanation",
+    "ProgressEvent",
+    "SnippetSettings",
+    "available_snippets",
+    "explain",
+    "format_table",
+    "run_snippets",
+    "write_junit",
+]
 
 
 def __getattr__(name: str) -> Any:

@@ -134,7 +134,9 @@ def _write_json(path: Path, data: Mapping[str, Any]) -> None:
     path.write_text(json.dumps(data, indent=1, sort_keys=True), "utf-8")
 
 
-def store_result(staging: Path, result: SnippetResult, digests: Mapping[str, str], cache_dir: Path) -> SnippetResult:
+def store_result(
+    staging: Path, result: SnippetResult, digests: Mapping[str, str], cache_dir: Path
+) -> SnippetResult:
     """Move a finished run's staging folder into place and return the result pointing there.
 
     ok results become `<key>/` (atomic `os.replace`); others replace `_last/`, which is never read

@@ -83,7 +83,9 @@ class PyplotHook(importlib.abc.MetaPathFinder):
     def __init__(self, saver: FigureSaver) -> None:
         self.saver = saver
 
-    def find_spec(self, fullname: str, path: Any, target: Any = None) -> importlib.machinery.ModuleSpec | None:
+    def find_spec(
+        self, fullname: str, path: Any, target: Any = None
+    ) -> importlib.machinery.ModuleSpec | None:
         if fullname != PYPLOT:
             return None
         sys.meta_path.remove(self)
@@ -146,7 +148,9 @@ def run(spec: dict[str, Any]) -> dict[str, Any]:
         runpy.run_path(snippet, run_name="__main__")
         if spec.get("raises"):
             manifest["status"] = "failed"
-            manifest["traceback"] = f"expected the snippet to raise {spec['raises']}, but it finished without raising"
+            manifest["traceback"] = (
+                f"expected the snippet to raise {spec['raises']}, but it finished without raising"
+            )
     except BaseException as exc:  # noqa: BLE001 - anything the snippet raises is its result
         if isinstance(exc, SystemExit) and exc.code in (None, 0) and not spec.get("raises"):
             pass

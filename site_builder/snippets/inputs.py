@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import ast
 import hashlib
-import importlib.metadata as metadata
 import os
 import platform
 import sys
 from collections.abc import Mapping
+from importlib import metadata
 from pathlib import Path
 
 from .cache import KeyInputs

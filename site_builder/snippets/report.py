@@ -21,8 +21,13 @@ def format_table(results: Mapping[str, SnippetResult] | Iterable[SnippetResult])
 
     rows = list(results.values()) if isinstance(results, Mapping) else list(results)
     table = Table(title="Snippets", show_lines=False)
-    for column, justify in (("snippet", "left"), ("status", "left"), ("seconds", "right"),
-                            ("peak memory", "right"), ("output", "left")):  # fmt: skip
+    for column, justify in (
+        ("snippet", "left"),
+        ("status", "left"),
+        ("seconds", "right"),
+        ("peak memory", "right"),
+        ("output", "left"),
+    ):
         table.add_column(column, justify=justify)  # type: ignore[arg-type]
     for r in rows:
         memory = f"{r.peak_memory_mb:.0f} MB" if r.peak_memory_mb is not None else "-"
@@ -56,7 +61,9 @@ def write_junit(
             ET.SubElement(case, "system-err").text = r.stderr
     for name, message in extra:
         case = ET.SubElement(suite, "testcase", classname="build", name=name, time="0")
-        ET.SubElement(case, "failure", type="build", message=message.splitlines()[0] if message else "").text = message
+        ET.SubElement(
+            case, "failure", type="build", message=message.splitlines()[0] if message else ""
+        ).text = message
     suite.set("tests", str(len(results) + len(extra)))
     suite.set("failures", str(counts["failures"]))
     suite.set("errors", str(counts["errors"]))

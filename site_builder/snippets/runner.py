@@ -26,8 +26,13 @@ log = logging.getLogger(__name__)
 
 OUTPUT_LIMIT = 2 * 1024 * 1024  # bytes of stdout/stderr kept per stream
 KILL_GRACE = 1.0  # seconds between SIGTERM and SIGKILL
-THREAD_VARS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "TF_NUM_INTEROP_THREADS",
-               "TF_NUM_INTRAOP_THREADS")  # fmt: skip
+THREAD_VARS = (
+    "OMP_NUM_THREADS",
+    "OPENBLAS_NUM_THREADS",
+    "MKL_NUM_THREADS",
+    "TF_NUM_INTEROP_THREADS",
+    "TF_NUM_INTRAOP_THREADS",
+)
 PACKAGE_PARENT = str(Path(__file__).resolve().parents[2])  # so the child can import the harness
 
 
@@ -91,7 +96,7 @@ def run_snippets(
     for name in order:
         try:
             planned = plan(name, settings, packages)
-        except Exception as exc:  # noqa: BLE001 - one broken snippet must not stop the others
+        except Exception as exc:  # one broken snippet must not stop the others
             log.exception("could not prepare snippet %s", name)
             planned = _error(name, "", f"could not prepare snippet '{name}': {exc!r}")
         if isinstance(planned, Job):
@@ -116,7 +121,9 @@ def plan(name: str, settings: SnippetSettings, packages: PackageVersions) -> Job
     if options.problems:
         line, message = options.problems[0]
         return _error(name, source, f"{_rel(path, settings.root)}:{line}: {message}", line)
-    inputs = gather_inputs(name, source, options, settings.root, settings.snippets_dir, settings.env, packages)
+    inputs = gather_inputs(
+        name, source, options, settings.root, settings.snippets_dir, settings.env, packages
+    )
     digests = cache.input_digests(inputs)
     key = cache.key_of(digests)
     if not settings.fresh:
@@ -139,7 +146,7 @@ def _run_jobs(jobs: list[Job], settings: SnippetSettings, report: _Reporter) -> 
         report("started", job.name)
         try:
             results[job.name] = execute(job, settings, threads)
-        except Exception as exc:  # noqa: BLE001 - our side broke (disk full, ...): report, go on
+        except Exception as exc:  # our side broke (disk full, ...): report, go on
             log.exception("running snippet %s failed", job.name)
             results[job.name] = _error(job.name, job.source, f"could not run snippet '{job.name}': {exc!r}")
         report("finished", job.name, results[job.name])
@@ -158,7 +165,9 @@ class _Reporter:
         self.progress, self.total, self.done = progress, total, 0
         self.lock = threading.Lock()
 
-    def __call__(self, kind: Literal["cached", "started", "finished"], name: str, result: SnippetResult | None = None) -> None:
+    def __call__(
+        self, kind: Literal["cached", "started", "finished"], name: str, result: SnippetResult | None = None
+    ) -> None:
         with self.lock:
             self.done += kind != "started"
             if self.progress is not None:
@@ -211,8 +220,15 @@ class Outcome:
 def run_process(command: list[str], cwd: Path, env: Mapping[str, str], timeout: float) -> Outcome:
     """Run `command` as a new session; at the timeout kill its whole process group."""
     start = time.monotonic()
-    proc = subprocess.Popen(command, cwd=cwd, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, start_new_session=True)  # fmt: skip
+    proc = subprocess.Popen(
+        command,
+        cwd=cwd,
+        env=env,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        start_new_session=True,
+    )
     readers = [_Capture(proc.stdout), _Capture(proc.stderr)]  # type: ignore[arg-type]
     timed_out = False
     try:
@@ -261,9 +277,18 @@ class _Capture:
 
 
 def _result(job: Job, outcome: Outcome, staging: Path, ran_at: dt.datetime) -> SnippetResult:
-    base = SnippetResult(name=job.name, key=job.key, status="error", source=job.source, stdout=outcome.stdout,
-                         stderr=outcome.stderr, figures=(), seconds=outcome.seconds, ran_at=ran_at,
-                         from_cache=False)  # fmt: skip
+    base = SnippetResult(
+        name=job.name,
+        key=job.key,
+        status="error",
+        source=job.source,
+        stdout=outcome.stdout,
+        stderr=outcome.stderr,
+        figures=(),
+        seconds=outcome.seconds,
+        ran_at=ran_at,
+        from_cache=False,
+    )
     if outcome.timed_out:
         message = f"killed after {job.timeout:g} s, the time limit (raise it with `# logbuild: timeout=N`)"
         return replace(base, status="timeout", traceback=message)
@@ -271,12 +296,20 @@ def _result(job: Job, outcome: Outcome, staging: Path, ran_at: dt.datetime) -> S
     if manifest is None:
         return replace(base, status=_crash_status(outcome.returncode), traceback=_crash_text(outcome))
     try:
-        figures = tuple(Figure(f["path"], f["width"], f["height"], f["alt"], f.get("svg_path"))
-                        for f in manifest["figures"])  # fmt: skip
+        figures = tuple(
+            Figure(f["path"], f["width"], f["height"], f["alt"], f.get("svg_path"))
+            for f in manifest["figures"]
+        )
         status: SnippetStatus = manifest["status"]
-        return replace(base, status=status, figures=figures, seconds=float(manifest["seconds"]),
-                       traceback=manifest["traceback"], error_line=manifest["error_line"],
-                       peak_memory_mb=manifest["peak_memory_mb"])  # fmt: skip
+        return replace(
+            base,
+            status=status,
+            figures=figures,
+            seconds=float(manifest["seconds"]),
+            traceback=manifest["traceback"],
+            error_line=manifest["error_line"],
+            peak_memory_mb=manifest["peak_memory_mb"],
+        )
     except (KeyError, TypeError, ValueError) as exc:
         return replace(base, traceback=f"unreadable manifest from the snippet harness: {exc!r}")
 
@@ -296,8 +329,20 @@ def _crash_text(outcome: Outcome) -> str:
 
 def _error(name: str, source: str, message: str, line: int | None = None) -> SnippetResult:
     now = dt.datetime.now(dt.timezone.utc)
-    return SnippetResult(name=name, key="", status="error", source=source, stdout="", stderr="", figures=(),
-                         seconds=0.0, ran_at=now, from_cache=False, traceback=message, error_line=line)  # fmt: skip
+    return SnippetResult(
+        name=name,
+        key="",
+        status="error",
+        source=source,
+        stdout="",
+        stderr="",
+        figures=(),
+        seconds=0.0,
+        ran_at=now,
+        from_cache=False,
+        traceback=message,
+        error_line=line,
+    )
 
 
 def _rel(path: Path, root: Path) -> str:

@@ -30,13 +30,16 @@ class Explanation:
 def explain(name: str, settings: SnippetSettings) -> Explanation:
     path = settings.snippets_dir / f"{name}.py"
     if not path.is_file():
-        return Explanation(name, True, [f"there is no snippet file {path.name} in {settings.snippets_dir.name}/"])
+        return Explanation(
+            name, True, [f"there is no snippet file {path.name} in {settings.snippets_dir.name}/"]
+        )
     source = path.read_text("utf-8")
     options = parse_options(source)
     if options.problems:
         return Explanation(name, True, [f"{path.name}:{line}: {msg}" for line, msg in options.problems])
-    inputs = gather_inputs(name, source, options, settings.root, settings.snippets_dir, settings.env,
-                           PackageVersions())  # fmt: skip
+    inputs = gather_inputs(
+        name, source, options, settings.root, settings.snippets_dir, settings.env, PackageVersions()
+    )
     digests = cache.input_digests(inputs)
     key = cache.key_of(digests)
     hit = cache.load_result(settings.cache_dir, name, key)
