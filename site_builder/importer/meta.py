@@ -1,0 +1,147 @@
+"""IMPORT, metadata: the Tags: and labelled-link lines that open a section, and streak headers. Pure."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from .dates import read_date_line
+from .scan import ATX
+
+LINK_LABELS = (
+    "colab", "gist", "notebook", "video", "slides", "paper", "repo", "code", "demo", "kaggle",
+)  # fmt: skip
+_LABEL = "|".join(LINK_LABELS)
+_EMPH = r"[*_]{0,2}"
+_TAGS = re.compile(rf"^\s*{_EMPH}tags{_EMPH}\s*:\s*{_EMPH}\s*(.*?)\s*$", re.IGNORECASE)
+_LINK = re.compile(
+    rf"^\s*{_EMPH}({_LABEL}){_EMPH}\s*:\s*{_EMPH}\s*<?(https?://[^\s<>]+?)>?\s*$", re.IGNORECASE
+)
+_LINK_LIST = re.compile(rf"^\s*{_EMPH}({_LABEL})s{_EMPH}\s*:\s*{_EMPH}\s*$", re.IGNORECASE)
+_BULLET_URL = re.compile(r"^\s*[-*+]\s+<?(https?://[^\s<>]+?)>?\s*$")
+_STREAK = re.compile(
+    r"^[\s#>*_-]*(current|best|longest)\s+streak[*_\s]*:?[*_\s]*(\d+)\s*(?:days?)?\b",
+    re.IGNORECASE,
+)
+
+
+@dataclass(frozen=True)
+class SectionMeta:
+    tags: tuple[str, ...]
+    links: tuple[tuple[str, str], ...]
+    body_lines: tuple[int, ...]  # indices (into the section's lines) that stay in the body
+    date_line: int | None  # index of a date-only first line, if any (it stays in the body)
+
+
+def normalise_tags(value: str) -> list[str]:
+    """'Keras, CNN  #python' -> ['keras', 'cnn', 'python']: lowercase, split, no repeats."""
+    tags: list[str] = []
+    for word in re.split(r"[\s,]+", value.lower()):
+        word = word.strip("`").lstrip("#")
+        if word and word not in tags:
+            tags.append(word)
+    return tags
+
+
+def read_section_meta(lines: list[str]) -> SectionMeta:
+    """Take the Tags:/link lines from the top of a section; everything else stays."""
+    tags: list[str] = []
+    links: list[tuple[str, str]] = []
+    removed: set[int] = set()
+    date_line: int | None = None
+    heading_seen = False
+    index = 0
+    while index < len(lines):
+        line = lines[index]
+        taken = _take_meta(lines, index, tags, links)
+        if taken:
+            removed.update(range(index, index + taken))
+            index += taken
+        elif not line.strip():
+            index += 1
+        elif tags or links:
+            break
+        elif date_line is None and read_date_line(line):
+            date_line = index
+            index += 1
+        elif not heading_seen and date_line is None and ATX.match(line):
+            heading_seen = True  # a section's own title may come before its Tags: line
+            index += 1
+        else:
+            break
+    kept = _tidy([i for i in range(len(lines)) if i not in removed], lines, index)
+    return SectionMeta(tuple(tags), tuple(links), tuple(kept), date_line)
+
+
+def _take_meta(lines: list[str], index: int, tags: list[str], links: list[tuple[str, str]]) -> int:
+    """How many lines from `index` are metadata (recording it), 0 if none."""
+    line = lines[index]
+    match = _TAGS.match(line)
+    if match and "://" not in match.group(1) and "](" not in match.group(1):
+        tags.extend(t for t in normalise_tags(match.group(1)) if t not in tags)
+        return 1
+    match = _LINK.match(line)
+    if match:
+        _add_link(links, match.group(1).lower(), match.group(2))
+        return 1
+    match = _LINK_LIST.match(line)
+    if match:
+        urls = _bullet_urls(lines, index + 1)
+        if urls:
+            label = match.group(1).lower()
+            for number, url in enumerate(urls, start=1):
+                _add_link(links, f"{label}-{number}", url)
+            return 1 + len(urls)
+    return 0
+
+
+def _bullet_urls(lines: list[str], start: int) -> list[str]:
+    """The URLs of a bullet list of bare URLs at `start`; [] unless every item is one."""
+    urls: list[str] = []
+    for line in lines[start:]:
+        match = _BULLET_URL.match(line)
+        if match:
+            urls.append(match.group(1))
+        elif line.strip() and re.match(r"^\s*([-*+]\s|\s{2,}\S)", line):
+            return []  # a list item with more than a URL: keep the list as written
+        else:
+            break
+    return urls
+
+
+def _add_link(links: list[tuple[str, str]], label: str, url: str) -> None:
+    taken = {name for name, _ in links}
+    name, number = label, 1
+    while name in taken:
+        number += 1
+        name = f"{label}-{number}"
+    links.append((name, url))
+
+
+def _tidy(kept: list[int], lines: list[str], preamble_end: int) -> list[int]:
+    """Drop leading and trailing blank lines, and repeated blanks where metadata left a gap."""
+    out: list[int] = []
+    for i in kept:
+        blank = not lines[i].strip()
+        if blank and (not out or (i < preamble_end and not lines[out[-1]].strip())):
+            continue
+        out.append(i)
+    while out and not lines[out[-1]].strip():
+        out.pop()
+    return out
+
+
+def read_streaks(lines: list[str]) -> tuple[int | None, int | None]:
+    """The first declared 'Current streak: N days' and 'Best streak: N days' among `lines`."""
+    current: int | None = None
+    best: int | None = None
+    for line in lines:
+        match = _STREAK.match(line)
+        if not match:
+            continue
+        value = int(match.group(2))
+        if match.group(1).lower() == "current":
+            current = value if current is None else current
+        elif best is None:
+            best = value
+    return current, best

@@ -1,0 +1,69 @@
+"""IMPORT, sectioning: which lines of a log belong to which dated heading. Pure."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+from .dates import DateReading, is_template_title, read_date_text
+from .scan import HeadingLine, Scan
+
+RegionKind = Literal["preamble", "entry", "template", "other"]
+
+
+@dataclass(frozen=True)
+class Region:
+    """Lines [heading.index, stop) of the log, or [0, stop) for the preamble."""
+
+    kind: RegionKind
+    heading: HeadingLine | None
+    reading: DateReading | None
+    stop: int
+
+    @property
+    def first_body_line(self) -> int:
+        return 0 if self.heading is None else self.heading.end + 1
+
+    @property
+    def start(self) -> int:
+        return 0 if self.heading is None else self.heading.index
+
+
+def split_regions(scan: Scan, line_count: int) -> list[Region]:
+    """Cut the log at dated headings, template headings and headings that close a day.
+
+    A day's section (or a placeholder one, `## Day X`) runs to the next dated heading or
+    the next heading of its level or above; a "Template" section swallows every deeper
+    heading, dated or not.
+    """
+    bounds: list[tuple[RegionKind, HeadingLine | None, DateReading | None]] = [("preamble", None, None)]
+    open_level: int | None = None  # level of the open entry or template section
+    swallow_level: int | None = None  # level of an open "## Template" section
+    for heading in scan.headings:
+        kind, reading = _classify(heading)
+        current = bounds[-1][0]
+        if swallow_level is not None:
+            if heading.level > swallow_level:
+                continue
+            swallow_level = None
+        if kind == "template" and is_template_title(heading.text):
+            swallow_level = heading.level
+        if kind == "other" and not (current in ("entry", "template") and _closes(heading, open_level)):
+            continue
+        bounds.append((kind, heading, reading))
+        open_level = heading.level
+    starts = [0 if h is None else h.index for _, h, _ in bounds[1:]] + [line_count]
+    return [Region(kind, h, reading, stop) for (kind, h, reading), stop in zip(bounds, starts)]
+
+
+def _classify(heading: HeadingLine) -> tuple[RegionKind, DateReading | None]:
+    reading = read_date_text(heading.text)
+    if reading.template:
+        return "template", reading
+    if reading.is_dated:
+        return "entry", reading
+    return "other", None
+
+
+def _closes(heading: HeadingLine, open_level: int | None) -> bool:
+    return open_level is not None and heading.level <= open_level

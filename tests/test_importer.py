@@ -1,0 +1,516 @@
+"""IMPORT: splitting single-README logs (and day-file folders) into entry files."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from pathlib import Path
+
+import pytest
+import yaml
+from hypothesis import given
+from hypothesis import strategies as st
+
+from site_builder.errors import errors_in, warnings_in
+from site_builder.importer import (
+    ImportedEntry,
+    entry_file_text,
+    import_log,
+    parse_folder,
+    parse_log,
+    write_entries,
+)
+from site_builder.importer.meta import normalise_tags
+
+FIXTURES = Path(__file__).parent / "fixtures" / "import"
+SEED = Path(__file__).resolve().parents[2] / "shared" / "seed" / "log-README.md"
+D = dt.date
+
+
+def only_entry(text: str, start: dt.date | None = None) -> ImportedEntry:
+    result = parse_log(text, "log.md", start)
+    assert not result.diagnostics, [d.format() for d in result.diagnostics]
+    assert len(result.entries) == 1
+    return result.entries[0]
+
+
+# --- dates in headings -------------------------------------------------------------------
+
+HEADING_DATES = [
+    ("## 2018/9/20", None, D(2018, 9, 20), None),
+    ("# 2018-09-20", None, D(2018, 9, 20), None),
+    ("###### 2018.09.20", None, D(2018, 9, 20), None),
+    ("### September 20, 2018", None, D(2018, 9, 20), None),
+    ("## Sep 20th 2018 - Thursday", None, D(2018, 9, 20), None),
+    ("## Sept. 20, 2018", None, D(2018, 9, 20), None),
+    ("#### 20 September, 2018", None, D(2018, 9, 20), None),
+    ("## 20th of Sep 2018", None, D(2018, 9, 20), None),
+    ("## 2018年9月20日", None, D(2018, 9, 20), None),
+    ("## 2018年9月20日 星期四", None, D(2018, 9, 20), None),
+    ("## 9/20/2018", None, D(2018, 9, 20), None),
+    ("### Day 12: July 3, 2018", None, D(2018, 7, 3), 12),
+    ("### Day 3 - 2018-07-03", None, D(2018, 7, 3), 3),
+    ("## R1D12", D(2018, 7, 1), D(2018, 7, 12), 12),
+    ("## Day 12", D(2018, 7, 1), D(2018, 7, 12), 12),
+    ("## 第3天", D(2018, 7, 1), D(2018, 7, 3), 3),
+    ("## **2018/9/20**", None, D(2018, 9, 20), None),
+    ("## 2018/9/20 ##", None, D(2018, 9, 20), None),
+]
+
+
+@pytest.mark.parametrize(("heading", "start", "date", "day"), HEADING_DATES)
+def test_heading_dates(heading: str, start: dt.date | None, date: dt.date, day: int | None) -> None:
+    entry = only_entry(f"# My log\n\n{heading}\n\nLearnt a thing.\n", start)
+    assert (entry.date, entry.day_number, entry.title) == (date, day, None)
+    assert entry.body == "Learnt a thing.\n"
+    assert entry.source_line == 3
+
+
+@pytest.mark.parametrize(
+    ("text", "date"),
+    [
+        ("2018/9/20\n=========\nbody\n", D(2018, 9, 20)),
+        ("intro\n\nSeptember 20, 2018\n------------------\nbody\n", D(2018, 9, 20)),
+    ],
+)
+def test_setext_date_headings(text: str, date: dt.date) -> None:
+    assert only_entry(text).date == date
+
+
+@pytest.mark.parametrize(
+    ("heading", "title"),
+    [
+        ("## R1D2 - Lists and tuples", "Lists and tuples"),
+        ("## 2018-09-20: Max pooling", "Max pooling"),
+        ("### Day 4: July 4, 2018 (Tip calculator)", "Tip calculator"),
+        ("## 2018-09-20: f(x) (a note)", "f(x) (a note)"),
+        ("## Sep 20th 2018 - Thursday", None),
+    ],
+)
+def test_heading_titles(heading: str, title: str | None) -> None:
+    assert only_entry(f"{heading}\nbody\n", D(2018, 7, 1)).title == title
+
+
+def test_title_falls_back_to_the_first_subheading_which_stays_in_the_body() -> None:
+    entry = only_entry("## 2018/9/20\n\n### Backprop\n\ntext\n")
+    assert entry.title == "Backprop"
+    assert entry.body == "### Backprop\n\ntext\n"
+
+
+@pytest.mark.parametrize(
+    ("first_line", "date"),
+    [
+        ("*March 5, 2019*", D(2019, 3, 5)),
+        ("**Date**: 2019-03-05", D(2019, 3, 5)),
+        ("_5 March 2019 (Tuesday)_", D(2019, 3, 5)),
+    ],
+)
+def test_date_from_the_first_body_line_which_stays_in_the_body(first_line: str, date: dt.date) -> None:
+    entry = only_entry(f"## Day 3\n{first_line}\nTags: x\n\ntext\n")
+    assert (entry.date, entry.day_number, entry.tags) == (date, 3, ("x",))
+    assert entry.body == f"{first_line}\n\ntext\n"
+
+
+@pytest.mark.parametrize("newest_first", [True, False])
+def test_output_is_sorted_by_date_in_either_order(newest_first: bool) -> None:
+    days = [f"## 2018/9/{n}\nday {n}\n" for n in (9, 10, 11)]
+    text = "".join(reversed(days) if newest_first else days)
+    result = parse_log(text, "log.md")
+    assert [e.date.day for e in result.entries] == [9, 10, 11]
+    assert [e.body for e in result.entries] == ["day 9\n", "day 10\n", "day 11\n"]
+
+
+# --- what is not an entry ----------------------------------------------------------------
+
+NOT_ENTRIES = [
+    ("template heading", "## Day X: Month Day, Year\nWhat I did\n## 2018/9/20\nreal\n"),
+    ("YYYY placeholder", "## YYYY/M/D\nTags:\n## 2018/9/20\nreal\n"),
+    ("template section", "## Template\n### Day N: Month Day, Year\n### 2018/9/1\nx\n## 2018/9/20\nreal\n"),
+    ("example day", "### Day 0: February 30, 2016 (Example 1)\nx\n## 2018/9/20\nreal\n"),
+    ("multi-line comment", "<!--\n## 2018/9/1\nold\n-->\n## 2018/9/20\nreal\n"),
+    ("one-line comment", "<!-- ## 2018/9/1 -->\n## 2018/9/20\nreal\n"),
+    ("fenced code", "## 2018/9/20\nreal\n```\n## 2018/9/1\n```\n"),
+    ("tilde fence", "## 2018/9/20\nreal\n~~~~\n## 2018/9/1\n~~~~\n"),
+    ("indented code", "## 2018/9/20\nreal\n\n    ## 2018/9/1\n"),
+    (
+        "preamble",
+        "# 2018 Learning Log\nRules: one hour a day.\n### Current streak: 1 days\n## 2018/9/20\nreal\n",
+    ),
+]
+
+
+@pytest.mark.parametrize(("case", "text"), NOT_ENTRIES, ids=[c for c, _ in NOT_ENTRIES])
+def test_only_real_dated_sections_are_entries(case: str, text: str) -> None:
+    result = parse_log(text, "log.md")
+    assert [e.date for e in result.entries] == [D(2018, 9, 20)]
+    assert not errors_in(result.diagnostics)
+    assert result.entries[0].body.startswith("real\n")
+
+
+def test_code_and_comments_inside_a_section_are_kept() -> None:
+    text = "## 2018/9/20\nreal\n<!-- a note -->\n```\n## 2018/9/1\n```\n<!--\n## Day X\n-->\n"
+    assert only_entry(text).body == "real\n<!-- a note -->\n```\n## 2018/9/1\n```\n"
+
+
+# --- tags, links, streaks ----------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("line", "tags"),
+    [
+        ("Tags: colab runtime gce", ("colab", "runtime", "gce")),
+        ("**Tags**: Keras, CNN,keras", ("keras", "cnn")),
+        ("**Tags:** a, b c", ("a", "b", "c")),
+        ("tags: #python `numpy`", ("python", "numpy")),
+        ("Tags:", ()),
+    ],
+)
+def test_tag_lines(line: str, tags: tuple[str, ...]) -> None:
+    entry = only_entry(f"## 2018/9/20\n{line}\n\ntext\n")
+    assert entry.tags == tags
+    assert entry.body == "text\n"
+
+
+@pytest.mark.parametrize(
+    ("lines", "links"),
+    [
+        ("Colab: https://colab.example/a", [("colab", "https://colab.example/a")]),
+        ("**Gist**: <https://gist.example/b>", [("gist", "https://gist.example/b")]),
+        ("Notebook: https://nb.example/c\nVideo: https://v.example/d",
+         [("notebook", "https://nb.example/c"), ("video", "https://v.example/d")]),
+        ("Videos:\n* https://v.example/1\n- https://v.example/2",
+         [("video-1", "https://v.example/1"), ("video-2", "https://v.example/2")]),
+        ("Colab: https://c.example/1\nColab: https://c.example/2",
+         [("colab", "https://c.example/1"), ("colab-2", "https://c.example/2")]),
+    ],
+)  # fmt: skip
+def test_link_lines(lines: str, links: list[tuple[str, str]]) -> None:
+    entry = only_entry(f"## 2018/9/20\nTags: t\n\n{lines}\n\ntext\n")
+    assert list(entry.links) == links
+    assert entry.body == "text\n"
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        "Colab: [my notebook](https://c.example/1)\n",  # not a bare URL
+        "Videos:\n* https://v.example/1 (the good one)\n",  # a list item with more than a URL
+        "text first\n\nColab: https://c.example/1\n",  # not at the top of the section
+        "Tags: see https://t.example\n",  # a link is not a tag
+    ],
+)
+def test_lines_that_only_look_like_metadata_stay_in_the_body(body: str) -> None:
+    entry = only_entry(f"## 2018/9/20\n{body}")
+    assert entry.links == () and entry.tags == ()
+    assert entry.body == body
+
+
+@pytest.mark.parametrize(
+    ("header", "current", "best"),
+    [
+        ("### Current streak: 11 days\n### Best streak: 12 days\n", 11, 12),
+        ("Current streak: 1 day\n", 1, None),
+        ("**Longest streak**: 30 days\n", None, 30),
+        ("# Log\n", None, None),
+    ],
+)
+def test_declared_streaks(header: str, current: int | None, best: int | None) -> None:
+    result = parse_log(f"{header}\n## 2018/9/20\nCurrent streak: 99 days\n", "log.md")
+    assert (result.declared_current, result.declared_best) == (current, best)
+
+
+def test_normalise_tags() -> None:
+    assert normalise_tags("Keras  CNN,cnn , #RNN") == ["keras", "cnn", "rnn"]
+
+
+# --- what cannot be read for sure --------------------------------------------------------
+
+PROBLEMS = [
+    ("## 2018/9/19\nx\n## September 20\ny\n", None, "error", 3,
+     "'September 20' has no year", "add the year, e.g. 'September 20, 2018'"),
+    ("## 9月20日\ny\n", None, "error", 1, "'9月20日' has no year", "add the year, e.g. 'YYYY年9月20日'"),
+    ("## Setpember 20, 2018\ny\n", None, "error", 1,
+     "'Setpember' is not a month name", "did you mean 'September'?"),
+    ("## 2018/2/30\ny\n", None, "error", 1,
+     "'2018/2/30' is not a real date (February 2018 has 28 days)", "fix the day or the month"),
+    ("## 3/4/2018\ny\n", None, "error", 1,
+     "'3/4/2018' is ambiguous: month/day or day/month", "write it as 2018-03-04 or 2018-04-03"),
+    ("### Day 1: July 1, 2018\nx\n### Day 12: July 3, 2018\ny\n", None, "warning", 3,
+     "day 12 is dated 2018-07-03, but day 1 (line 1) is dated 2018-07-01, which makes day 12 2018-07-12",
+     "check the day number and the date of both sections"),
+    ("### Day 2: July 3, 2018\ny\n", D(2018, 7, 1), "warning", 1,
+     "day 2 is dated 2018-07-03, but --start 2018-07-01 makes it 2018-07-02",
+     "check the day number, the date, and --start"),
+    ("## 2018/9/20\nx\n\n## September 20, 2018\ny\n", None, "error", 4,
+     "two sections for 2018-09-20: line 1 and line 4", "merge them into one section under one heading"),
+    ("## Day 3\ny\n", None, "error", 1,
+     "day 3 has no date", "pass --start YYYY-MM-DD (the date of day 1), or write the date in the heading"),
+    ("## R1D3\ny\n", None, "error", 1, "round 1 day 3 has no date", "pass --start YYYY-MM-DD"),
+    ("## R1D1\nx\n## R2D1\ny\n", D(2018, 1, 1), "error", 3,
+     "round 2 day 1 has no date", "--start counts round 1 only"),
+    ("## Day 3\n*Marhc 5, 2019*\ny\n", None, "error", 2, "'Marhc' is not a month name", "did you mean 'March'?"),
+    ("## 2018/9/20\nx\n## Resources\n* a link\n", None, "warning", 3,
+     "'Resources' (lines 3-4) has no date, so it is not imported", "give it a dated heading"),
+    ("## 2018/9/20\n\n", None, "warning", 1, "the section for 2018-09-20 is empty", "write what you learnt"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("text", "start", "severity", "line", "message", "hint"), PROBLEMS)
+def test_problems_are_reported_with_line_and_hint(
+    text: str, start: dt.date | None, severity: str, line: int, message: str, hint: str
+) -> None:
+    result = parse_log(text, "log.md", start)
+    assert len(result.diagnostics) == 1, [d.format() for d in result.diagnostics]
+    problem = result.diagnostics[0]
+    assert (problem.path, problem.severity, problem.line, problem.message) == (
+        "log.md",
+        severity,
+        line,
+        message,
+    )
+    assert problem.hint is not None and problem.hint.startswith(hint)
+
+
+def test_every_problem_is_collected() -> None:
+    text = "## Setpember 1, 2018\na\n## 2018/2/30\nb\n## Day 4\nc\n## 2018/9/20\nd\n"
+    result = parse_log(text, "log.md")
+    assert [d.line for d in errors_in(result.diagnostics)] == [1, 3, 5]
+    assert [e.date for e in result.entries] == [D(2018, 9, 20)]
+
+
+# --- the seed log ------------------------------------------------------------------------
+
+needs_seed = pytest.mark.skipif(not SEED.exists(), reason="the shared seed log is not here")
+_META = re.compile(r"^\s*(tags|colab|gist|notebook|video|videos)\s*:", re.IGNORECASE)
+_URL = re.compile(r"https?://[^\s)>\]]+")
+
+
+@pytest.fixture(scope="module")
+def seed_text() -> str:
+    return SEED.read_text(encoding="utf-8")
+
+
+@needs_seed
+def test_seed_log(seed_text: str) -> None:
+    result = parse_log(seed_text, "log-README.md")
+    assert not result.diagnostics, [d.format() for d in result.diagnostics]
+    assert [e.date for e in result.entries] == [D(2018, 9, d) for d in range(9, 21)]
+    assert (result.declared_current, result.declared_best) == (11, 11)
+    by_date = {e.date: e for e in result.entries}
+    day19 = by_date[D(2018, 9, 19)]
+    assert day19.tags == ("colab", "runtime", "gce", "image", "adam", "optimizer")
+    assert day19.links == (
+        ("colab", "https://colab.research.google.com/drive/1VeVqxRcTLP550AlE_ceIiSkrxqjJ_HQY"),
+    )
+    urls = {url for _, url in by_date[D(2018, 9, 17)].links}
+    assert {
+        "https://www.youtube.com/watch?v=_e-LFe_igno",
+        "https://www.youtube.com/watch?v=defQQqkXEfE",
+    } <= urls
+
+
+@needs_seed
+def test_seed_log_is_lossless(seed_text: str) -> None:
+    """Every line of every dated section is in a body, or is a Tags:/link line whose content is kept."""
+    result = parse_log(seed_text, "log-README.md")
+    by_line = {e.source_line: e for e in result.entries}
+    entry = None
+    in_link_list = False  # the bullets under a "Videos:" line
+    for number, line in enumerate(seed_text.splitlines(), start=1):
+        if number in by_line:
+            entry = by_line[number]
+            continue
+        in_link_list = in_link_list and line.startswith("* http")
+        if entry is None or not line.strip():
+            continue
+        if line.startswith("Tags:"):
+            assert set(normalise_tags(line[5:])) <= set(entry.tags)
+        elif _META.match(line) or in_link_list:
+            in_link_list = in_link_list or line.startswith("Videos:")
+            assert set(_URL.findall(line)) <= {url for _, url in entry.links}, line
+        else:
+            assert line in entry.body.splitlines(), (number, line)
+
+
+@needs_seed
+def test_seed_log_order_does_not_matter(seed_text: str) -> None:
+    forward = parse_log(seed_text, "log-README.md")
+    sections = re.split(r"(?m)^(?=## )", seed_text)
+    flipped = sections[0] + "".join(reversed(sections[1:]))
+    backward = parse_log(flipped, "log-README.md")
+
+    def content(entries: tuple[ImportedEntry, ...]) -> list[tuple[object, ...]]:
+        return [(e.date, e.tags, e.links, e.body.rstrip("\n")) for e in entries]
+
+    assert content(backward.entries) == content(forward.entries)
+
+
+# --- the fixture logs --------------------------------------------------------------------
+
+
+def test_hundred_days_of_code_log() -> None:
+    result = parse_log((FIXTURES / "hundred-days.md").read_text(encoding="utf-8"), "hundred-days.md")
+    assert not result.diagnostics, [d.format() for d in result.diagnostics]
+    assert [(e.date, e.day_number) for e in result.entries] == [(D(2018, 7, d), d) for d in (1, 2, 3, 4)]
+    assert result.declared_current == 3
+    day2, day3, day4 = result.entries[1:]
+    assert day2.links == (("demo", "https://example.org/demo/day2"),)
+    assert (day3.tags, day3.title) == (("css", "grid", "layout"), "Grid areas")
+    assert "## 2018/7/1 is not a heading in here\n" in day4.body
+    assert day4.body.endswith("**Link to work**: [Tip calculator](https://example.org/tips)\n")
+
+
+def test_r1d_log_with_start() -> None:
+    text = (FIXTURES / "r1d.md").read_text(encoding="utf-8")
+    result = parse_log(text, "r1d.md", D(2019, 7, 1))
+    assert [(e.date, e.day_number, e.title) for e in result.entries] == [
+        (D(2019, 7, 1), 1, None),
+        (D(2019, 7, 2), 2, "Lists and tuples"),
+        (D(2019, 7, 5), 3, None),  # its first line gives the date; the count says the 3rd
+    ]
+    assert [d.severity for d in result.diagnostics] == ["warning"]
+    assert result.entries[0].tags == ("python", "setup")
+
+
+def test_r1d_log_without_start_reports_each_undated_day() -> None:
+    result = parse_log((FIXTURES / "r1d.md").read_text(encoding="utf-8"), "r1d.md")
+    assert [(d.line, d.hint is not None and "--start" in d.hint) for d in result.diagnostics] == [
+        (3, True),
+        (8, True),
+    ]
+    assert [e.date for e in result.entries] == [D(2019, 7, 5)]
+
+
+def test_chinese_date_log() -> None:
+    result = parse_log((FIXTURES / "chinese.md").read_text(encoding="utf-8"), "chinese.md")
+    assert not result.diagnostics
+    first, second = result.entries
+    assert (first.date, second.date) == (D(2018, 9, 20), D(2018, 9, 21))
+    assert second.tags == ("数学", "线性代数")
+    assert "Notebook: https://example.org/nb/matrix\n" in second.body  # not at the top: kept as text
+
+
+def test_one_file_per_day_folder() -> None:
+    result = parse_folder(FIXTURES / "day-files")
+    assert [(e.date, e.title) for e in result.entries] == [
+        (D(2019, 3, 1), "Getting started"),
+        (D(2019, 3, 2), None),
+        (D(2019, 3, 3), None),
+    ]
+    first, second, third = result.entries
+    assert first.tags == ("rust", "cargo")
+    assert first.body == "# Getting started\n\nMade a new crate with `cargo new`.\n"
+    assert (second.day_number, second.body) == (2, "Ownership: every value has exactly one owner.\n")
+    assert "Colab: https://colab.research.google.com/drive/example-borrowing" in third.body
+    (skipped,) = result.diagnostics
+    assert skipped.path.endswith("README.md") and skipped.severity == "warning"
+
+
+@pytest.mark.parametrize(
+    ("name", "text", "start", "expected"),
+    [
+        ("day-3.md", "x\n", D(2019, 3, 1), D(2019, 3, 3)),
+        ("R1D2.md", "x\n", D(2019, 3, 1), D(2019, 3, 2)),
+        ("20190305.md", "x\n", None, D(2019, 3, 5)),
+        ("2019/03/06.md", "x\n", None, D(2019, 3, 6)),
+    ],
+)
+def test_day_file_names(
+    tmp_path: Path, name: str, text: str, start: dt.date | None, expected: dt.date
+) -> None:
+    (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+    (tmp_path / name).write_text(text, encoding="utf-8")
+    result = parse_folder(tmp_path, start)
+    assert [e.date for e in result.entries] == [expected]
+
+
+def test_day_file_whose_heading_disagrees_with_its_name(tmp_path: Path) -> None:
+    (tmp_path / "2019-03-01.md").write_text("## March 2, 2019\nx\n", encoding="utf-8")
+    (problem,) = parse_folder(tmp_path).diagnostics
+    assert problem.message == "the file name says 2019-03-01 but the heading says 2019-03-02"
+
+
+# --- entry files -------------------------------------------------------------------------
+
+TITLES = st.one_of(st.none(), st.text(min_size=1).filter(lambda s: s.strip() == s and s.strip()))
+TAGS = st.lists(st.text(alphabet=st.characters(blacklist_categories=("Cs",)), min_size=1), unique=True)
+
+
+@given(
+    date=st.dates(min_value=D(1000, 1, 1), max_value=D(9999, 12, 31)),
+    title=TITLES,
+    tags=TAGS,
+    links=st.dictionaries(st.text(min_size=1), st.text()),
+    body=st.text(),
+)
+def test_entry_file_text_round_trips(
+    date: dt.date, title: str | None, tags: list[str], links: dict[str, str], body: str
+) -> None:
+    entry = ImportedEntry(date, title, tuple(tags), tuple(links.items()), body, 1, None)
+    text = entry_file_text(entry)
+    assert text.startswith("---\n")
+    head, rest = text[4:].split("\n---\n", 1)
+    front = yaml.safe_load(head)
+    assert front["date"] == date
+    assert front.get("title") == title
+    assert front.get("tags", []) == tags
+    assert front.get("links", {}) == links
+    assert rest == body
+
+
+def test_entry_file_text_looks_like_the_format() -> None:
+    entry = ImportedEntry(
+        D(2018, 9, 19), "Adam: rmsprop + momentum", ("colab", "adam"),
+        (("colab", "https://colab.example/x"),), "text\n", 16, None,
+    )  # fmt: skip
+    assert entry_file_text(entry) == (
+        "---\ndate: 2018-09-19\ntitle: 'Adam: rmsprop + momentum'\ntags: [colab, adam]\n"
+        "links:\n  colab: https://colab.example/x\n---\ntext\n"
+    )
+
+
+# --- writing -----------------------------------------------------------------------------
+
+
+def _result(*days: int) -> object:
+    return parse_log("".join(f"## 2018/9/{d}\nday {d}\n" for d in days), "log.md")
+
+
+def test_write_entries_never_overwrites(tmp_path: Path) -> None:
+    into = tmp_path / "entries"
+    into.mkdir()
+    (into / "2018-09-10.md").write_text("mine\n", encoding="utf-8")
+    actions = write_entries(_result(9, 10), into, dry_run=False)  # type: ignore[arg-type]
+    assert actions == [(into / "2018-09-09.md", "write"), (into / "2018-09-10.md", "exists-skip")]
+    assert (into / "2018-09-10.md").read_text(encoding="utf-8") == "mine\n"
+    assert (into / "2018-09-09.md").read_text(encoding="utf-8") == "---\ndate: 2018-09-09\n---\nday 9\n"
+    assert sorted(p.name for p in into.iterdir()) == ["2018-09-09.md", "2018-09-10.md"]  # no temp files
+
+
+def test_dry_run_writes_nothing(tmp_path: Path) -> None:
+    into = tmp_path / "entries"
+    actions = write_entries(_result(9), into, dry_run=True)  # type: ignore[arg-type]
+    assert actions == [(into / "2018-09-09.md", "write")]
+    assert not into.exists()
+
+
+def test_import_log_writes_nothing_when_the_log_has_errors(tmp_path: Path) -> None:
+    log = tmp_path / "README.md"
+    log.write_text("## 2018/9/9\nok\n## 2018/2/30\nbad\n", encoding="utf-8")
+    report = import_log(log, tmp_path / "entries")
+    assert not report.written and report.actions == ()
+    assert not (tmp_path / "entries").exists()
+    assert errors_in(report.diagnostics)
+
+
+def test_import_log_reports_skipped_files(tmp_path: Path) -> None:
+    log = tmp_path / "README.md"
+    log.write_text("## 2018/9/9\nok\n## 2018/9/10\nalso\n", encoding="utf-8")
+    into = tmp_path / "entries"
+    into.mkdir()
+    (into / "2018-09-09.md").write_text("mine\n", encoding="utf-8")
+    report = import_log(log, into)
+    assert report.written
+    assert [a for _, a in report.actions] == ["exists-skip", "write"]
+    (skipped,) = warnings_in(report.diagnostics)
+    assert skipped.path.endswith("2018-09-09.md")
