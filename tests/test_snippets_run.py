@@ -181,3 +181,14 @@ def test_output_is_truncated_beyond_the_limit(tmp_path: Path) -> None:
     s = make_log(tmp_path, {"loud.py": "import sys\nsys.stdout.write('x' * 5_000_000)\n"})
     r = run_snippets(["loud"], s)["loud"]
     assert r.status == "ok" and len(r.stdout) < 2_200_000 and "output truncated" in r.stdout
+
+
+def test_numpy_only_snippet_does_not_load_matplotlib(tmp_path: Path) -> None:
+    s = make_log(
+        tmp_path,
+        {"light.py": "import os, sys\nimport numpy\nprint('matplotlib' in sys.modules, os.getcwd())\n"},
+    )
+    r = run_snippets(["light"], s)["light"]
+    work = (tmp_path / ".logbuild" / "work" / "light").resolve()
+    assert r.status == "ok" and r.stdout == f"False {work}\n" and r.figures == ()
+    assert sorted(p.name for p in Path(r.output_dir or "").iterdir()) == ["inputs.json", "result.json"]

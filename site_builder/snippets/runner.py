@@ -194,6 +194,7 @@ def execute(job: Job, settings: SnippetSettings, threads: int) -> SnippetResult:
     outcome = run_process(command, workdir, child_env(settings.env, threads), job.timeout)
     (staging / "spec.json").unlink()
     result = _result(job, outcome, staging, ran_at)
+    (staging / "manifest.json").unlink(missing_ok=True)
     if result.error_line is None and result.status == "failed" and job.options.raises_line:
         result = replace(result, error_line=job.options.raises_line)
     return cache.store_result(staging, result, job.digests, settings.cache_dir)
