@@ -514,3 +514,66 @@ def test_import_log_reports_skipped_files(tmp_path: Path) -> None:
     assert [a for _, a in report.actions] == ["exists-skip", "write"]
     (skipped,) = warnings_in(report.diagnostics)
     assert skipped.path.endswith("2018-09-09.md")
+
+
+# --- more shapes of logs ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "dates"),
+    [
+        ("# 2018\n## September\n### Sep 20 - Thursday\nx\n### 21 September\ny\n", [D(2018, 9, 20), D(2018, 9, 21)]),
+        ("## October 2018\n### Oct 1\nz\n", [D(2018, 10, 1)]),
+        ("# 学习\n## 2018年\n### 9月20日 周四\nx\n", [D(2018, 9, 20)]),
+    ],
+)  # fmt: skip
+def test_a_year_from_an_enclosing_heading_completes_a_date(text: str, dates: list[dt.date]) -> None:
+    result = parse_log(text, "log.md")
+    assert not result.diagnostics
+    assert [e.date for e in result.entries] == dates
+
+
+def test_crlf_logs_read_like_lf_logs() -> None:
+    text = "# Log\n\n## 2018/9/20\nTags: a\n\n* one\n* two  \n\n## 2018/9/21\nthree\n"
+    crlf = parse_log(text.replace("\n", "\r\n"), "log.md")
+    assert crlf == parse_log(text, "log.md")
+    assert crlf.entries[0].body == "* one\n* two  \n"
+
+
+_PLAIN = st.text(alphabet="abcdefgh xyz.,!?*()[]/0123456789", max_size=30)
+_TRICKY = ["```", "<!-- note -->", "    ## 2018/1/1 indented", "> quoted: https://q.example", "Tags: late"]
+_LINES = st.lists(st.one_of(_PLAIN, st.just(""), st.sampled_from(_TRICKY)), max_size=8)
+
+
+def _balanced(lines: list[str]) -> list[str]:
+    return lines + ["```"] if lines.count("```") % 2 else lines
+
+
+@given(
+    days=st.lists(
+        st.tuples(st.dates(D(2000, 1, 1), D(2030, 12, 31)), st.booleans(), _LINES.map(_balanced)),
+        unique_by=lambda day: day[0],
+        max_size=5,
+    )
+)
+def test_no_line_of_a_section_is_lost(days: list[tuple[dt.date, bool, list[str]]]) -> None:
+    """Whatever a section holds, its body keeps every non-blank line, in order."""
+    sections = []
+    for date, tagged, lines in days:
+        meta = ["Tags: A, b", "", "Colab: https://c.example/x", ""] if tagged else []
+        sections.append(f"## {date:%B} {date.day}, {date.year}\n" + "".join(f"{x}\n" for x in meta + lines))
+    result = parse_log("# Log\n\n" + "".join(sections), "log.md")
+    assert not errors_in(result.diagnostics)
+    by_date = {e.date: e for e in result.entries}
+    for date, tagged, lines in days:
+        entry = by_date[date]
+        if tagged:
+            assert entry.links == (("colab", "https://c.example/x"),)
+        top = 0
+        while top < len(lines) and lines[top] in ("", "Tags: late"):
+            top += 1  # a Tags: line among the first lines is metadata
+        assert set(entry.tags) == ({"a", "b"} if tagged else set()) | (
+            {"late"} if "Tags: late" in lines[:top] else set()
+        )
+        kept = [x for x in lines[top:] if x.strip()]
+        assert [x for x in entry.body.splitlines() if x.strip()] == kept

@@ -32,8 +32,9 @@ def parse_folder(folder: Path, start: dt.date | None = None) -> ImportResult:
     """Read every day file under `folder` (I/O), then split them like `parse_log` does."""
     files = []
     for file in sorted(folder.rglob("*")):
-        if file.is_file() and file.suffix.lower() in SUFFIXES:
-            relative = file.relative_to(folder).as_posix()
+        relative = file.relative_to(folder).as_posix()
+        hidden = any(part.startswith(".") for part in relative.split("/"))
+        if file.is_file() and file.suffix.lower() in SUFFIXES and not hidden:
             text = file.read_text(encoding="utf-8")
             files.append(DayFile(file.as_posix(), text, read_file_name(relative)))
     return parse_day_files(files, start)

@@ -10,7 +10,7 @@ from .meta import read_streaks
 from .model import ImportResult
 from .resolve import DateContext, Span, read_section_body
 from .scan import scan_lines
-from .sections import Region, split_regions
+from .sections import Region, fill_group_years, split_regions
 
 
 def split_text(text: str) -> list[str]:
@@ -23,7 +23,7 @@ def parse_log(text: str, path: str, start: dt.date | None = None) -> ImportResul
     """Split a one-README log into dated entries, reporting what cannot be read for sure."""
     lines = split_text(text)
     scan = scan_lines(lines)
-    regions = split_regions(scan, len(lines))
+    regions = fill_group_years(split_regions(scan, len(lines)), scan)
     context = DateContext(path, start, _first_round(regions), _written_years(regions))
     diagnostics: list[Diagnostic] = []
     candidates: list[Candidate] = []

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Literal
 
@@ -67,3 +68,37 @@ def _classify(heading: HeadingLine) -> tuple[RegionKind, DateReading | None]:
 
 def _closes(heading: HeadingLine, open_level: int | None) -> bool:
     return open_level is not None and heading.level <= open_level
+
+
+_GROUP_YEAR = re.compile(
+    r"^\W*(?:(?:[A-Za-z]+\.?|\d{1,2})\s+)?(\d{4})\W*$|^\W*(\d{4})\s*年(?:\s*\d{1,2}\s*月)?\W*$"
+)
+
+
+def fill_group_years(regions: list[Region], scan: Scan) -> list[Region]:
+    """'### Sep 20' under '## September 2018' (or '# 2018') is read as September 20, 2018."""
+    filled: list[Region] = []
+    for region in regions:
+        reading, heading = region.reading, region.heading
+        if reading is not None and heading is not None and reading.missing_year is not None:
+            year = _group_year(scan, heading)
+            if year is not None:
+                missing = reading.missing_year.strip()
+                dated = f"{year}年{missing}" if "月" in missing else f"{missing}, {year}"
+                reading = read_date_text(heading.text.replace(missing, dated, 1))
+                region = Region(region.kind, heading, reading, region.stop)
+        filled.append(region)
+    return filled
+
+
+def _group_year(scan: Scan, heading: HeadingLine) -> int | None:
+    """The year named by the nearest enclosing heading that is only a year (or month and year)."""
+    level = heading.level
+    for earlier in reversed([h for h in scan.headings if h.index < heading.index]):
+        if earlier.level >= level:
+            continue
+        level = earlier.level
+        match = _GROUP_YEAR.match(earlier.text)
+        if match:
+            return int(match.group(1) or match.group(2))
+    return None
