@@ -1,0 +1,350 @@
+"""LOAD: find the dated Markdown entries, split and validate their front matter into Entry values.
+
+Every problem is collected as a Diagnostic with the line of the entry file it concerns.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Iterable
+
+import yaml
+
+from .errors import Diagnostic, did_you_mean
+from .model import Entry, SnippetRef
+from .streaks import log_day
+
+FILE_NAME = re.compile(r"^(\d{4})-(\d{2})-(\d{2})(?:-([\w-]+))?$")
+DIRECTIVE = re.compile(r"^\s{0,3}(`{3,}|~{3,})\s*\{snippet\}\s*(\S*)")
+FENCE = re.compile(r"^\s{0,3}(`{3,}|~{3,})")
+KEYS = ("date", "title", "tags", "links", "snippets", "draft", "streak")
+TIMESTAMP = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})(?:[T ](\d{1,2}):(\d{2})(?::(\d{2}))?)?\s*$")
+
+
+class _Loader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[misc]
+    """Safe loader that leaves dates as strings, so 2016-02-30 becomes our error, not a crash."""
+
+
+_Loader.yaml_implicit_resolvers = {
+    first: [(tag, rx) for tag, rx in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+
+
+@dataclass(frozen=True)
+class EntryRules:
+    """What entry parsing needs from the configuration."""
+
+    day_ends_at: int = 0
+    known_snippets: frozenset[str] | None = None  # None: do not check names
+
+
+def find_entry_files(entries_dir: Path) -> list[Path]:
+    return sorted(p for p in entries_dir.rglob("*.md") if not any(s.startswith(".") for s in p.parts))
+
+
+def load_entries(
+    root: Path, entries_dir: Path, rules: EntryRules, cache: dict[str, Any] | None = None
+) -> tuple[list[Entry], list[Diagnostic]]:
+    """Read and validate every entry; `cache` maps (path, digest) to an earlier parse."""
+    entries: list[Entry] = []
+    diagnostics: list[Diagnostic] = []
+    for file in find_entry_files(entries_dir):
+        rel = file.relative_to(root).as_posix()
+        data = file.read_bytes()
+        digest = hashlib.sha256(data).hexdigest()
+        cache_key = f"{rel}\0{digest}\0{rules!r}"
+        if cache is not None and cache_key in cache:
+            entry, problems = cache[cache_key]
+        else:
+            entry, problems = parse_entry(rel, data, rules)
+            if cache is not None:
+                cache[cache_key] = (entry, problems)
+        diagnostics += problems
+        if entry is not None:
+            entries.append(entry)
+    diagnostics += duplicate_dates(entries)
+    entries.sort(key=lambda e: (e.date, e.slug))
+    return entries, diagnostics
+
+
+def duplicate_dates(entries: Iterable[Entry]) -> list[Diagnostic]:
+    seen: dict[dt.date, Entry] = {}
+    out = []
+    for entry in sorted(entries, key=lambda e: e.path):
+        if entry.draft:
+            continue
+        if entry.date in seen:
+            first = seen[entry.date]
+            out.append(Diagnostic(entry.path, 1, f"a second entry for {entry.date} (the first is {first.path})",
+                                  hint="merge the two files, or change one date"))
+        else:
+            seen[entry.date] = entry
+    return out
+
+
+def parse_entry(path: str, data: bytes, rules: EntryRules) -> tuple[Entry | None, list[Diagnostic]]:
+    """Pure: the bytes of one entry file -> an Entry (or None) and its problems."""
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        return None, [Diagnostic(path, line, f"not UTF-8 text (byte 0x{data[exc.start]:02x})",
+                                 hint="save the file as UTF-8")]
+    text = text.replace("\r\n", "\n")
+    problems: list[Diagnostic] = []
+    front, body, body_line = split_front_matter(text, path, problems)
+    if front is None:
+        return None, problems
+    meta = _parse_yaml(front, path, problems)
+    if meta is None:
+        return None, problems
+    lines = _KeyLines(front)
+    for key in meta:
+        if key not in KEYS:
+            problems.append(Diagnostic(path, lines.of(key), f"unknown front matter key '{key}'", "warning",
+                                       did_you_mean(str(key), KEYS)))
+    stem = Path(path).stem
+    name_match = FILE_NAME.match(stem)
+    timestamp = None
+    date = _file_date(name_match, path, problems)
+    if "date" in meta:
+        parsed = _parse_date(meta["date"], path, lines.of("date"), problems)
+        if parsed is not None:
+            timestamp = parsed if isinstance(parsed, dt.datetime) else None
+            day = log_day(parsed, rules.day_ends_at) if isinstance(parsed, dt.datetime) else parsed
+            if date is not None and day != date:
+                problems.append(Diagnostic(path, lines.of("date"),
+                                           f"date {day} disagrees with the file name ({date})",
+                                           hint="rename the file or fix the date"))
+            date = day
+    elif date is None:
+        problems.append(Diagnostic(path, 1, "no date: the file name has none and the front matter no 'date'",
+                                   hint="name the file YYYY-MM-DD.md or add 'date: YYYY-MM-DD'"))
+    if date is None:
+        return None, problems
+    title, body, body_line = _title(meta, body, body_line, date, path, lines, problems)
+    slug = stem if name_match else f"{date.isoformat()}-{_slugify(stem)}"
+    entry = Entry(
+        path=path,
+        date=date,
+        slug=slug,
+        title=title,
+        tags=_tags(meta.get("tags"), path, lines.of("tags"), problems),
+        links=_links(meta.get("links"), path, lines.of("links"), problems),
+        snippets=_snippets(meta.get("snippets"), body, body_line, path, lines, rules, problems),
+        draft=_typed(meta, "draft", bool, False, path, lines, problems),
+        declared_streak=_typed(meta, "streak", int, None, path, lines, problems),
+        body=body,
+        body_first_line=body_line,
+        digest=hashlib.sha256(data).hexdigest(),
+        timestamp=timestamp,
+    )
+    return entry, problems
+
+
+def split_front_matter(text: str, path: str, problems: list[Diagnostic]) -> tuple[str | None, str, int]:
+    """-> (front matter text, body, line where the body starts). No front matter is fine."""
+    if not text.startswith("---\n"):
+        return "", text, 1
+    end = re.search(r"^(---|\.\.\.)[ \t]*$", text[4:], re.M)
+    if end is None:
+        problems.append(Diagnostic(path, 1, "front matter opened with '---' is never closed",
+                                   hint="add a line '---' after the last key"))
+        return None, "", 1
+    front = text[4 : 4 + end.start()]
+    rest = text[4 + end.end() :]
+    body = rest[1:] if rest.startswith("\n") else rest
+    return front, body, front.count("\n") + 3
+
+
+def _parse_yaml(front: str, path: str, problems: list[Diagnostic]) -> dict[str, Any] | None:
+    if not front.strip():
+        return {}
+    try:
+        meta = yaml.load(front, Loader=_Loader)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
+        line = mark.line + 2 if mark is not None else 1
+        reason = getattr(exc, "problem", None) or str(exc)
+        problems.append(Diagnostic(path, line, f"invalid YAML in front matter: {reason}",
+                                   hint="check indentation and quote values that contain ': '"))
+        return None
+    if not isinstance(meta, dict):
+        problems.append(Diagnostic(path, 2, "front matter must be 'key: value' lines"))
+        return None
+    return {str(k): v for k, v in meta.items()}
+
+
+class _KeyLines:
+    """Finds the file line of a front matter key, composing the YAML only when asked."""
+
+    def __init__(self, front: str):
+        self.front = front
+        self._lines: dict[str, int] | None = None
+
+    def of(self, key: str) -> int:
+        if self._lines is None:
+            self._lines = {}
+            node = yaml.compose(self.front, Loader=yaml.SafeLoader)
+            if isinstance(node, yaml.MappingNode):
+                for k, _ in node.value:
+                    self._lines.setdefault(str(k.value), k.start_mark.line + 2)
+        return self._lines.get(key, 1)
+
+    def item(self, key: str, index: int) -> int:
+        node = yaml.compose(self.front, Loader=yaml.SafeLoader)
+        if isinstance(node, yaml.MappingNode):
+            for k, v in node.value:
+                if k.value == key and isinstance(v, yaml.SequenceNode) and index < len(v.value):
+                    return v.value[index].start_mark.line + 2
+        return self.of(key)
+
+
+def _file_date(match: re.Match[str] | None, path: str, problems: list[Diagnostic]) -> dt.date | None:
+    if match is None:
+        return None
+    try:
+        return dt.date(int(match[1]), int(match[2]), int(match[3]))
+    except ValueError as exc:
+        problems.append(Diagnostic(path, 1, f"the file name's date is impossible: {exc}",
+                                   hint="rename the file to a real calendar date"))
+        return None
+
+
+def _parse_date(value: Any, path: str, line: int, problems: list[Diagnostic]) -> dt.date | dt.datetime | None:
+    m = TIMESTAMP.match(str(value).strip())
+    if m is None:
+        problems.append(Diagnostic(path, line, f"'{value}' is not a date",
+                                   hint="write it as YYYY-MM-DD, or 'YYYY-MM-DD HH:MM'"))
+        return None
+    y, mo, d, h, mi, s = (int(g) if g else None for g in m.groups())
+    try:
+        if h is None:
+            return dt.date(y, mo, d)  # type: ignore[arg-type]
+        return dt.datetime(y, mo, d, h, mi or 0, s or 0)  # type: ignore[arg-type]
+    except ValueError as exc:
+        problems.append(Diagnostic(path, line, f"impossible date '{value}': {exc}",
+                                   hint="check the day and month"))
+        return None
+
+
+def readable_date(date: dt.date) -> str:
+    return f"{date:%A}, {date.day} {date:%B %Y}"
+
+
+def _title(meta: dict[str, Any], body: str, body_line: int, date: dt.date, path: str, lines: _KeyLines,
+           problems: list[Diagnostic]) -> tuple[str, str, int]:
+    """Front matter title, else a leading '# Heading' (taken out of the body), else the date."""
+    if "title" in meta and meta["title"] is not None:
+        if isinstance(meta["title"], (dict, list)):
+            problems.append(Diagnostic(path, lines.of("title"), "title must be text"))
+        else:
+            return str(meta["title"]).strip(), body, body_line
+    m = re.match(r"(\s*\n)*#[ \t]+(.+?)[ \t#]*\n", body + "\n")
+    if m:
+        consumed = body[: m.end()].count("\n")
+        return m.group(2).strip(), body[m.end():], body_line + consumed
+    return readable_date(date), body, body_line
+
+
+def normalise_tag(tag: str) -> str:
+    return re.sub(r"[\s_]+", "-", tag.strip().lstrip("#").strip().lower())
+
+
+def _tags(value: Any, path: str, line: int, problems: list[Diagnostic]) -> tuple[str, ...]:
+    if value is None:
+        return ()
+    if isinstance(value, str):
+        raw = re.split(r"[,\s]+", value) if "," not in value else value.split(",")
+    elif isinstance(value, list) and all(isinstance(t, (str, int, float)) and not isinstance(t, bool)
+                                         for t in value):
+        raw = [str(t) for t in value]
+    else:
+        problems.append(Diagnostic(path, line, f"tags must be a list or a space-separated string, "
+                                   f"not {type(value).__name__}", hint="e.g. 'tags: [keras, cnn]'"))
+        return ()
+    return tuple(dict.fromkeys(t for t in (normalise_tag(r) for r in raw) if t))
+
+
+def _links(value: Any, path: str, line: int, problems: list[Diagnostic]) -> tuple[tuple[str, str], ...]:
+    if value is None:
+        return ()
+    if isinstance(value, list) and all(isinstance(v, str) for v in value):
+        value = {f"link {i}": v for i, v in enumerate(value, 1)}
+    if not isinstance(value, dict):
+        problems.append(Diagnostic(path, line, "links must map a label to a URL",
+                                   hint="e.g. 'links: {colab: https://...}'"))
+        return ()
+    out = []
+    for label, url in value.items():
+        if not isinstance(url, str) or not re.match(r"^(https?://|/|\.|#)", url.strip()):
+            problems.append(Diagnostic(path, line, f"link '{label}' is not a URL: {url!r}", "warning"))
+            continue
+        out.append((str(label), url.strip()))
+    return tuple(out)
+
+
+def _snippets(value: Any, body: str, body_line: int, path: str, lines: _KeyLines, rules: EntryRules,
+              problems: list[Diagnostic]) -> tuple[SnippetRef, ...]:
+    refs: list[SnippetRef] = []
+    if isinstance(value, str):
+        value = [value]
+    if value is not None and not (isinstance(value, list) and all(isinstance(v, str) for v in value)):
+        problems.append(Diagnostic(path, lines.of("snippets"), "snippets must be a list of snippet names",
+                                   hint="e.g. 'snippets: [max_pooling]'"))
+        value = None
+    for i, name in enumerate(value or []):
+        refs.append(SnippetRef(_snippet_name(name), lines.item("snippets", i) if rules.known_snippets else 0))
+    refs += body_directives(body, body_line)
+    for ref in refs:
+        if not ref.name:
+            problems.append(Diagnostic(path, ref.line, "a snippet directive needs a name",
+                                       hint="write ```{snippet} NAME"))
+        elif rules.known_snippets is not None and ref.name not in rules.known_snippets:
+            problems.append(Diagnostic(path, ref.line, f"unknown snippet '{ref.name}'",
+                                       hint=did_you_mean(ref.name, rules.known_snippets)
+                                       or "add snippets/" + ref.name + ".py"))
+    return tuple(refs)
+
+
+def _snippet_name(name: str) -> str:
+    name = name.strip()
+    return name[:-3] if name.endswith(".py") else name
+
+
+def body_directives(body: str, body_line: int) -> list[SnippetRef]:
+    """```{snippet} NAME fences, skipping anything inside other fenced blocks."""
+    refs = []
+    fence: str | None = None
+    for offset, line in enumerate(body.split("\n")):
+        if fence is None:
+            d = DIRECTIVE.match(line)
+            if d:
+                refs.append(SnippetRef(_snippet_name(d.group(2)), body_line + offset, inline=True))
+            m = FENCE.match(line)
+            if m:
+                fence = m.group(1)
+        elif line.strip().startswith(fence[0] * len(fence)) and not line.strip().strip(fence[0]):
+            fence = None
+    return refs
+
+
+def _typed(meta: dict[str, Any], key: str, kind: type, default: Any, path: str, lines: _KeyLines,
+           problems: list[Diagnostic]) -> Any:
+    value = meta.get(key, default)
+    if value is None or value is default:
+        return value
+    if kind is int and isinstance(value, bool) or not isinstance(value, kind):
+        problems.append(Diagnostic(path, lines.of(key), f"'{key}' must be {'true or false' if kind is bool else 'a whole number'}, "
+                                   f"not {value!r}"))
+        return default
+    return value
+
+
+def _slugify(text: str) -> str:
+    return re.sub(r"[^\w]+", "-", text.lower()).strip("-") or "entry"

@@ -1,0 +1,137 @@
+"""RENDER BODY: an entry's Markdown -> HTML with Pygments highlighting, anchors and snippet placeholders."""
+
+from __future__ import annotations
+
+import html
+import re
+from functools import lru_cache
+from typing import Any, Sequence
+
+from markdown_it import MarkdownIt
+from markdown_it.renderer import RendererHTML
+from markdown_it.token import Token
+from markdown_it.utils import EnvType, OptionsDict
+from mdit_py_plugins.anchors import anchors_plugin
+from mdit_py_plugins.footnote import footnote_plugin
+from mdit_py_plugins.tasklists import tasklists_plugin
+from pygments import highlight as pygments_highlight
+from pygments.formatters import HtmlFormatter
+from pygments.lexers import get_lexer_by_name
+from pygments.util import ClassNotFound
+
+from .model import Heading, RenderedBody
+
+RENDERER_VERSION = "1"  # bump when the HTML for the same Markdown changes (invalidates cached bodies)
+PLACEHOLDER = "<!--logbuild:snippet {name}-->"
+PLACEHOLDER_RE = re.compile(r"<!--logbuild:snippet (\S+?)-->")
+_FORMATTER = HtmlFormatter(nowrap=True)
+
+
+@lru_cache(maxsize=64)
+def _lexer(lang: str) -> Any:
+    try:
+        return get_lexer_by_name(lang)
+    except ClassNotFound:
+        return None
+
+
+def highlight_code(code: str, lang: str) -> str | None:
+    """Pygments HTML for `code` (no wrapper), or None when the language is unknown."""
+    lexer = _lexer(lang.lower()) if lang else None
+    return pygments_highlight(code, lexer, _FORMATTER) if lexer is not None else None
+
+
+def _highlight(code: str, lang: str, _attrs: str) -> str:
+    body = highlight_code(code, lang)
+    if body is None:
+        return ""  # markdown-it escapes it itself
+    return f'<pre class="highlight"><code class="language-{html.escape(lang)}">{body}</code></pre>\n'
+
+
+def _fence(self: RendererHTML, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType) -> str:
+    info = tokens[idx].info.strip()
+    if info.startswith("{snippet}"):
+        name = info[len("{snippet}"):].strip().removesuffix(".py")
+        return PLACEHOLDER.format(name=html.escape(name)) + "\n"
+    return self.fence(tokens, idx, options, env)
+
+
+def _image(self: RendererHTML, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType) -> str:
+    tokens[idx].attrSet("loading", "lazy")
+    return self.image(tokens, idx, options, env)
+
+
+def _slug(text: str) -> str:
+    return re.sub(r"[^\w\- ]", "", text.strip().lower()).replace(" ", "-") or "section"
+
+
+@lru_cache(maxsize=1)
+def markdown_parser() -> MarkdownIt:
+    md = (
+        MarkdownIt("commonmark", {"linkify": True, "highlight": _highlight})
+        .enable(["table", "strikethrough", "linkify"])
+        .use(footnote_plugin)
+        .use(tasklists_plugin)
+        .use(anchors_plugin, min_level=2, max_level=4, slug_func=_slug, permalink=True,
+             permalinkSymbol="#")
+    )
+    md.add_render_rule("fence", _fence)
+    md.add_render_rule("image", _image)
+    return md
+
+
+def render_body(markdown: str) -> RenderedBody:
+    """Pure (given the parser): Markdown -> HTML, headings, plain text and a summary."""
+    md = markdown_parser()
+    tokens = md.parse(markdown)
+    html_out = md.renderer.render(tokens, md.options, {})
+    return RenderedBody(
+        html=html_out,
+        text=_plain_text(tokens),
+        headings=_headings(tokens),
+        summary=_summary(tokens),
+    )
+
+
+def _inline_text(token: Token) -> str:
+    parts = []
+    for child in token.children or []:
+        if child.type in ("text", "code_inline"):
+            parts.append(child.content)
+        elif child.type in ("softbreak", "hardbreak"):
+            parts.append(" ")
+    return "".join(parts)
+
+
+def _plain_text(tokens: Sequence[Token]) -> str:
+    parts = []
+    for token in tokens:
+        if token.type == "inline":
+            parts.append(_inline_text(token))
+        elif token.type in ("fence", "code_block") and not token.info.startswith("{snippet}"):
+            parts.append(token.content)
+    return re.sub(r"\s+", " ", " ".join(parts)).strip()
+
+
+def _headings(tokens: Sequence[Token]) -> tuple[Heading, ...]:
+    out = []
+    for i, token in enumerate(tokens):
+        if token.type == "heading_open" and token.attrGet("id"):
+            out.append(Heading(int(token.tag[1]), _inline_text(tokens[i + 1]), str(token.attrGet("id"))))
+    return tuple(out)
+
+
+def _summary(tokens: Sequence[Token], limit: int = 280) -> str:
+    for i, token in enumerate(tokens):
+        if token.type == "paragraph_open":
+            text = re.sub(r"\s+", " ", _inline_text(tokens[i + 1])).strip()
+            if text:
+                return text if len(text) <= limit else text[: limit - 1].rsplit(" ", 1)[0] + "…"
+    return ""
+
+
+def pygments_css() -> str:
+    """Light styles, and dark ones under prefers-color-scheme (and a forced [data-theme])."""
+    light = HtmlFormatter(style="friendly").get_style_defs(".highlight")
+    dark = HtmlFormatter(style="github-dark").get_style_defs(".highlight")
+    return (f"{light}\n@media (prefers-color-scheme: dark) {{\n{dark}\n}}\n")

@@ -1,0 +1,118 @@
+"""WRITE: lay the site out in a staging folder beside the output, then swap it in at once.
+
+Unchanged files are hard-linked from the current site (or the snippet cache) instead of rewritten,
+so a one-entry edit costs a few writes, and a failed build never touches the live folder.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import ctypes.util
+import hashlib
+import os
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterable, Mapping
+
+_RENAME_EXCHANGE = 2
+_AT_FDCWD = -100
+
+
+@dataclass(frozen=True)
+class OutputFile:
+    """One file of the new site: bytes to write, or an existing file to link/copy (`source`)."""
+
+    path: str  # relative, POSIX
+    data: bytes | None = None
+    source: Path | None = None
+    digest: str = ""  # of the bytes; for `source` files, whatever identifies their content
+
+    @staticmethod
+    def of_bytes(path: str, data: bytes) -> "OutputFile":
+        return OutputFile(path, data=data, digest=hashlib.sha1(data).hexdigest())
+
+
+@dataclass(frozen=True)
+class WriteResult:
+    written: int  # files whose content is new
+    total: int
+    digests: dict[str, str]
+
+
+class UnsafeOutput(Exception):
+    """The output folder holds something that is not a site we made: we will not replace it."""
+
+
+def check_output_folder(out: Path, ours: bool) -> None:
+    if out.exists() and not out.is_dir():
+        raise UnsafeOutput(f"{out} is a file, not a folder")
+    if out.is_dir() and not ours and any(out.iterdir()) and not (out / "index.html").is_file():
+        raise UnsafeOutput(f"{out} is not empty and does not look like a built site; "
+                           "choose another --out or empty it first")
+
+
+def write_site(out: Path, files: Iterable[OutputFile], previous: Mapping[str, str]) -> WriteResult:
+    """Build the new tree in `.<out>.staging`, reusing unchanged files, then swap it with `out`."""
+    staging = out.parent / f".{out.name}.staging"
+    if staging.exists():
+        shutil.rmtree(staging)
+    staging.mkdir(parents=True)
+    made: set[Path] = {staging}
+    written = 0
+    digests: dict[str, str] = {}
+    for file in files:
+        dest = staging / file.path
+        if dest.parent not in made:
+            dest.parent.mkdir(parents=True, exist_ok=True)
+            made.add(dest.parent)
+        current = out / file.path
+        if file.digest and previous.get(file.path) == file.digest and _link(current, dest):
+            pass
+        elif file.data is not None:
+            dest.write_bytes(file.data)
+            written += 1
+        elif file.source is not None:
+            if not _link(file.source, dest):
+                shutil.copyfile(file.source, dest)
+            written += 1
+        else:  # a page we chose not to render again: it must already be in the site
+            if not _link(current, dest):
+                raise FileNotFoundError(f"{current} vanished during the build")
+        digests[file.path] = file.digest
+    _swap(staging, out)
+    return WriteResult(written, len(digests), digests)
+
+
+def _link(src: Path, dest: Path) -> bool:
+    try:
+        os.link(src, dest)
+        return True
+    except OSError:
+        return False
+
+
+def _swap(staging: Path, out: Path) -> None:
+    """Exchange the two folders atomically where the kernel can (renameat2), else rename twice."""
+    if not out.exists():
+        os.replace(staging, out)
+        return
+    if not _exchange(staging, out):
+        old = out.parent / f".{out.name}.old"
+        if old.exists():
+            shutil.rmtree(old)
+        os.replace(out, old)
+        os.replace(staging, out)
+        staging = old
+    shutil.rmtree(staging, ignore_errors=True)
+
+
+def _exchange(a: Path, b: Path) -> bool:
+    libc_name = ctypes.util.find_library("c")
+    if not libc_name:
+        return False
+    libc = ctypes.CDLL(libc_name, use_errno=True)
+    renameat2 = getattr(libc, "renameat2", None)
+    if renameat2 is None:
+        return False
+    return renameat2(_AT_FDCWD, os.fsencode(a), _AT_FDCWD, os.fsencode(b), _RENAME_EXCHANGE) == 0

@@ -1,0 +1,224 @@
+"""PLAN: every page of the site as a Page(url, template, context, key). Pure: no I/O, no clock.
+
+A page's `key` digests exactly what its context is made of, so the render stage can skip a page
+whose inputs did not change since the last build.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from collections import defaultdict
+from dataclasses import dataclass
+from typing import Any, Iterable, Mapping, Sequence
+
+from .calendar import calendar_svg, calendar_years
+from .config import SiteConfig
+from .model import Entry, Page, RenderedBody, SnippetResult, Streaks
+from .snippet_view import snippet_view
+
+FEED_SIZE = 20
+
+
+@dataclass(frozen=True)
+class Card:
+    """An entry as lists show it."""
+
+    slug: str
+    url: str
+    title: str
+    date: dt.date
+    tags: tuple[str, ...]
+    summary: str
+    figures: int = 0
+
+
+@dataclass(frozen=True)
+class SiteInputs:
+    """Everything page planning reads, gathered by the build."""
+
+    config: SiteConfig
+    entries: Sequence[Entry]  # published entries, ascending by date
+    bodies: Mapping[str, RenderedBody]  # slug -> body
+    snippets: Mapping[str, SnippetResult]
+    streaks: Streaks
+    today: dt.date
+    site_digest: str  # configuration, theme, options: mixed into every key
+
+
+def entry_url(slug: str) -> str:
+    return f"entries/{slug}/"
+
+
+def tag_url(tag: str) -> str:
+    return f"tags/{tag}/"
+
+
+def month_url(day: dt.date) -> str:
+    return f"archive/{day.year}/{day.month:02d}/"
+
+
+def root_for(url: str) -> str:
+    """The relative way back to the site root from a page at `url` (works under any subpath)."""
+    return "../" * url.count("/")
+
+
+def digest(*parts: Any) -> str:
+    return hashlib.sha1(repr(parts).encode()).hexdigest()
+
+
+def plan_pages(site: SiteInputs) -> list[Page]:
+    cards = [_card(e, site.bodies[e.slug], site.snippets) for e in site.entries]
+    pages: list[Page] = []
+    pages += _entry_pages(site, cards)
+    pages += _home_pages(site, cards)
+    pages += _tag_pages(site, cards)
+    pages += _archive_pages(site, cards)
+    pages.append(_figures_page(site))
+    pages += _search_pages(site, cards)
+    pages += _feed_and_sitemap(site, cards, [p.url for p in pages])
+    pages.append(_page(site, "404.html", "404.html", "Page not found", root=site.config.base_path))
+    return pages
+
+
+def _page(site: SiteInputs, url: str, template: str, title: str, key_parts: Iterable[Any] = (),
+          root: str | None = None, **context: Any) -> Page:
+    context.update(page={"url": url, "title": title, "root": root_for(url) if root is None else root})
+    return Page(url, template, context, digest(site.site_digest, url, title, *key_parts))
+
+
+def _card(entry: Entry, body: RenderedBody, snippets: Mapping[str, SnippetResult]) -> Card:
+    figures = sum(len(snippets[r.name].figures) for r in _unique_refs(entry) if r.name in snippets)
+    return Card(entry.slug, entry_url(entry.slug), entry.title, entry.date, entry.tags, body.summary, figures)
+
+
+def _unique_refs(entry: Entry) -> list[Any]:
+    return list({r.name: r for r in reversed(entry.snippets)}.values())[::-1]
+
+
+def _snippet_state(result: SnippetResult | None) -> Any:
+    return None if result is None else (result.key, result.status, result.from_cache, result.ran_at)
+
+
+def _entry_pages(site: SiteInputs, cards: list[Card]) -> list[Page]:
+    pages = []
+    for i, entry in enumerate(site.entries):
+        prev = cards[i - 1] if i > 0 else None
+        nxt = cards[i + 1] if i + 1 < len(cards) else None
+        names = [r.name for r in _unique_refs(entry)]
+        results = {n: site.snippets.get(n) for n in names}
+        inline = {r.name for r in entry.snippets if r.inline}
+        views = {n: snippet_view(r) for n, r in results.items() if r is not None}
+        body = site.bodies[entry.slug]
+        pages.append(_page(
+            site, entry_url(entry.slug), "entry.html", entry.title,
+            (entry.digest, body.html, prev, nxt, [_snippet_state(r) for r in results.values()], site.today),
+            entry=entry, body=body, prev=prev, next=nxt, snippets=views,
+            trailing_snippets=[views[n] for n in names if n not in inline and n in views],
+            missing_snippets=[n for n, r in results.items() if r is None],
+            is_future=entry.date > site.today,
+        ))
+    return pages
+
+
+def _home_pages(site: SiteInputs, cards: list[Card]) -> list[Page]:
+    newest = cards[::-1]
+    per = site.config.entries_per_page
+    chunks = [newest[i : i + per] for i in range(0, len(newest), per)] or [[]]
+    calendars = _calendars(site, cards)
+    streak = _streak_view(site.streaks)
+    pages = []
+    for n, chunk in enumerate(chunks, 1):
+        url = "" if n == 1 else f"page/{n}/"
+        pager = {"number": n, "count": len(chunks),
+                 "prev": None if n == 1 else ("" if n == 2 else f"page/{n - 1}/"),
+                 "next": f"page/{n + 1}/" if n < len(chunks) else None}
+        pages.append(_page(
+            site, url, "home.html", site.config.title if n == 1 else f"{site.config.title}, page {n}",
+            (chunk, pager, streak, calendars if n == 1 else None, site.today),
+            cards=chunk, pager=pager, streak=streak, calendars=calendars if n == 1 else [],
+            today=site.today, total_entries=len(cards),
+        ))
+    return pages
+
+
+def _streak_view(s: Streaks) -> dict[str, Any]:
+    return {
+        "current": s.current, "best": s.best, "total_days": s.total_days,
+        "best_start": s.best_start, "best_end": s.best_end, "current_start": s.current_start,
+        "longest_gap": s.longest_gap, "last_day": s.last_day,
+        "challenge_days": s.challenge_days, "challenge_day": s.challenge_day,
+    }
+
+
+def _calendars(site: SiteInputs, cards: list[Card]) -> list[dict[str, Any]]:
+    counts = dict(site.streaks.counts)
+    titles = {c.date: c.title for c in cards}
+    slugs = {c.date: c.slug for c in cards}
+    return [{"year": year, "svg": calendar_svg(year, counts, titles, lambda d: entry_url(slugs[d]), site.today)}
+            for year in calendar_years(site.streaks.counts)]
+
+
+def _tag_pages(site: SiteInputs, cards: list[Card]) -> list[Page]:
+    by_tag: dict[str, list[Card]] = defaultdict(list)
+    for card in reversed(cards):
+        for tag in card.tags:
+            by_tag[tag].append(card)
+    tags = sorted(by_tag.items())
+    counts = [(tag, len(members)) for tag, members in tags]
+    pages = [_page(site, "tags/", "tags.html", "Tags", (counts,), tags=counts)]
+    for tag, members in tags:
+        pages.append(_page(site, tag_url(tag), "tag.html", f"Tagged “{tag}”", (members,), tag=tag, cards=members))
+    return pages
+
+
+def _archive_pages(site: SiteInputs, cards: list[Card]) -> list[Page]:
+    months: dict[tuple[int, int], list[Card]] = defaultdict(list)
+    for card in reversed(cards):
+        months[(card.date.year, card.date.month)].append(card)
+    listing = [{"year": y, "month": m, "date": dt.date(y, m, 1), "url": month_url(dt.date(y, m, 1)),
+                "cards": members} for (y, m), members in sorted(months.items(), reverse=True)]
+    pages = [_page(site, "archive/", "archive.html", "Archive", (listing,), months=listing)]
+    for i, month in enumerate(listing):
+        newer = listing[i - 1] if i > 0 else None
+        older = listing[i + 1] if i + 1 < len(listing) else None
+        title = f"{month['date']:%B %Y}"
+        pages.append(_page(site, month["url"], "month.html", title,
+                           (month["cards"], newer and newer["url"], older and older["url"]),
+                           month=month, newer=newer, older=older))
+    return pages
+
+
+def _figures_page(site: SiteInputs) -> Page:
+    figures = []
+    for entry in reversed(site.entries):
+        for ref in _unique_refs(entry):
+            result = site.snippets.get(ref.name)
+            if result is None:
+                continue
+            for figure in snippet_view(result)["figures"]:
+                figures.append({"entry": entry, "url": entry_url(entry.slug), "snippet": ref.name, **figure})
+    state = [(f["entry"].slug, f["src"], f["alt"]) for f in figures]
+    return _page(site, "figures/", "figures.html", "Figures", (state,), figures=figures)
+
+
+def _search_pages(site: SiteInputs, cards: list[Card]) -> list[Page]:
+    records = [{"t": c.title, "u": c.url, "d": c.date.isoformat(), "g": list(c.tags),
+                "s": c.summary, "x": site.bodies[c.slug].text} for c in reversed(cards)]
+    return [
+        _page(site, "search/", "search.html", "Search", ()),
+        Page("search.json", "@json", {"data": records}, digest(site.site_digest, "search", records)),
+    ]
+
+
+def _feed_and_sitemap(site: SiteInputs, cards: list[Card], urls: list[str]) -> list[Page]:
+    latest = [e for e in reversed(site.entries)][:FEED_SIZE]
+    feed_items = [(e, site.bodies[e.slug]) for e in latest]
+    updated = max((e.timestamp or dt.datetime.combine(e.date, dt.time()) for e in latest), default=None)
+    lastmod = {c.url: c.date for c in cards}
+    return [
+        _page(site, "feed.xml", "feed.xml", site.config.title,
+              ([(e.digest, b.html) for e, b in feed_items], updated), items=feed_items, updated=updated),
+        _page(site, "sitemap.xml", "sitemap.xml", "Sitemap", (urls, lastmod),
+              urls=[u for u in urls if u != "404.html"], lastmod=lastmod),
+    ]

@@ -1,0 +1,60 @@
+"""STATE: what the last build knew (parsed entries, rendered bodies, page keys, file digests),
+kept in the cache folder so the next build redoes only what changed. Corrupt state = a cold build."""
+
+from __future__ import annotations
+
+import os
+import pickle
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from . import __version__
+
+STATE_FORMAT = 1
+
+
+@dataclass
+class BuildState:
+    fingerprint: str = ""
+    out_id: tuple[int, int] | None = None  # (inode, mtime_ns) of the output folder we wrote
+    out_path: str = ""
+    summary: dict[str, Any] = field(default_factory=dict)  # the last report, for no-change builds
+    entries: dict[str, Any] = field(default_factory=dict)  # entries.load_entries cache
+    bodies: dict[str, Any] = field(default_factory=dict)  # entry digest -> RenderedBody
+    pages: dict[str, str] = field(default_factory=dict)  # output path -> page key
+    files: dict[str, str] = field(default_factory=dict)  # output path -> content digest
+
+
+def state_path(cache_dir: Path) -> Path:
+    return cache_dir / "build" / f"state-{STATE_FORMAT}.pickle"
+
+
+def load_state(cache_dir: Path) -> BuildState:
+    path = state_path(cache_dir)
+    try:
+        with path.open("rb") as f:
+            version, state = pickle.load(f)
+        if version == __version__ and isinstance(state, BuildState):
+            return state
+    except Exception:  # missing, truncated or from another version: start cold
+        pass
+    return BuildState()
+
+
+def save_state(cache_dir: Path, state: BuildState) -> None:
+    path = state_path(cache_dir)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".state-")
+    with os.fdopen(fd, "wb") as f:
+        pickle.dump((__version__, state), f, protocol=pickle.HIGHEST_PROTOCOL)
+    os.replace(tmp, path)
+
+
+def output_id(out: Path) -> tuple[int, int] | None:
+    try:
+        st = out.stat()
+    except OSError:
+        return None
+    return (st.st_ino, st.st_mtime_ns)

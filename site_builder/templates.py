@@ -1,0 +1,130 @@
+"""THEME: the Jinja2 environment (a log's own templates/ over the default theme), filters, and
+template digests so a page is re-rendered when a template it uses changes."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import re
+import traceback
+from functools import cached_property
+from pathlib import Path
+from typing import Any, Mapping
+
+import jinja2
+from markupsafe import Markup, escape
+
+from .errors import Diagnostic
+from .markdown import PLACEHOLDER_RE
+
+_REFERENCE = re.compile(r"""{%-?\s*(?:extends|include|import|from)\s+["']([^"']+)["']""")
+
+
+def default_theme_dir() -> Path:
+    """The theme shipped in the wheel (site_builder/theme), or the repo's templates/ in a checkout."""
+    packaged = Path(__file__).parent / "theme"
+    return packaged if packaged.is_dir() else Path(__file__).parent.parent / "templates"
+
+
+class Theme:
+    """Template lookup and rendering for one build."""
+
+    def __init__(self, user_dir: Path | None, root: Path):
+        self.dirs = [d for d in (user_dir, default_theme_dir()) if d is not None and d.is_dir()]
+        self.root = root
+        self.env = jinja2.Environment(
+            loader=jinja2.FileSystemLoader([str(d) for d in self.dirs]),
+            autoescape=jinja2.select_autoescape(["html", "xml"]),
+            undefined=jinja2.StrictUndefined,
+            trim_blocks=True,
+            lstrip_blocks=True,
+        )
+        self.env.filters.update(isodate=_isodate, longdate=_longdate, with_snippets=_with_snippets,
+                                plural=_plural)
+
+    def source_path(self, name: str) -> Path | None:
+        for d in self.dirs:
+            if (d / name).is_file():
+                return d / name
+        return None
+
+    @cached_property
+    def static_dirs(self) -> list[Path]:
+        """Theme static folders, the default's first so a log's own files win."""
+        return [d / "static" for d in reversed(self.dirs) if (d / "static").is_dir()]
+
+    def digest(self, name: str) -> str:
+        """sha1 over a template and everything it extends, includes or imports."""
+        seen: dict[str, str] = {}
+        self._collect(name, seen)
+        return hashlib.sha1("".join(f"{k}\0{v}" for k, v in sorted(seen.items())).encode()).hexdigest()
+
+    def _collect(self, name: str, seen: dict[str, str]) -> None:
+        if name in seen:
+            return
+        path = self.source_path(name)
+        text = path.read_text("utf-8") if path else ""
+        seen[name] = text
+        for ref in _REFERENCE.findall(text):
+            self._collect(ref, seen)
+
+    def render(self, name: str, context: Mapping[str, Any]) -> tuple[str | None, Diagnostic | None]:
+        """Render, turning template mistakes into a Diagnostic at the template's file:line."""
+        try:
+            return self.env.get_template(name).render(context), None
+        except jinja2.TemplateSyntaxError as exc:
+            return None, Diagnostic(self._rel(exc.filename, name), exc.lineno, f"template error: {exc.message}")
+        except jinja2.TemplateNotFound as exc:
+            return None, Diagnostic(name, None, f"template not found: {exc.name}",
+                                    hint="add it to templates/ or fix the name")
+        except Exception as exc:  # an error raised while rendering: point at the template line
+            path, line = self._template_frame(exc)
+            return None, Diagnostic(path or name, line, f"template error: {type(exc).__name__}: {exc}")
+
+    def _template_frame(self, exc: BaseException) -> tuple[str | None, int | None]:
+        for frame in reversed(traceback.extract_tb(exc.__traceback__)):
+            if frame.filename.endswith((".html", ".xml")):
+                return self._rel(frame.filename, None), frame.lineno
+        return None, None
+
+    def _rel(self, filename: str | None, fallback: str | None) -> str:
+        if not filename:
+            return fallback or "templates"
+        path = Path(filename)
+        try:
+            return path.resolve().relative_to(self.root.resolve()).as_posix()
+        except ValueError:
+            return path.as_posix()
+
+
+def _isodate(value: dt.date | dt.datetime) -> str:
+    if isinstance(value, dt.datetime):
+        aware = value if value.tzinfo else value.replace(tzinfo=dt.timezone.utc)
+        return aware.isoformat(timespec="seconds")
+    return value.isoformat()
+
+
+def _longdate(value: dt.date) -> str:
+    return f"{value.day} {value:%B %Y}"
+
+
+def _plural(count: int, word: str) -> str:
+    return f"{count} {word}" if count == 1 else f"{count} {word}s"
+
+
+@jinja2.pass_context
+def _with_snippets(ctx: jinja2.runtime.Context, html: str, views: Mapping[str, Any], root: str) -> Markup:
+    """Put each snippet's rendered output where its ```{snippet} directive stood."""
+    partial = ctx.environment.get_template("_snippet.html")
+
+    def replace(match: re.Match[str]) -> str:
+        view = views.get(match.group(1))
+        if view is None:
+            return str(Markup('<p class="snippet-missing">Snippet <code>{}</code> has no output yet.</p>')
+                       .format(match.group(1)))
+        return partial.render(snippet=view, root=root)
+
+    return Markup(PLACEHOLDER_RE.sub(replace, str(html)))
+
+
+__all__ = ["Theme", "default_theme_dir", "escape"]
