@@ -17,9 +17,13 @@ log = logging.getLogger(__name__)
 
 
 def entry_file_text(entry: ImportedEntry) -> str:
-    """Front matter (date, title?, tags?, links?) then the body, unchanged. Pure."""
+    """Front matter (date, title?, tags?, links?) then the body, unchanged. Pure.
+
+    The title is left out when the body opens with it as a `# Heading`, which the entry
+    loader reads as the title (and so does not show twice).
+    """
     head: dict[str, object] = {"date": entry.date}
-    if entry.title:
+    if entry.title and not _leads_with_heading(entry.body, entry.title):
         head["title"] = entry.title
     parts = [_dump(head, block=True)]
     if entry.tags:
@@ -27,6 +31,12 @@ def entry_file_text(entry: ImportedEntry) -> str:
     if entry.links:
         parts.append(_dump({"links": dict(entry.links)}, block=True))
     return "---\n" + "".join(parts) + "---\n" + entry.body
+
+
+def _leads_with_heading(body: str, title: str) -> bool:
+    """A body that opens with `# <title>`: the entry loader takes its title from there."""
+    first = next((line for line in body.split("\n") if line.strip()), "")
+    return first.startswith("# ") and first[2:].strip(" \t#") == title
 
 
 def _dump(data: dict[str, object], *, block: bool) -> str:
