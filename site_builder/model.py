@@ -6,6 +6,8 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Literal
 
+from .errors import Diagnostic
+
 
 @dataclass(frozen=True)
 class SnippetRef:
@@ -147,5 +149,5 @@ class BuildReport:
     streaks: Streaks | None
     snippets: SnippetCounts
     snippet_results: tuple[SnippetResult, ...]
-    diagnostics: tuple = ()  # tuple[Diagnostic, ...]
+    diagnostics: tuple[Diagnostic, ...] = ()
     output_dir: str = ""

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from .report import format_table, write_junit
-    from .runner import ProgressEvent, SnippetSettings, available_snippets, run_snippets
+    from .runner import ProgressEvent, SnippetSettings, available_snippets, cached_results, run_snippets
     from .why import Explanation, explain
 
 _EXPORTS = {
@@ -19,6 +19,7 @@ _EXPORTS = {
     "ProgressEvent": "runner",
     "available_snippets": "runner",
     "run_snippets": "runner",
+    "cached_results": "runner",
     "Explanation": "why",
     "explain": "why",
     "format_table": "report",

@@ -108,6 +108,19 @@ def run_snippets(
     return {name: results[name] for name in order}
 
 
+def cached_results(names: Iterable[str], settings: SnippetSettings) -> dict[str, SnippetResult]:
+    """Only what is known without running anything: cache hits and errors found before running.
+
+    A preview (serve) shows these at once and runs the rest in the background."""
+    packages = PackageVersions()
+    out = {}
+    for name in dict.fromkeys(names):
+        planned = plan(name, settings, packages)
+        if not isinstance(planned, Job):
+            out[name] = planned
+    return out
+
+
 def plan(name: str, settings: SnippetSettings, packages: PackageVersions) -> Job | SnippetResult:
     """A Job to run, or a result already known: a cache hit or an error found before running."""
     path = settings.snippets_dir / f"{name}.py"

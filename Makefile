@@ -1,0 +1,48 @@
+# Two commands: `make serve` and `make test`. Both create .venv when missing and are quick when
+# nothing changed (the install step re-runs only when pyproject.toml changes).
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+.PHONY: serve test build check system-deps bench lint clean
+
+$(STAMP): pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[snippets,test]'
+	@rm -f $(VENV)/.installed-* && touch $@
+
+# Debian packages the tests drive for real: Chromium (browser checks) and Java (the Nu HTML checker).
+system-deps:
+	@missing=""; \
+	command -v chromium >/dev/null 2>&1 || missing="$$missing chromium"; \
+	command -v java >/dev/null 2>&1 || missing="$$missing default-jre-headless"; \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
+	  else echo "Please install:$$missing (e.g. sudo apt-get install$$missing)"; exit 1; fi; \
+	fi
+
+serve: $(STAMP)
+	$(BIN)/logbuild serve --host $(HOST) --port $(PORT)
+
+build: $(STAMP)
+	$(BIN)/logbuild build
+
+check: $(STAMP)
+	$(BIN)/logbuild check
+
+test: $(STAMP) system-deps
+	$(BIN)/python -m pytest -n 2 --dist loadgroup -q
+
+bench: $(STAMP)
+	$(BIN)/python benchmarks/bench_build.py
+	$(BIN)/python benchmarks/bench_snippets.py
+
+lint: $(STAMP)
+	$(BIN)/ruff check site_builder tests benchmarks
+
+clean:
+	rm -rf site .logbuild
