@@ -33,7 +33,7 @@ def calendar_svg(
     height = TOP + 7 * (CELL + GAP)
     logged = sum(1 for d in counts if d.year == year)
     parts = [
-        f'<svg class="calendar" viewBox="0 0 {width} {height}" role="group" '
+        f'<svg class="calendar" viewBox="0 0 {width} {height}" '
         f'aria-label="{year}: {logged} day{"s" if logged != 1 else ""} logged" xmlns="http://www.w3.org/2000/svg">',
         f"<title>{year}: {logged} days logged</title>",
     ]

@@ -113,6 +113,9 @@ def load_config(root: Path, overrides: dict[str, Any] | None = None) -> tuple[Si
             line = _toml_error_line(str(exc))
             return SiteConfig(root=root), [Diagnostic(source, line, f"invalid TOML: {exc}")]
         raw = data if file.name == CONFIG_FILE else data.get("tool", {}).get("logbuild", {})
+        if file.name != CONFIG_FILE:  # look up key lines inside [tool.logbuild] only, not [project]
+            table = re.search(r"^\[tool\.logbuild\][ \t]*$", text, re.M)
+            text = re.sub(r"[^\n]", "", text[: table.start()]) + text[table.start() :] if table else text
         diagnostics += _validate(raw, source, text)
     values = {k: v for k, v in raw.items() if k in KEYS and _type_ok(k, v)}
     values.update({k: v for k, v in (overrides or {}).items() if v is not None})
@@ -165,7 +168,7 @@ def _normalise(values: dict[str, Any], source: str, text: str, out: list[Diagnos
 
 
 def _key_line(text: str, key: str) -> int | None:
-    m = re.search(rf"^\s*{re.escape(key)}\s*=", text, re.M)
+    m = re.search(rf"^[ \t]*{re.escape(key)}[ \t]*=", text, re.M)
     return text.count("\n", 0, m.start()) + 1 if m else None
 
 

@@ -1,0 +1,138 @@
+"""CONFIGURE stage: logbuild.toml and [tool.logbuild], every problem with its key and line."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from site_builder.config import SiteConfig, load_config
+
+
+def write(root: Path, name: str, text: str) -> Path:
+    (root / name).write_text(text, "utf-8")
+    return root
+
+
+def formatted(problems) -> list[str]:
+    return [p.format() for p in problems]
+
+
+def test_defaults_without_a_file(tmp_path: Path) -> None:
+    config, problems = load_config(tmp_path)
+    assert problems == []
+    assert config.source == ""
+    assert config.title == SiteConfig().title
+    assert config.root == tmp_path.resolve()
+
+
+def test_logbuild_toml(tmp_path: Path) -> None:
+    write(tmp_path, "logbuild.toml", 'title = "My log"\ntimezone = "Asia/Manila"\nday_ends_at = 4\n'
+                                      'base_url = "https://u.github.io/r"\n[snippet_env]\nSEED = 1\n')
+    config, problems = load_config(tmp_path)
+    assert problems == []
+    assert (config.title, config.timezone, config.day_ends_at) == ("My log", "Asia/Manila", 4)
+    assert config.base_url == "https://u.github.io/r/"  # a trailing slash is added
+    assert config.base_path == "/r/"
+    assert config.snippet_env == {"SEED": "1"}
+    assert config.source == "logbuild.toml"
+
+
+def test_pyproject_tool_table(tmp_path: Path) -> None:
+    write(tmp_path, "pyproject.toml", '[project]\nname = "x"\n\n[tool.logbuild]\ntitle = "From pyproject"\n')
+    config, problems = load_config(tmp_path)
+    assert problems == []
+    assert config.title == "From pyproject" and config.source == "pyproject.toml"
+
+
+def test_pyproject_without_the_table_is_ignored(tmp_path: Path) -> None:
+    write(tmp_path, "pyproject.toml", '[project]\nname = "x"\ndescription = "not ours"\n')
+    config, problems = load_config(tmp_path)
+    assert problems == [] and config.source == "" and config.description == SiteConfig().description
+
+
+def test_logbuild_toml_wins_over_pyproject(tmp_path: Path) -> None:
+    write(tmp_path, "pyproject.toml", '[tool.logbuild]\ntitle = "pyproject"\n')
+    write(tmp_path, "logbuild.toml", 'title = "own file"\n')
+    config, _ = load_config(tmp_path)
+    assert config.title == "own file"
+
+
+def test_unknown_key_names_key_line_and_suggestion(tmp_path: Path) -> None:
+    write(tmp_path, "logbuild.toml", 'title = "T"\n\ntimezon = "UTC"\n')
+    _, problems = load_config(tmp_path)
+    assert formatted(problems) == ["logbuild.toml:3: unknown setting 'timezon' (did you mean 'timezone'?)"]
+    assert problems[0].severity == "error"
+
+
+def test_unknown_key_in_pyproject_points_into_the_table(tmp_path: Path) -> None:
+    write(tmp_path, "pyproject.toml",
+          '[project]\nname = "x"\ndescription = "d"\n\n[tool.logbuild]\ntitle = "T"\ndescripton = "typo"\n')
+    _, problems = load_config(tmp_path)
+    assert formatted(problems) == [
+        "pyproject.toml:7: unknown setting 'descripton' (did you mean 'description'?)"
+    ]
+
+
+def test_wrong_type_in_pyproject_points_at_our_table_not_project(tmp_path: Path) -> None:
+    write(tmp_path, "pyproject.toml",
+          '[project]\nname = "x"\ndescription = "d"\n\n[tool.logbuild]\ndescription = 5\n')
+    _, problems = load_config(tmp_path)
+    assert [(p.path, p.line) for p in problems] == [("pyproject.toml", 6)]
+
+
+@pytest.mark.parametrize(
+    "line, key",
+    [
+        ("day_ends_at = \"4\"", "day_ends_at"),
+        ("entries_per_page = true", "entries_per_page"),  # a bool is not an int
+        ("title = 3", "title"),
+        ("snippet_env = \"A=1\"", "snippet_env"),
+    ],
+)
+def test_wrong_type(tmp_path: Path, line: str, key: str) -> None:
+    write(tmp_path, "logbuild.toml", f'author = "me"\n{line}\n')
+    config, problems = load_config(tmp_path)
+    assert [(p.path, p.line, p.severity) for p in problems] == [("logbuild.toml", 2, "error")]
+    assert problems[0].message.startswith(f"'{key}' must be a")
+    assert getattr(config, key) == getattr(SiteConfig(), key)  # the bad value is not used
+
+
+def test_bad_timezone(tmp_path: Path) -> None:
+    write(tmp_path, "logbuild.toml", 'title = "T"\ntimezone = "Mars/Olympus_Mons"\n')
+    config, problems = load_config(tmp_path)
+    assert formatted(problems) == [
+        "logbuild.toml:2: unknown time zone 'Mars/Olympus_Mons' (use an IANA name such as 'Europe/Berlin')"
+    ]
+    assert config.timezone == "UTC"
+
+
+@pytest.mark.parametrize(
+    "line",
+    ["day_ends_at = 24", "streak_rule = \"weekly\"", "entries_per_page = 0", "challenge_days = -1",
+     "snippet_timeout = 0"],
+)
+def test_values_out_of_range(tmp_path: Path, line: str) -> None:
+    write(tmp_path, "logbuild.toml", f'title = "T"\n{line}\n')
+    _, problems = load_config(tmp_path)
+    assert [(p.line, p.severity) for p in problems] == [(2, "error")]
+
+
+def test_several_problems_are_all_reported(tmp_path: Path) -> None:
+    write(tmp_path, "logbuild.toml", 'titel = "T"\nday_ends_at = "x"\ntimezone = "Nowhere"\n')
+    _, problems = load_config(tmp_path)
+    assert sorted(p.line for p in problems) == [1, 2, 3]
+
+
+def test_invalid_toml(tmp_path: Path) -> None:
+    write(tmp_path, "logbuild.toml", 'title = "T"\nauthor = "unterminated\n')
+    _, problems = load_config(tmp_path)
+    assert [(p.path, p.line) for p in problems] == [("logbuild.toml", 2)]
+    assert problems[0].message.startswith("invalid TOML")
+
+
+def test_overrides_beat_the_file(tmp_path: Path) -> None:
+    write(tmp_path, "logbuild.toml", 'title = "T"\noutput_dir = "public"\n')
+    config, _ = load_config(tmp_path, {"output_dir": "elsewhere", "title": None})
+    assert config.output_dir == "elsewhere" and config.title == "T"
+    assert config.path("output_dir") == tmp_path.resolve() / "elsewhere"
