@@ -189,6 +189,111 @@ def why(ctx: click.Context, snippet: str) -> None:
     click.echo(explanation.format() if hasattr(explanation, "format") else str(explanation))
 
 
+@cli.command()
+@click.argument("directory", type=click.Path(file_okay=False, path_type=Path))
+@click.option("--title", help="The site's title (default: 'Learning log').")
+@click.option("--copy-templates", is_flag=True, help="Copy the default theme into DIRECTORY/templates to edit it.")
+@click.option("--force", is_flag=True, help="Add the missing files to a non-empty folder (never overwrites).")
+def init(directory: Path, title: str | None, copy_templates: bool, force: bool) -> None:
+    """Start a new log in DIRECTORY: a first entry, a snippet, logbuild.toml and a Pages workflow."""
+    from .scaffold import init_log
+
+    report = init_log(directory, title=title, copy_templates=copy_templates, force=force)
+    if report.refused:
+        _fail([report.refused])
+    for path in report.created:
+        click.echo(f"created {path}")
+    for path in report.skipped:
+        click.echo(f"exists, skipped {path}")
+    click.echo(f"Next: cd {directory} && logbuild build (or logbuild serve)")
+
+
+@cli.command(name="import")
+@click.argument("source", type=click.Path(exists=True, path_type=Path))
+@click.option("--into", type=click.Path(file_okay=False, path_type=Path),
+              help="Where entry files go (default: the log's entries folder).")
+@click.option("--dry-run", is_flag=True, help="Say what would be written; write nothing.")
+@click.option("--start", callback=_date, metavar="YYYY-MM-DD", help="The date of 'Day 1', for logs that count days.")
+@click.pass_context
+def import_command(ctx: click.Context, source: Path, into: Path | None, dry_run: bool,
+                   start: dt.date | None) -> None:
+    """Split a one-file learning log (a README with a dated section per day), or a folder of
+    day files, into entry files. Existing entry files are never overwritten."""
+    from .errors import errors_in
+    from .importer import import_log
+    from .streaks import compute_streaks
+
+    config = _config(ctx)
+    report = import_log(source, into or config.path("entries_dir"), dry_run=dry_run, start=start)
+    for d in report.diagnostics:
+        click.echo(d.format(), err=True)
+    verbs = {"write": "would write" if dry_run else "write", "exists-skip": "exists, skipped"}
+    for path, action in report.actions:
+        click.echo(f"{verbs[action]} {_shown(path, config.root)}")
+    result = report.result
+    if result.entries and (result.declared_current is not None or result.declared_best is not None):
+        days = [e.date for e in result.entries]
+        s = compute_streaks(days, max(days), config.streak_rule)
+        for label, declared, computed in (("current", result.declared_current, s.current),
+                                          ("best", result.declared_best, s.best)):
+            if declared is not None and declared != computed:
+                click.echo(f"WARNING: {source} declares a {label} streak of {declared} days; "
+                           f"its dates give {computed}", err=True)
+    sys.exit(1 if errors_in(report.diagnostics) else 0)
+
+
+def _shown(path: Path, root: Path) -> str:
+    """A path relative to the log's folder when it is inside it."""
+    try:
+        return path.resolve().relative_to(root).as_posix()
+    except ValueError:
+        return str(path)
+
+
+@cli.command(name="new")
+@click.argument("date", required=False, metavar="[YYYY-MM-DD]")
+@click.option("--title", help="The entry's title (default: the date, written out).")
+@click.option("--tags", help='Tags, space- or comma-separated: --tags "keras cnn".')
+@click.option("--snippet", metavar="NAME", help="Also create snippets/NAME.py from a template and link it.")
+@click.option("--edit", is_flag=True, help="Open the new entry in $VISUAL or $EDITOR.")
+@click.pass_context
+def new_command(ctx: click.Context, date: str | None, title: str | None, tags: str | None,
+                snippet: str | None, edit: bool) -> None:
+    """Start the entry for today (in your time zone) or DATE: entries/YYYY-MM-DD.md.
+
+    The latest earlier entry's next steps (the bullet list under a '## Next steps' heading or a
+    '**Next steps**' line) are carried into the new entry under '## Plan'. Never replaces a file:
+    an existing entry or snippet stops the command with exit status 1.
+    """
+    import os
+    import re
+
+    from .build import resolve_today
+    from .newentry import NewEntryError, create_entry
+
+    config = _config(ctx)
+    day = _date(ctx, click.Argument(["date"]), date) or resolve_today(config)
+    tag_list = [t for t in re.split(r"[,\s]+", tags or "") if t]
+    try:
+        made = create_entry(config, day, title, tag_list, snippet)
+    except NewEntryError as exc:
+        _fail([str(exc)])
+    for p in made.problems:
+        click.echo(p.format(), err=True)
+    rel = os.path.relpath(made.entry_path)
+    click.echo(f"Created {rel}")
+    if made.snippet_path is not None:
+        click.echo(f"Created {os.path.relpath(made.snippet_path)} (linked from the entry)")
+    if made.carried:
+        click.echo(f"Carried {len(made.carried)} next step(s) from {made.carried_from} under '## Plan'.")
+    click.echo(made.streak_message)
+    if edit:
+        editor = os.environ.get("VISUAL") or os.environ.get("EDITOR")
+        if not editor:
+            _fail([f"set $EDITOR (or $VISUAL) to open {rel}"])
+        click.edit(filename=str(made.entry_path), editor=editor)
+
+
 def main() -> None:
     cli(prog_name="logbuild")
 
