@@ -1,0 +1,156 @@
+"""SCAFFOLD (an edge): `logbuild init` lays out a new log that builds as it is.
+
+The configuration file is generated from `config.KEYS`, so it lists every setting and never
+drifts from what `load_config` accepts. Existing files are never overwritten.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import json
+import logging
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .config import CONFIG_FILE, KEYS, SiteConfig
+
+log = logging.getLogger(__name__)
+
+SNIPPET_NAME = "first_plot"
+WORKFLOW_PATH = ".github/workflows/logbuild.yml"
+GITIGNORE = "site/\n.logbuild/\n.venv/\n__pycache__/\n"
+REQUIREMENTS = "# What your snippets import; the workflow installs these before building.\nmatplotlib>=3.8\n"
+
+SNIPPET = '''\
+"""My first snippet: logbuild runs it during the build and shows its output and figures."""
+
+import matplotlib.pyplot as plt
+
+days = [1, 2, 3, 4, 5, 6, 7]
+minutes = [20, 35, 30, 45, 40, 60, 50]
+
+print(f"{sum(minutes)} minutes of practice in {len(days)} days")
+
+fig, ax = plt.subplots(figsize=(5, 3))
+ax.bar(days, minutes, color="#4c72b0")
+ax.set_title("Minutes of practice per day")
+ax.set_xlabel("day")
+ax.set_ylabel("minutes")
+'''
+
+ENTRY = """\
+---
+date: {date}
+title: Day one
+tags: [start]
+---
+Today I started this learning log. Each day gets a Markdown file in `entries/` named after
+its date; logbuild turns them into a site and counts the streak from those dates.
+
+Code lives in `snippets/`. A fenced `{{snippet}}` block runs a snippet during the build and
+shows what it printed and the figures it drew:
+
+```{{snippet}} {snippet}
+```
+
+Build the site with `logbuild build`, or preview it with `logbuild serve`.
+"""
+
+
+@dataclass(frozen=True)
+class ScaffoldReport:
+    """What `init_log` did: files created, and existing ones left as they were."""
+
+    root: Path
+    created: tuple[Path, ...] = ()
+    skipped: tuple[Path, ...] = ()
+    refused: str | None = None  # why nothing was written, if so
+
+
+@dataclass
+class _Plan:
+    files: dict[str, bytes] = field(default_factory=dict)  # relative POSIX path -> content
+
+    def add(self, path: str, text: str | bytes) -> None:
+        self.files[path] = text.encode("utf-8") if isinstance(text, str) else text
+
+
+def init_log(dest: Path, *, title: str | None = None, copy_templates: bool = False,
+             force: bool = False, today: dt.date | None = None) -> ScaffoldReport:
+    """Create a new log in `dest`. A non-empty `dest` needs `force`, and even then no file is replaced."""
+    if dest.exists() and not dest.is_dir():
+        return ScaffoldReport(dest, refused=f"{dest} exists and is not a folder")
+    if dest.is_dir() and any(dest.iterdir()) and not force:
+        return ScaffoldReport(dest, refused=f"{dest} is not empty (use --force to add the missing files)")
+    config = SiteConfig(root=dest.resolve(), **({"title": title} if title else {}))
+    if today is None:
+        from .build import resolve_today
+
+        today = resolve_today(config)
+    plan = plan_files(config, today, copy_templates)
+    created, skipped = [], []
+    for rel, data in plan.files.items():
+        path = dest / rel
+        if path.exists():
+            skipped.append(path)
+            continue
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with path.open("xb") as handle:  # "x": a file that appeared meanwhile is not replaced
+            handle.write(data)
+        created.append(path)
+    for folder in ("entries", "snippets"):
+        (dest / folder).mkdir(parents=True, exist_ok=True)
+    return ScaffoldReport(dest, tuple(created), tuple(skipped))
+
+
+def plan_files(config: SiteConfig, today: dt.date, copy_templates: bool) -> _Plan:
+    """Every file of a new log, by relative path. Pure apart from reading the packaged theme."""
+    plan = _Plan()
+    plan.add(CONFIG_FILE, config_text(config))
+    plan.add(".gitignore", GITIGNORE)
+    plan.add("requirements.txt", REQUIREMENTS)
+    plan.add(f"entries/{today.isoformat()}.md", ENTRY.format(date=today.isoformat(), snippet=SNIPPET_NAME))
+    plan.add(f"snippets/{SNIPPET_NAME}.py", SNIPPET)
+    plan.add(WORKFLOW_PATH, workflow_text())
+    if copy_templates:
+        from .templates import default_theme_dir
+
+        theme = default_theme_dir()
+        for path in sorted(theme.rglob("*")):
+            if path.is_file() and "__pycache__" not in path.parts:
+                plan.add(f"{config.templates_dir}/{path.relative_to(theme).as_posix()}", path.read_bytes())
+    return plan
+
+
+def workflow_text() -> str:
+    """The GitHub Actions workflow shipped in the package (check daily, build and deploy to Pages)."""
+    return (Path(__file__).parent / "workflows" / "pages.yml").read_text("utf-8")
+
+
+def config_text(config: SiteConfig) -> str:
+    """`logbuild.toml` with every key of KEYS, each under a comment saying what it does."""
+    values = {f.name: getattr(config, f.name) for f in dataclasses.fields(config)}
+    lines = [
+        "# logbuild settings. Every setting is listed with its default value; change what you need.",
+        "# Paths are relative to this file's folder.",
+    ]
+    for key, (_, description) in KEYS.items():
+        lines += ["", f"# {description}", f"{key} = {toml_value(values[key])}"]
+    return "\n".join(lines) + "\n"
+
+
+def toml_value(value: Any) -> str:
+    """A TOML literal for the value types KEYS allows (JSON strings are valid TOML basic strings)."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (int, float)):
+        return repr(value)
+    if isinstance(value, str):
+        return json.dumps(value, ensure_ascii=False).replace("\x7f", "\\u007f")
+    if isinstance(value, dict):
+        items = ", ".join(f"{toml_value(str(k))} = {toml_value(v)}" for k, v in value.items())
+        return "{ " + items + " }" if items else "{}"
+    raise TypeError(f"no TOML form for {type(value).__name__}")
+
