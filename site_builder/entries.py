@@ -10,7 +10,7 @@ import hashlib
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any, Callable, Iterable
 
 import yaml
 
@@ -113,7 +113,7 @@ def parse_entry(path: str, data: bytes, rules: EntryRules) -> tuple[Entry | None
     timestamp = None
     date = _file_date(name_match, path, problems)
     if "date" in meta:
-        parsed = _parse_date(meta["date"], path, lines.of("date"), problems)
+        parsed = _parse_date(meta["date"], path, lambda: lines.of("date"), problems)
         if parsed is not None:
             timestamp = parsed if isinstance(parsed, dt.datetime) else None
             day = log_day(parsed, rules.day_ends_at) if isinstance(parsed, dt.datetime) else parsed
@@ -122,7 +122,7 @@ def parse_entry(path: str, data: bytes, rules: EntryRules) -> tuple[Entry | None
                                            f"date {day} disagrees with the file name ({date})",
                                            hint="rename the file or fix the date"))
             date = day
-    elif date is None:
+    elif date is None and name_match is None:
         problems.append(Diagnostic(path, 1, "no date: the file name has none and the front matter no 'date'",
                                    hint="name the file YYYY-MM-DD.md or add 'date: YYYY-MM-DD'"))
     if date is None:
@@ -134,8 +134,8 @@ def parse_entry(path: str, data: bytes, rules: EntryRules) -> tuple[Entry | None
         date=date,
         slug=slug,
         title=title,
-        tags=_tags(meta.get("tags"), path, lines.of("tags"), problems),
-        links=_links(meta.get("links"), path, lines.of("links"), problems),
+        tags=_tags(meta.get("tags"), path, lambda: lines.of("tags"), problems),
+        links=_links(meta.get("links"), path, lambda: lines.of("links"), problems),
         snippets=_snippets(meta.get("snippets"), body, body_line, path, lines, rules, problems),
         draft=_typed(meta, "draft", bool, False, path, lines, problems),
         declared_streak=_typed(meta, "streak", int, None, path, lines, problems),
@@ -216,10 +216,10 @@ def _file_date(match: re.Match[str] | None, path: str, problems: list[Diagnostic
         return None
 
 
-def _parse_date(value: Any, path: str, line: int, problems: list[Diagnostic]) -> dt.date | dt.datetime | None:
+def _parse_date(value: Any, path: str, line: Callable[[], int], problems: list[Diagnostic]) -> dt.date | dt.datetime | None:
     m = TIMESTAMP.match(str(value).strip())
     if m is None:
-        problems.append(Diagnostic(path, line, f"'{value}' is not a date",
+        problems.append(Diagnostic(path, line(), f"'{value}' is not a date",
                                    hint="write it as YYYY-MM-DD, or 'YYYY-MM-DD HH:MM'"))
         return None
     y, mo, d, h, mi, s = (int(g) if g else None for g in m.groups())
@@ -228,7 +228,7 @@ def _parse_date(value: Any, path: str, line: int, problems: list[Diagnostic]) ->
             return dt.date(y, mo, d)  # type: ignore[arg-type]
         return dt.datetime(y, mo, d, h, mi or 0, s or 0)  # type: ignore[arg-type]
     except ValueError as exc:
-        problems.append(Diagnostic(path, line, f"impossible date '{value}': {exc}",
+        problems.append(Diagnostic(path, line(), f"impossible date '{value}': {exc}",
                                    hint="check the day and month"))
         return None
 
@@ -256,7 +256,7 @@ def normalise_tag(tag: str) -> str:
     return re.sub(r"[\s_]+", "-", tag.strip().lstrip("#").strip().lower())
 
 
-def _tags(value: Any, path: str, line: int, problems: list[Diagnostic]) -> tuple[str, ...]:
+def _tags(value: Any, path: str, line: Callable[[], int], problems: list[Diagnostic]) -> tuple[str, ...]:
     if value is None:
         return ()
     if isinstance(value, str):
@@ -265,25 +265,25 @@ def _tags(value: Any, path: str, line: int, problems: list[Diagnostic]) -> tuple
                                          for t in value):
         raw = [str(t) for t in value]
     else:
-        problems.append(Diagnostic(path, line, f"tags must be a list or a space-separated string, "
+        problems.append(Diagnostic(path, line(), f"tags must be a list or a space-separated string, "
                                    f"not {type(value).__name__}", hint="e.g. 'tags: [keras, cnn]'"))
         return ()
     return tuple(dict.fromkeys(t for t in (normalise_tag(r) for r in raw) if t))
 
 
-def _links(value: Any, path: str, line: int, problems: list[Diagnostic]) -> tuple[tuple[str, str], ...]:
+def _links(value: Any, path: str, line: Callable[[], int], problems: list[Diagnostic]) -> tuple[tuple[str, str], ...]:
     if value is None:
         return ()
     if isinstance(value, list) and all(isinstance(v, str) for v in value):
         value = {f"link {i}": v for i, v in enumerate(value, 1)}
     if not isinstance(value, dict):
-        problems.append(Diagnostic(path, line, "links must map a label to a URL",
+        problems.append(Diagnostic(path, line(), "links must map a label to a URL",
                                    hint="e.g. 'links: {colab: https://...}'"))
         return ()
     out = []
     for label, url in value.items():
         if not isinstance(url, str) or not re.match(r"^(https?://|/|\.|#)", url.strip()):
-            problems.append(Diagnostic(path, line, f"link '{label}' is not a URL: {url!r}", "warning"))
+            problems.append(Diagnostic(path, line(), f"link '{label}' is not a URL: {url!r}", "warning"))
             continue
         out.append((str(label), url.strip()))
     return tuple(out)
@@ -298,8 +298,11 @@ def _snippets(value: Any, body: str, body_line: int, path: str, lines: _KeyLines
         problems.append(Diagnostic(path, lines.of("snippets"), "snippets must be a list of snippet names",
                                    hint="e.g. 'snippets: [max_pooling]'"))
         value = None
+    known = rules.known_snippets
     for i, name in enumerate(value or []):
-        refs.append(SnippetRef(_snippet_name(name), lines.item("snippets", i) if rules.known_snippets else 0))
+        name = _snippet_name(name)
+        # the line is only worth a YAML compose when it goes into an error message
+        refs.append(SnippetRef(name, lines.item("snippets", i) if known is not None and name not in known else 0))
     refs += body_directives(body, body_line)
     for ref in refs:
         if not ref.name:

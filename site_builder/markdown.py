@@ -75,6 +75,13 @@ def markdown_parser() -> MarkdownIt:
         .use(anchors_plugin, min_level=2, max_level=4, slug_func=_slug, permalink=True,
              permalinkSymbol="#")
     )
+    # Bare URLs with a scheme and e-mail addresses become links, but not every "word.tld":
+    # a code log is full of names like split_dataset.py (.py is a country domain). The
+    # prefilter skips linkify's large regex for text runs that cannot hold such a link.
+    linkify = md.linkify
+    linkify.set({"fuzzy_link": False})
+    full_pretest = linkify.pretest
+    linkify.pretest = lambda text: ("://" in text or "@" in text) and full_pretest(text)
     md.add_render_rule("fence", _fence)
     md.add_render_rule("image", _image)
     return md
@@ -117,7 +124,7 @@ def _headings(tokens: Sequence[Token]) -> tuple[Heading, ...]:
     out = []
     for i, token in enumerate(tokens):
         if token.type == "heading_open" and token.attrGet("id"):
-            out.append(Heading(int(token.tag[1]), _inline_text(tokens[i + 1]), str(token.attrGet("id"))))
+            out.append(Heading(int(token.tag[1]), _inline_text(tokens[i + 1]).strip(), str(token.attrGet("id"))))
     return tuple(out)
 
 
