@@ -84,7 +84,9 @@ def init_log(dest: Path, *, title: str | None = None, copy_templates: bool = Fal
         return ScaffoldReport(dest, refused=f"{dest} exists and is not a folder")
     if dest.is_dir() and any(dest.iterdir()) and not force:
         return ScaffoldReport(dest, refused=f"{dest} is not empty (use --force to add the missing files)")
-    config = SiteConfig(root=dest.resolve(), **({"title": title} if title else {}))
+    config = SiteConfig(root=dest.resolve())
+    if title:
+        config = dataclasses.replace(config, title=title)
     if today is None:
         from .build import resolve_today
 
