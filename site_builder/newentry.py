@@ -26,7 +26,7 @@ from .streaks import compute_streaks
 SNIPPET_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
 _NEXT_HEADING = re.compile(
     r"^(?:#{1,6}[ \t]+next[ \t]+steps[ \t]*:?[ \t]*#*|\*\*next[ \t]+steps:?\*\*:?|__next[ \t]+steps:?__:?)[ \t]*$",
-    re.I,
+    re.IGNORECASE,
 )
 _BULLET = re.compile(r"^[ \t]{0,3}(?:[-*+]|\d{1,9}[.)])[ \t]+(.*)$")
 _PLAN_HEADING = "## Plan"
