@@ -1,0 +1,171 @@
+"""PUBLISH: against a real local bare repository. The user's tree, index and branch stay as they were."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from site_builder.config import load_config
+from site_builder.publish import PublishOptions, PublishReport, publish_site
+from site_builder.state import state_path
+
+ENTRY = "---\ndate: 2024-03-0{day}\ntitle: Day {day}\n---\nWhat I learned on day {day}.\n"
+
+
+def git(*args: str, cwd: Path) -> str:
+    done = subprocess.run(["git", *args], cwd=cwd, capture_output=True, text=True, check=True)
+    return done.stdout.strip()
+
+
+@pytest.fixture()
+def log(tmp_path: Path) -> Path:
+    """A two-entry log in a git repository whose `origin` is a bare repository beside it."""
+    git("init", "--quiet", "--bare", "remote.git", cwd=tmp_path)
+    root = tmp_path / "log"
+    (root / "entries").mkdir(parents=True)
+    for day in (1, 2):
+        (root / "entries" / f"2024-03-0{day}.md").write_text(ENTRY.format(day=day))
+    (root / "logbuild.toml").write_text(
+        'title = "Published"\nbase_url = "https://example.org/log/"\ncname = "log.example.org"\n')
+    (root / ".gitignore").write_text("site/\n.logbuild/\n")
+    git("init", "--quiet", "-b", "main", cwd=root)
+    git("config", "user.name", "Learner", cwd=root)
+    git("config", "user.email", "learner@example.org", cwd=root)
+    git("add", ".", cwd=root)
+    git("commit", "--quiet", "-m", "log", cwd=root)
+    git("remote", "add", "origin", str(tmp_path / "remote.git"), cwd=root)
+    return root
+
+
+def publish(root: Path, **options: object) -> PublishReport:
+    config, problems = load_config(root)
+    assert problems == []
+    return publish_site(config, PublishOptions(**options))  # type: ignore[arg-type]
+
+
+def remote_commits(root: Path) -> list[str]:
+    remote = root.parent / "remote.git"
+    if not git("branch", "--list", "gh-pages", cwd=remote):
+        return []
+    return git("rev-list", "gh-pages", cwd=remote).split()
+
+
+def remote_file(root: Path, path: str) -> str:
+    return git("show", f"gh-pages:{path}", cwd=root.parent / "remote.git")
+
+
+def user_side(root: Path) -> tuple[str, str, str]:
+    return (git("status", "--porcelain", "--untracked-files=all", cwd=root),
+            git("rev-parse", "--abbrev-ref", "HEAD", cwd=root), git("rev-parse", "HEAD", cwd=root))
+
+
+def test_publish_pushes_the_site_and_leaves_the_working_tree_alone(log: Path) -> None:
+    (log / "entries" / "2024-03-02.md").write_text(ENTRY.format(day=2) + "An edit not yet committed.\n")
+    (log / "notes.txt").write_text("staged\n")
+    git("add", "notes.txt", cwd=log)
+    before = user_side(log)
+
+    report = publish(log)
+
+    assert report.outcome == "pushed", [d.format() for d in report.diagnostics]
+    assert user_side(log) == before
+    assert not (log / "site").exists()
+    assert remote_commits(log) == [report.commit]
+    names = git("ls-tree", "-r", "--name-only", "gh-pages", cwd=log.parent / "remote.git").split()
+    assert {"index.html", ".nojekyll", "CNAME", "entries/2024-03-01/index.html"} <= set(names)
+    assert remote_file(log, "CNAME").strip() == "log.example.org"
+    assert "https://example.org/log/" in remote_file(log, "index.html")
+    assert "An edit not yet committed." in remote_file(log, "entries/2024-03-02/index.html")
+
+
+def test_publishing_the_same_site_again_makes_no_commit(log: Path) -> None:
+    first = publish(log)
+    assert first.outcome == "pushed"
+    again = publish(log)
+    assert again.outcome == "up-to-date"
+    assert remote_commits(log) == [first.commit]
+
+    (log / "entries" / "2024-03-03.md").write_text(ENTRY.format(day=3))
+    git("add", "entries", cwd=log)
+    git("commit", "--quiet", "-m", "day 3", cwd=log)
+    third = publish(log, message="Day 3 is out")
+    assert third.outcome == "pushed"
+    assert remote_commits(log) == [third.commit, first.commit]
+    assert git("log", "-1", "--format=%s", "gh-pages", cwd=log.parent / "remote.git") == "Day 3 is out"
+
+
+def test_dry_run_pushes_nothing(log: Path) -> None:
+    before = user_side(log)
+    report = publish(log, dry_run=True)
+    assert report.outcome == "would-push" and report.files > 5 and report.tree
+    assert remote_commits(log) == []
+    assert git("branch", "--list", "gh-pages", cwd=log) == ""
+    assert user_side(log) == before
+
+
+def test_base_url_option_beats_the_configuration_and_no_cname_means_no_file(log: Path) -> None:
+    (log / "logbuild.toml").write_text('title = "Published"\nbase_url = "https://example.org/log/"\n')
+    report = publish(log, base_url="https://learner.github.io/days")
+    assert report.outcome == "pushed"
+    assert "https://learner.github.io/days/" in remote_file(log, "index.html")
+    names = git("ls-tree", "--name-only", "gh-pages", cwd=log.parent / "remote.git").split()
+    assert ".nojekyll" in names and "CNAME" not in names
+
+
+def test_the_users_incremental_build_state_is_kept(log: Path) -> None:
+    subprocess.run([sys.executable, "-m", "site_builder.cli", "build"], cwd=log, check=True, capture_output=True)
+    folder = state_path(log / ".logbuild").parent
+    before = {p.name: p.read_bytes() for p in folder.iterdir()}
+    assert before
+    assert publish(log).outcome == "pushed"
+    assert {p.name: p.read_bytes() for p in folder.iterdir()} == before
+
+
+def test_a_failed_snippet_stops_publishing_unless_allowed(log: Path) -> None:
+    (log / "snippets").mkdir()
+    (log / "snippets" / "broken.py").write_text("print('about to fail')\nraise ValueError('no data')\n")
+    (log / "entries" / "2024-03-02.md").write_text(ENTRY.format(day=2) + "\n```{snippet} broken\n```\n")
+    refused = publish(log)
+    assert refused.outcome == "refused"
+    assert any("snippets failed (broken)" in d.message for d in refused.diagnostics)
+    assert remote_commits(log) == []
+    allowed = publish(log, allow_failures=True)
+    assert allowed.outcome == "pushed"
+    assert "no data" in remote_file(log, "entries/2024-03-02/index.html")
+
+
+def test_build_errors_stop_publishing(log: Path) -> None:
+    (log / "entries" / "2024-03-04.md").write_text("---\ndate: [not a date\n---\nBroken.\n")
+    report = publish(log, allow_failures=True)
+    assert report.outcome == "refused"
+    assert any(d.path.endswith("2024-03-04.md") for d in report.diagnostics)
+    assert remote_commits(log) == []
+
+
+def test_refuses_without_the_remote_or_outside_git(log: Path, tmp_path: Path) -> None:
+    report = publish(log, remote="upstream")
+    assert report.outcome == "refused" and "no git remote named 'upstream'" in report.diagnostics[0].message
+    plain = tmp_path / "plain"
+    (plain / "entries").mkdir(parents=True)
+    assert publish(plain).outcome == "refused"
+
+
+def test_cli_publish_then_nothing_to_push(log: Path) -> None:
+    def run(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([sys.executable, "-m", "site_builder.cli", "publish", *args], cwd=log,
+                              capture_output=True, text=True, check=False)
+
+    dry = run("--dry-run")
+    assert dry.returncode == 0, dry.stderr
+    assert "would push" in dry.stdout and "origin/gh-pages" in dry.stdout
+    first = run()
+    assert first.returncode == 0, first.stderr
+    assert "pushed" in first.stdout
+    second = run()
+    assert second.returncode == 0 and "nothing to push" in second.stdout
+    assert len(remote_commits(log)) == 1
+    wrong = run("--remote", "nowhere")
+    assert wrong.returncode == 1 and "not published" in wrong.stderr
