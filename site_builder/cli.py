@@ -329,6 +329,70 @@ def publish(ctx: click.Context, **options: Any) -> None:
         click.echo(f"pushed {report.files} files to {where} ({report.commit[:10]})")
 
 
+@cli.command()
+@click.option("--host", default="127.0.0.1", show_default=True,
+              help="Address to listen on; only this machine can connect unless you change it.")
+@click.option("--port", type=int, default=8000, show_default=True, help="Port; the next free one if taken.")
+@click.option("--strict-port", is_flag=True, help="Fail instead of taking the next free port.")
+@click.option("--no-open", is_flag=True, help="Do not open a browser tab.")
+@click.option("--drafts", is_flag=True, help="Include entries marked draft: true.")
+@click.option("--today", callback=_date, metavar="YYYY-MM-DD", help="Pretend today is this date.")
+@click.option("--no-snippets", is_flag=True, help="Never run snippets; show cached outputs only.")
+@click.pass_context
+def serve(ctx: click.Context, host: str, port: int, strict_port: bool, no_open: bool, drafts: bool,
+          today: dt.date | None, no_snippets: bool) -> None:
+    """Preview the log at http://127.0.0.1:8000/, rebuilding and reloading the tab on every save.
+
+    Builds into .logbuild/serve-site (never into site/). Snippets without cached output run in the
+    background and their pages update when they finish; build errors show over the last good page.
+    """
+    from .serve import PreviewOptions, ServeError, ServeOptions, serve_site
+
+    _config(ctx)  # a broken configuration stops here with every problem listed
+    options = ServeOptions(host, port, strict_port, not no_open, PreviewOptions(drafts, today, not no_snippets))
+    try:
+        serve_site(_root(ctx), options, click.echo)
+    except ServeError as exc:
+        _fail([str(exc)])
+    except KeyboardInterrupt:
+        click.echo("\nStopped.")
+
+
+@cli.command()
+@click.option("--remote", default="origin", show_default=True, help="The git remote to push to.")
+@click.option("--branch", default="gh-pages", show_default=True, help="The branch GitHub Pages serves.")
+@click.option("--message", "-m", help="Commit message (default: names the commit published from).")
+@click.option("--dry-run", is_flag=True, help="Build and say what would be pushed; push nothing.")
+@click.option("--allow-failures", is_flag=True, help="Publish even when snippets failed (their tracebacks show).")
+@click.option("--base-url", help="Where the site lives (default: base_url from the configuration).")
+@click.pass_context
+def publish(ctx: click.Context, **options: Any) -> None:
+    """Build the site with its production base_url and push it to the gh-pages branch.
+
+    Builds in a temporary folder and never touches your working tree, index or current
+    branch. Refuses when the build has errors or a snippet failed; pushes nothing when the
+    branch already holds this very site."""
+    from .publish import PublishOptions, publish_site
+    from .report import progress_display
+
+    config = _config(ctx)
+    opts = PublishOptions(**options)
+    with progress_display(enabled=True) as progress:
+        report = publish_site(config, opts, progress)
+    for d in report.diagnostics:
+        click.echo(d.format(), err=True)
+    where = f"{opts.remote}/{opts.branch}"
+    if report.outcome == "refused":
+        _fail([f"not published to {where}"])
+    if report.outcome == "up-to-date":
+        click.echo(f"{where} already holds this site ({report.commit[:10]}); nothing to push")
+    elif report.outcome == "would-push":
+        base = f"on top of {report.commit[:10]}" if report.commit else "as its first commit"
+        click.echo(f"would push {report.files} files to {where} {base} (tree {report.tree[:10]})")
+    else:
+        click.echo(f"pushed {report.files} files to {where} ({report.commit[:10]})")
+
+
 def main() -> None:
     cli(prog_name="logbuild")
 

@@ -1,0 +1,214 @@
+"""SERVE: keep the preview site current. One thread rebuilds (serially) when a watched file changes;
+another runs snippets without cached output in the background and asks for a rebuild when they finish.
+
+Builds never run snippets themselves (`run_snippets=False`), so an edit shows in well under a second
+even while a long snippet runs; a failing snippet is a warning on the page, never a stop.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from ..build import BuildOptions, build_site, snippet_diagnostics
+from ..config import CONFIG_FILE, SiteConfig, load_config
+from ..entries import EntryRules, load_entries
+from ..errors import Diagnostic, errors_in
+from ..templates import default_theme_dir
+from .events import LiveState
+
+Say = Callable[[str], None]
+DEBOUNCE_MS = 30  # editors write a file in bursts (truncate, write, rename); wait this long for quiet
+
+
+@dataclass(frozen=True)
+class PreviewOptions:
+    drafts: bool = False
+    today: dt.date | None = None
+    background_snippets: bool = True  # run snippets that have no cached output, then rebuild
+
+
+class Preview:
+    """Builds `root` into `site_dir` whenever asked; publishes each outcome to `live`."""
+
+    def __init__(self, root: Path, site_dir: Path, base_url: str, options: PreviewOptions, live: LiveState,
+                 say: Say, overrides: dict[str, Any] | None = None):
+        self.root, self.site_dir, self.base_url = root.resolve(), site_dir, base_url
+        self.options, self.live, self.say = options, live, say
+        self.overrides = dict(overrides or {})
+        self.config: SiteConfig | None = None
+        self._wanted = threading.Event()
+        self._stopped = threading.Event()
+        self._snippets_busy = threading.Lock()
+        self._failed: dict[str, tuple[Any, ...]] = {}  # snippet -> the snippet folder's state it failed in
+        self._entry_cache: dict[str, Any] = {}
+        self.builds = 0
+        self.watching = threading.Event()  # set once every watcher is listening (tests wait on it)
+        self._listening = 0
+        self._ready_lock = threading.Lock()
+
+    # -- building --------------------------------------------------------------------------
+    def build_once(self) -> bool:
+        """One build; True if the site was updated. Problems are published, never raised."""
+        config, problems = load_config(self.root, self.overrides)
+        if errors_in(problems):
+            self._failed_build(problems)
+            return False
+        self.config = config
+        options = BuildOptions(out=self.site_dir, base_url=self.base_url, drafts=self.options.drafts,
+                               today=self.options.today, run_snippets=False)
+        try:
+            report = build_site(config, options)
+        except Exception as exc:  # noqa: BLE001 -- a bug of ours must not end the preview; say it like a build error
+            self._failed_build([Diagnostic("logbuild", None, f"the build crashed: {exc!r}")])
+            return False
+        self.builds += 1
+        if errors_in(report.diagnostics):
+            self._failed_build(report.diagnostics)
+            return False
+        self.live.publish(built=report.pages_written > 0 or self.live.snapshot.errors != (), errors=())
+        written = f"{report.pages_written} file(s) written" if report.pages_written else "nothing changed"
+        self.say(f"Built {report.pages} pages from {report.entries} entries in {report.seconds:.2f} s "
+                 f"({written}).")
+        if self.options.background_snippets:
+            self._start_snippets(config, {r.name for r in report.snippet_results})
+        return True
+
+    def _failed_build(self, problems: Any) -> None:
+        lines = tuple(d.format() for d in errors_in(problems))
+        self.live.publish(errors=lines)
+        self.say("Build failed; still serving the last good site:\n  " + "\n  ".join(lines))
+
+    def request(self) -> None:
+        self._wanted.set()
+
+    def run_builds(self) -> None:
+        """The rebuild thread: one build at a time, changes during a build give one more build."""
+        while not self._stopped.is_set():
+            self._wanted.wait()
+            if self._stopped.is_set():
+                return
+            self._wanted.clear()
+            self.build_once()
+
+    def stop(self) -> None:
+        self._stopped.set()
+        self._wanted.set()
+        self.live.close()
+
+    # -- watching --------------------------------------------------------------------------
+    def watched(self) -> tuple[list[Path], list[Path]]:
+        """(folders watched recursively, files of the root) for the current configuration."""
+        config = self.config or load_config(self.root, self.overrides)[0]
+        folders = [config.path(n) for n in ("entries_dir", "snippets_dir", "templates_dir", "static_dir")]
+        folders.append(default_theme_dir())
+        resolved = sorted({f.resolve() for f in folders if f.is_dir()})
+        outer = [f for f in resolved if not any(o != f and o in f.parents for o in resolved)]
+        return outer, [self.root / CONFIG_FILE, self.root / "pyproject.toml"]
+
+    def watch(self) -> None:
+        """The watcher thread: any change under a watched folder, or to the configuration, rebuilds.
+
+        The root is watched only (not recursively) for its configuration files: watching it all would
+        also watch the output and cache folders (and .venv in a checkout). Folders set in a changed
+        configuration are watched from the next start."""
+        import watchfiles
+
+        folders, config_files = self.watched()
+        names = {str(p) for p in config_files}
+        default = watchfiles.DefaultFilter()
+
+        def relevant(change: watchfiles.Change, path: str) -> bool:
+            return path in names or (any(path.startswith(f"{f}/") for f in folders) and default(change, path))
+
+        jobs = [([self.root], False)] + ([(folders, True)] if folders else [])
+        threads = [threading.Thread(target=self._watch_loop, args=(watchfiles, paths, recursive, relevant),
+                                    daemon=True) for paths, recursive in jobs]
+        self._listening = len(threads)
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+
+    def _watch_loop(self, watchfiles: Any, paths: list[Path], recursive: bool,
+                    relevant: Callable[..., bool]) -> None:
+        ready = False
+        # yield_on_timeout: the first (empty) yield says the watcher is listening
+        for changes in watchfiles.watch(*paths, watch_filter=relevant, debounce=DEBOUNCE_MS, step=10,
+                                        stop_event=self._stopped, recursive=recursive, rust_timeout=200,
+                                        yield_on_timeout=True, raise_interrupt=False):
+            if not ready:
+                ready = True
+                self._ready_one()
+            if changes:
+                self.request()
+
+    def _ready_one(self) -> None:
+        with self._ready_lock:
+            self._listening -= 1
+            if self._listening <= 0:
+                self.watching.set()
+
+    # -- snippets in the background -----------------------------------------------------------
+    def _start_snippets(self, config: SiteConfig, known: set[str]) -> None:
+        todo = [n for n in self._linked_snippets(config) if n not in known]
+        state = _folder_state(config.path("snippets_dir"))
+        self._failed = {n: s for n, s in self._failed.items() if s == state}
+        todo = [n for n in todo if n not in self._failed]
+        if not todo or not self._snippets_busy.acquire(blocking=False):
+            return
+        threading.Thread(target=self._run_snippets, args=(config, todo, state), daemon=True).start()
+
+    def _run_snippets(self, config: SiteConfig, names: list[str], state: tuple[Any, ...]) -> None:
+        from ..build import snippet_settings
+        from ..snippets import run_snippets
+
+        try:
+            self.live.publish(running=tuple(names))
+            started = time.perf_counter()
+            results = run_snippets(names, snippet_settings(config, BuildOptions()))
+            ran = [r for r in results.values() if not r.from_cache]
+            failed = [r for r in results.values() if r.status != "ok"]
+            self._failed.update({r.name: state for r in failed})
+            warnings = tuple(d.format() for d in snippet_diagnostics(config, failed))
+            self.live.publish(running=(), warnings=warnings)
+            if ran:
+                self.say(f"Ran {len(ran)} snippet(s) in {time.perf_counter() - started:.1f} s"
+                         + (f"; {len(failed)} failed" if failed else "") + ".")
+                for line in warnings:
+                    self.say("  " + line)
+            if any(r.status == "ok" for r in ran):
+                self.request()
+        except Exception as exc:  # noqa: BLE001 -- never let the preview die for a snippet
+            self.live.publish(running=(), warnings=(f"snippets could not run: {exc!r}",))
+        finally:
+            self._snippets_busy.release()
+
+    def _linked_snippets(self, config: SiteConfig) -> list[str]:
+        folder = config.path("snippets_dir")
+        if not folder.is_dir() or not any(folder.glob("*.py")):
+            return []
+        entries, _ = load_entries(config.root, config.path("entries_dir"), EntryRules(config.day_ends_at),
+                                  self._entry_cache)
+        if len(self._entry_cache) > 2 * len(entries) + 16:  # edits leave old parses behind
+            self._entry_cache.clear()
+        shown = [e for e in entries if self.options.drafts or not e.draft]
+        available = {p.stem for p in folder.glob("*.py") if not p.stem.startswith("_")}
+        return list(dict.fromkeys(r.name for e in shown for r in e.snippets if r.name in available))
+
+
+def _folder_state(folder: Path) -> tuple[Any, ...]:
+    """What a snippet's failure depends on, cheaply: the files of the snippet folder as they are now."""
+    if not folder.is_dir():
+        return ()
+    out = []
+    for p in sorted(folder.rglob("*")):
+        if p.is_file() and "__pycache__" not in p.parts:
+            st = p.stat()
+            out.append((str(p), st.st_mtime_ns, st.st_size))
+    return tuple(out)

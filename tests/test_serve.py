@@ -1,0 +1,318 @@
+"""`logbuild serve`: a real server on a free port over a tiny log in tmp_path, real file edits,
+the live-reload stream read over a socket, and the CLI run as a subprocess for ports and Ctrl-C."""
+
+from __future__ import annotations
+
+import datetime as dt
+import http.client
+import json
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from site_builder.serve import PreviewOptions, ServeOptions, start
+
+TODAY = dt.date(2024, 1, 2)
+ENTRY = "---\ndate: {day}\ntitle: {title}\ntags: [notes]\n---\n{body}\n"
+LOGBUILD = Path(sys.executable).parent / "logbuild"
+WAIT = 30.0  # generous: the machine is shared; nothing here asserts on speed
+
+
+def write_entry(root: Path, day: str, title: str, body: str = "Some text.") -> Path:
+    path = root / "entries" / f"{day}.md"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(ENTRY.format(day=day, title=title, body=body), encoding="utf-8")
+    return path
+
+
+@pytest.fixture
+def log(tmp_path: Path) -> Path:
+    root = tmp_path / "log"
+    write_entry(root, "2024-01-01", "First day")
+    write_entry(root, "2024-01-02", "Second day")
+    return root
+
+
+class Running:
+    """A started preview server in this process: the server thread, its messages, its address."""
+
+    def __init__(self, root: Path, background_snippets: bool = False):
+        self.messages: list[str] = []
+        options = ServeOptions(port=0, open_browser=False,
+                               preview=PreviewOptions(today=TODAY, background_snippets=background_snippets))
+        self.server, self.preview = start(root, options, self.messages.append)
+        self.port = self.server.server_address[1]
+        self.thread = threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.05},
+                                       daemon=True)
+        self.thread.start()
+        assert self.preview.watching.wait(WAIT), "the file watcher never started"
+
+    def get(self, path: str, method: str = "GET") -> tuple[int, dict[str, str], bytes]:
+        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=WAIT)
+        try:
+            conn.request(method, path)
+            resp = conn.getresponse()
+            return resp.status, {k.lower(): v for k, v in resp.getheaders()}, resp.read()
+        finally:
+            conn.close()
+
+    def events(self) -> EventStream:
+        return EventStream(self.port)
+
+    def close(self) -> None:
+        self.preview.stop()
+        self.server.shutdown()
+        self.server.server_close()
+
+
+class EventStream:
+    """Reads Server-Sent Events from /__logbuild/events as (event, data) pairs."""
+
+    def __init__(self, port: int):
+        self.sock = socket.create_connection(("127.0.0.1", port), timeout=WAIT)
+        self.sock.sendall(b"GET /__logbuild/events HTTP/1.1\r\nHost: x\r\n\r\n")
+        self.file = self.sock.makefile("rb")
+        while self.file.readline() not in (b"\r\n", b""):  # the response headers
+            pass
+
+    def next(self, kind: str | None = None) -> tuple[str, dict[str, object]]:
+        deadline = time.monotonic() + WAIT
+        while time.monotonic() < deadline:
+            event, data = "message", ""
+            for raw in iter(self.file.readline, b""):
+                line = raw.decode().rstrip("\n")
+                if not line:
+                    break
+                if line.startswith("event: "):
+                    event = line[7:]
+                elif line.startswith("data: "):
+                    data = line[6:]
+            if data and (kind is None or event == kind):
+                return event, json.loads(data)
+        raise AssertionError(f"no {kind or 'event'} within {WAIT} s")
+
+    def close(self) -> None:
+        self.sock.close()
+
+
+@pytest.fixture
+def served(log: Path):
+    running = Running(log)
+    yield running
+    running.close()
+
+
+def test_serves_the_site_with_the_live_script_in_html_only(served: Running, log: Path) -> None:
+    status, headers, body = served.get("/")
+    assert status == 200 and headers["content-type"] == "text/html; charset=utf-8"
+    assert headers["cache-control"] == "no-cache" and int(headers["content-length"]) == len(body)
+    assert b'<script src="/__logbuild/live.js"' in body and body.rstrip().endswith(b"</html>")
+    status, headers, css = served.get("/static/pygments.css")
+    assert status == 200 and headers["content-type"].startswith("text/css") and b"__logbuild" not in css
+    status, headers, _ = served.get("/__logbuild/live.js")
+    assert status == 200 and headers["content-type"].startswith("text/javascript")
+    status, headers, _ = served.get("/entries/2024-01-01", "HEAD")
+    assert status == 301 and headers["location"] == "/entries/2024-01-01/"
+    status, _, page = served.get("/entries/2024-01-01/")
+    assert status == 200 and b"First day" in page
+    status, _, missing = served.get("/no/such/page/")
+    assert status == 404 and b"Page not found" in missing
+    # the build output itself never carries the script
+    site = log / ".logbuild" / "serve-site"
+    assert all(b"__logbuild" not in p.read_bytes() for p in site.rglob("*.html"))
+
+
+def test_edit_sends_reload_then_new_content(served: Running, log: Path) -> None:
+    stream = served.events()
+    _, hello = stream.next("hello")
+    write_entry(log, "2024-01-02", "Second day, rewritten", "A brand new paragraph.")
+    _, data = stream.next("reload")
+    assert data["build"] == hello["build"] + 1 and data["errors"] == []
+    status, _, page = served.get("/entries/2024-01-02/")
+    assert status == 200 and b"A brand new paragraph." in page and b"rewritten" in page
+    stream.close()
+
+
+def test_build_error_shows_over_last_good_page_until_fixed(served: Running, log: Path) -> None:
+    stream = served.events()
+    stream.next("hello")
+    bad = log / "entries" / "2024-01-02.md"
+    bad.write_text("---\ndate: 2024-01-02\ntitle: [unclosed\ntags: x\n---\nBody\n", encoding="utf-8")
+    _, data = stream.next("status")
+    assert any(line.startswith("entries/2024-01-02.md:") for line in data["errors"]), data
+    line = next(e for e in data["errors"] if e.startswith("entries/2024-01-02.md:"))
+    assert re.match(r"entries/2024-01-02\.md:\d+: invalid YAML", line)
+    status, _, page = served.get("/entries/2024-01-01/")
+    assert status == 200 and b'id="logbuild-overlay"' in page and line.split(": ")[0].encode() in page
+    assert b"First day" in page  # the last good site is still underneath
+    write_entry(log, "2024-01-02", "Second day, fixed")
+    _, data = stream.next("reload")
+    assert data["errors"] == []
+    _, _, page = served.get("/entries/2024-01-02/")
+    assert b"logbuild-overlay" not in page and b"Second day, fixed" in page
+    stream.close()
+
+
+def raw_get(port: int, target: str) -> int:
+    """Send the request line exactly as written (no client-side normalisation)."""
+    with socket.create_connection(("127.0.0.1", port), timeout=WAIT) as s:
+        s.sendall(f"GET {target} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n".encode())
+        head = s.makefile("rb").readline().decode()
+    return int(head.split()[1])
+
+
+@pytest.mark.parametrize("target", [
+    "/../../../../etc/passwd", "/%2e%2e/%2e%2e/%2e%2e/etc/passwd", "/%2E%2E%2F%2E%2E%2Fetc%2Fpasswd",
+    "//etc/passwd", "/static/../../../../etc/passwd", "/..%5c..%5cetc%5cpasswd", "/%00", "/%ff",
+    "/escape/passwd", "/passwd-link",
+])
+def test_nothing_outside_the_site_folder_is_served(served: Running, log: Path, target: str) -> None:
+    site = log / ".logbuild" / "serve-site"
+    outside = log.parent / "secret"
+    outside.mkdir(exist_ok=True)
+    (outside / "passwd").write_text("secret")
+    for link, to in (("escape", outside), ("passwd-link", outside / "passwd")):
+        if not (site / link).is_symlink():
+            (site / link).symlink_to(to)
+    assert raw_get(served.port, target) == 404
+
+
+def test_no_5xx_or_truncated_page_while_rebuilding(served: Running, log: Path) -> None:
+    stop = threading.Event()
+    problems: list[str] = []
+    counts = [0]
+
+    def hammer(path: str) -> None:
+        conn = http.client.HTTPConnection("127.0.0.1", served.port, timeout=WAIT)
+        while not stop.is_set():
+            try:
+                conn.request("GET", path)
+                resp = conn.getresponse()
+                body = resp.read()
+            except (OSError, http.client.HTTPException) as exc:
+                problems.append(f"{path}: {exc!r}")
+                conn = http.client.HTTPConnection("127.0.0.1", served.port, timeout=WAIT)
+                continue
+            counts[0] += 1
+            length = int(resp.getheader("Content-Length", "-1"))
+            if resp.status != 200 or length != len(body) or not body.rstrip().endswith(b"</html>"):
+                problems.append(f"{path}: {resp.status}, {length} vs {len(body)} bytes")
+        conn.close()
+
+    threads = [threading.Thread(target=hammer, args=(p,)) for p in ("/", "/entries/2024-01-01/",
+                                                                     "/entries/2024-01-02/", "/archive/")]
+    for t in threads:
+        t.start()
+    stream = served.events()
+    stream.next("hello")
+    try:
+        for i in range(5):
+            write_entry(log, "2024-01-02", f"Second day, edit {i}", f"Edit number {i}.")
+            stream.next("reload")
+    finally:
+        stop.set()
+        for t in threads:
+            t.join()
+        stream.close()
+    assert not problems, problems[:5]
+    assert counts[0] > 20
+    _, _, page = served.get("/entries/2024-01-02/")
+    assert b"Edit number 4." in page
+
+
+SNIPPET = 'print("hello from the snippet")\n'
+
+
+def test_missing_snippet_output_runs_in_background_then_reloads(log: Path) -> None:
+    (log / "snippets").mkdir()
+    (log / "snippets" / "hello.py").write_text(SNIPPET)
+    write_entry(log, "2024-01-02", "With a snippet", "```{snippet} hello\n```\n")
+    running = Running(log, background_snippets=True)
+    try:
+        stream = running.events()
+        stream.next("hello")
+        _, _, page = running.get("/entries/2024-01-02/")
+        if b"hello from the snippet" not in page:  # the build did not wait for the snippet
+            assert b"no output yet" in page
+            stream.next("reload")
+            _, _, page = running.get("/entries/2024-01-02/")
+        assert b"hello from the snippet" in page
+        stream.close()
+    finally:
+        running.close()
+
+
+def test_failing_snippet_is_a_warning_and_the_server_keeps_answering(log: Path) -> None:
+    (log / "snippets").mkdir()
+    (log / "snippets" / "boom.py").write_text("raise ValueError('boom')\n")
+    write_entry(log, "2024-01-02", "With a failing snippet", "```{snippet} boom\n```\n")
+    running = Running(log, background_snippets=True)
+    try:
+        stream = running.events()
+        deadline = time.monotonic() + WAIT
+        data: dict[str, object] = {"warnings": []}
+        while not data["warnings"] and time.monotonic() < deadline:
+            _, data = stream.next()
+        assert any("snippets/boom.py" in w and "failed" in w for w in data["warnings"]), data  # type: ignore[union-attr]
+        status, _, page = running.get("/entries/2024-01-02/")
+        assert status == 200 and b"snippets/boom.py" in page
+        stream.close()
+    finally:
+        running.close()
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _start_cli(log: Path, *args: str) -> subprocess.Popen[str]:
+    return subprocess.Popen([str(LOGBUILD), "-C", str(log), "serve", "--no-open", "--today", "2024-01-02", *args],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            env={**os.environ, "PYTHONUNBUFFERED": "1"})
+
+
+def test_cli_takes_next_port_and_stops_cleanly_on_ctrl_c(log: Path) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        proc = _start_cli(log, "--port", str(port))
+        try:
+            lines = []
+            for line in proc.stdout:  # type: ignore[union-attr]
+                lines.append(line)
+                if line.startswith("Serving"):
+                    break
+            text = "".join(lines)
+            assert f"Port {port} is taken" in text, text
+            served_port = int(re.search(r"127\.0\.0\.1:(\d+)/", text).group(1))  # type: ignore[union-attr]
+            assert served_port != port
+            conn = http.client.HTTPConnection("127.0.0.1", served_port, timeout=WAIT)
+            conn.request("GET", "/")
+            assert conn.getresponse().status == 200
+            conn.close()
+        finally:
+            proc.send_signal(signal.SIGINT)
+            out, err = proc.communicate(timeout=WAIT)
+    assert proc.returncode == 0, err
+    assert "Traceback" not in err and "Stopped." in out
+
+
+def test_cli_strict_port_fails_plainly(log: Path) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        proc = _start_cli(log, "--port", str(port), "--strict-port")
+        _, err = proc.communicate(timeout=WAIT)
+    assert proc.returncode == 1 and f"port {port} is taken" in err and "Traceback" not in err
