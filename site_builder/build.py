@@ -1,7 +1,8 @@
 """BUILD: the one place that knows the order of the stages.
 
-load config -> load entries -> render bodies -> run snippets -> streaks -> plan pages
--> render pages -> write (staging + swap). Everything is read and checked before anything is written.
+config -> (unchanged? stop) -> read entries -> parse + render bodies (both cores) -> run snippets
+-> streaks -> plan pages -> render changed pages (both cores) -> write (swap, or in place).
+Everything is read and checked before anything is written; an error leaves the site untouched.
 """
 
 from __future__ import annotations
@@ -9,101 +10,96 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import os
-import sys
 import time
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any, Callable, Iterable, Mapping
+from typing import Any, Callable, Iterable
 
 from . import __version__
 from .config import SiteConfig
-from .entries import EntryRules, find_entry_files, load_entries
+from .entries import EntryRules, collect_entries, entry_cache_key, parse_entry, scan_entry_files
 from .errors import Diagnostic, errors_in, warnings_in
-from .markdown import RENDERER_VERSION, pygments_css, render_body
-from .model import BuildReport, Entry, Page, RenderedBody, SnippetCounts, SnippetResult, Streaks
-from .output import OutputFile, UnsafeOutput, check_output_folder, write_site
-from .pages import SiteInputs, digest, plan_pages
-from .state import BuildState, load_state, output_id, save_state
-from .streaks import compute_streaks, declared_mismatch, today_in
+from .incremental import (Freshness, config_digest, freshness, output_dir, output_id, resolve_today,
+                          streaks_json, with_base_url, write_record)
+from .model import BuildOptions, BuildReport, Entry, Page, RenderedBody, SnippetCounts, SnippetResult, Streaks
+from .output import OutputFile, UnsafeOutput, check_output_folder, update_site, write_site
+from .state import BuildState, load_state, save_state
+from .streaks import compute_streaks, declared_mismatch
+from .workers import Workers
+
+__all__ = ["BuildOptions", "build_site", "check_site", "load_site", "resolve_today"]
 
 Progress = Callable[[Any], None]
-PARALLEL_RENDER_MIN = 48  # below this many bodies, forking workers costs more than it saves
-
-
-@dataclass(frozen=True)
-class BuildOptions:
-    out: Path | None = None
-    base_url: str | None = None
-    drafts: bool = False
-    strict: bool = False
-    today: dt.date | None = None
-    timeout: float | None = None
-    jobs: int | None = None
-    fresh: bool = False
-    run_snippets: bool = True  # False: use cached outputs only (never run), e.g. while previewing
-
-
-def resolve_today(config: SiteConfig, today: dt.date | None = None) -> dt.date:
-    """The learner's today: an explicit date, else SOURCE_DATE_EPOCH, else the clock (the edge)."""
-    if today is not None:
-        return today
-    epoch = os.environ.get("SOURCE_DATE_EPOCH")
-    now = dt.datetime.fromtimestamp(int(epoch), dt.timezone.utc) if epoch else dt.datetime.now(dt.timezone.utc)
-    return today_in(now, config.timezone, config.day_ends_at)
-
-
-def output_dir(config: SiteConfig, options: BuildOptions) -> Path:
-    return (options.out or config.path("output_dir")).resolve()
+IN_PLACE_LIMIT = 0.2  # above this share of changed files, a staging swap beats in-place writes
 
 
 def build_site(config: SiteConfig, options: BuildOptions = BuildOptions(),
-               progress: Progress | None = None) -> BuildReport:
-    """Build the site; return a report whose diagnostics say what went wrong (never raises for input)."""
+               progress: Progress | None = None, fresh: Freshness | None = None) -> BuildReport:
+    """Build the site; the report's diagnostics say what went wrong (never raises for bad input).
+
+    `fresh` is what `incremental.freshness` said, when the caller already asked."""
     started = time.perf_counter()
-    if options.base_url:
-        config = replace(config, base_url=options.base_url if options.base_url.endswith("/")
-                         else options.base_url + "/")
+    fresh = fresh or freshness(config, options)
+    if fresh.report is not None:
+        return fresh.report
+    config = with_base_url(config, options)
     today = resolve_today(config, options.today)
     out = output_dir(config, options)
     cache_dir = config.path("cache_dir")
+    fingerprint = fresh.fingerprint
     state = load_state(cache_dir)
-    fingerprint = input_fingerprint(config, options, today, out)
-    if _unchanged(state, fingerprint, out):
-        return _report_from_summary(state.summary, time.perf_counter() - started, str(out))
+    from .templates import Theme
 
-    loaded = load_site(config, options, today, state, progress)
-    diagnostics = list(loaded.diagnostics)
-    theme_pages, page_keys, files, render_problems = render_site(config, loaded, state, out)
-    diagnostics += render_problems
-    failed = errors_in(diagnostics) or (options.strict and warnings_in(diagnostics))
+    theme = Theme(config.path("templates_dir"), config.root, cache_dir / "jinja")
+    with Workers(options.jobs or os.cpu_count() or 1, theme=theme) as workers:
+        site = load_site(config, options, today, state, progress, workers)
+        rendered = render_site(config, site, state, out, theme, workers)
+    diagnostics = site.diagnostics + rendered.problems
+    failed = bool(errors_in(diagnostics) or (options.strict and warnings_in(diagnostics)))
     written = 0
     if not failed:
         try:
-            check_output_folder(out, ours=state.out_path == str(out))
-            result = write_site(out, files, state.files if state.out_path == str(out) else {})
+            written = _write(out, rendered, state, cache_dir)
         except (UnsafeOutput, OSError) as exc:
             diagnostics.append(Diagnostic(str(out), None, f"cannot write the site: {exc}"))
-        else:
-            written = result.written
-            state.pages, state.files = page_keys, result.digests
-            state.out_path, state.out_id = str(out), output_id(out)
+            failed = True
     report = BuildReport(
-        pages=theme_pages, pages_written=written, entries=len(loaded.entries),
-        seconds=time.perf_counter() - started, streaks=loaded.streaks,
-        snippets=_counts(loaded.snippets.values()), snippet_results=tuple(loaded.snippets.values()),
+        pages=rendered.page_count, pages_written=written, entries=len(site.entries),
+        seconds=time.perf_counter() - started, streaks=site.streaks,
+        snippets=_counts(site.snippets.values()), snippet_results=tuple(site.snippets.values()),
         diagnostics=tuple(diagnostics), output_dir=str(out),
     )
-    clean = not errors_in(diagnostics) and not any(r.status != "ok" for r in loaded.snippets.values())
-    state.fingerprint = fingerprint if clean and written >= 0 and not failed else ""
-    state.summary = _summary(report)
+    # a cached-only build (serve) may lack snippet outputs: never call it up to date
+    clean = not failed and options.run_snippets and all(r.status == "ok" for r in site.snippets.values())
     _save_quietly(cache_dir, state)
+    write_record(cache_dir, {
+        "fingerprint": fingerprint if clean else "", "out_id": output_id(out),
+        "summary": {"pages": report.pages, "entries": report.entries, "snippets": len(site.snippets),
+                    "streaks": streaks_json(site.streaks)},
+    })
     return report
+
+
+def _write(out: Path, rendered: "RenderedSite", state: BuildState, cache_dir: Path) -> int:
+    """Swap in a staged tree, or, for a few changed files of a site we wrote, update in place."""
+    ours = state.out_path == str(out) and output_id(out) is not None
+    check_output_folder(out, ours=ours)
+    previous = state.files if ours else {}
+    changed = sum(1 for f in rendered.files if f.data is not None or previous.get(f.path) != f.digest)
+    if ours and previous and changed <= IN_PLACE_LIMIT * len(rendered.files):
+        write_record(cache_dir, {"dirty": True})  # if we die half-way, the next build starts cold
+        result = update_site(out, rendered.files, previous)
+    else:
+        result = write_site(out, rendered.files, previous)
+    state.pages, state.files = rendered.page_keys, result.digests
+    state.out_path = str(out)
+    return result.written
 
 
 @dataclass(frozen=True)
 class LoadedSite:
     entries: list[Entry]  # published (drafts only with --drafts), ascending
-    bodies: dict[str, RenderedBody]
+    bodies: dict[str, RenderedBody]  # slug -> body
     snippets: dict[str, SnippetResult]
     streaks: Streaks
     today: dt.date
@@ -111,14 +107,13 @@ class LoadedSite:
 
 
 def load_site(config: SiteConfig, options: BuildOptions, today: dt.date, state: BuildState,
-              progress: Progress | None = None) -> LoadedSite:
+              progress: Progress | None = None, workers: Workers | None = None) -> LoadedSite:
     """Every read-side stage: entries, bodies, snippet outputs, streaks, with all their diagnostics."""
-    known = _snippet_names(config)
+    known = snippet_names(config)
     rules = EntryRules(config.day_ends_at, frozenset(known))
-    entries, diagnostics = load_entries(config.root, config.path("entries_dir"), rules, state.entries)
-    _forget_unused(state.entries, {f"{e.path}\0{e.digest}\0{rules!r}" for e in entries})
+    entries, diagnostics = load_and_render(config, rules, state, workers or Workers(1))
     published = [e for e in entries if options.drafts or not e.draft]
-    bodies = render_bodies(published, state.bodies, options.jobs or os.cpu_count() or 1)
+    bodies = {e.slug: state.bodies[_body_key(e)] for e in published}
     names = list(dict.fromkeys(r.name for e in published for r in e.snippets if r.name in known))
     snippets = run_linked_snippets(config, options, names, progress)
     diagnostics += snippet_diagnostics(config, snippets.values())
@@ -127,27 +122,67 @@ def load_site(config: SiteConfig, options: BuildOptions, today: dt.date, state: 
     return LoadedSite(published, bodies, snippets, streaks, today, diagnostics)
 
 
-def render_bodies(entries: list[Entry], cache: dict[str, Any], jobs: int) -> dict[str, RenderedBody]:
-    """Markdown -> HTML for each entry, reusing bodies whose file did not change; both cores when cold."""
-    todo = [e for e in entries if _body_key(e) not in cache]
-    if len(todo) >= PARALLEL_RENDER_MIN and jobs > 1:
-        import concurrent.futures
-        import multiprocessing
+def load_and_render(config: SiteConfig, rules: EntryRules, state: BuildState, workers: Workers
+                    ) -> tuple[list[Entry], list[Diagnostic]]:
+    """Parse every entry and render its body, reusing both for files whose bytes did not change.
 
-        context = multiprocessing.get_context("fork" if sys.platform == "linux" else "spawn")
-        with concurrent.futures.ProcessPoolExecutor(jobs, mp_context=context) as pool:
-            chunk = max(1, len(todo) // (jobs * 4))
-            for entry, body in zip(todo, pool.map(render_body, [e.body for e in todo], chunksize=chunk)):
-                cache[_body_key(entry)] = body
-    else:
-        for entry in todo:
-            cache[_body_key(entry)] = render_body(entry.body)
-    _forget_unused(cache, {_body_key(e) for e in entries})
-    return {e.slug: cache[_body_key(e)] for e in entries}
+    A file whose (inode, mtime, size) is as the last build saw it is not even read."""
+    from . import markdown
+
+    markdown.highlights_known = state.highlights  # before the workers fork: they inherit it
+    keys: list[str] = []
+    todo: list[tuple[str, bytes, EntryRules]] = []
+    stat_keys: dict[str, str] = {}
+    scanned = scan_entry_files(config.root, config.path("entries_dir"))
+    for rel, full, st in scanned:
+        key = state.stat_keys.get(rel, "") if state.stats.get(rel) == st else ""
+        if not (key.endswith(f"\0{rules!r}") and key in state.entries):
+            data = Path(full).read_bytes()  # stat taken before the read: an edit meanwhile shows next time
+            key = entry_cache_key(rel, data, rules)
+            if key not in state.entries:
+                todo.append((rel, data, rules))
+        keys.append(key)
+        stat_keys[rel] = key
+    todo += _missing_bodies(state, keys, rules, {rel: full for rel, full, _ in scanned})
+    for (path, data, _), (parsed, body, highlights) in zip(todo, workers.map(parse_and_render, todo)):
+        state.entries[entry_cache_key(path, data, rules)] = parsed
+        state.highlights.update(highlights)
+        if body is not None:
+            state.bodies[_body_key(parsed[0])] = body
+    state.stats, state.stat_keys = {rel: st for rel, _, st in scanned}, stat_keys
+    _forget_unused(state.entries, set(keys))
+    entries, diagnostics = collect_entries(state.entries[k] for k in keys)
+    _forget_unused(state.bodies, {_body_key(e) for e in entries})
+    return entries, diagnostics
+
+
+def _missing_bodies(state: BuildState, keys: list[str], rules: EntryRules, paths: dict[str, str]
+                    ) -> list[tuple[str, bytes, EntryRules]]:
+    """Entries parsed before whose rendered body is gone (e.g. after a renderer upgrade)."""
+    out = []
+    for key in keys:
+        entry = state.entries.get(key, (None,))[0]
+        if entry is not None and _body_key(entry) not in state.bodies:
+            out.append((entry.path, Path(paths[entry.path]).read_bytes(), rules))
+    return out
+
+
+def parse_and_render(job: tuple[str, bytes, EntryRules]) -> tuple[tuple[Entry | None, list[Diagnostic]],
+                                                                   RenderedBody | None, dict[str, Any]]:
+    """Worker task: one entry file -> its parse, its rendered body and the code blocks it highlighted."""
+    from . import markdown
+
+    markdown.highlights_made = {}
+    path, data, rules = job
+    entry, problems = parse_entry(path, data, rules)
+    body = markdown.render_body(entry.body) if entry is not None else None
+    return (entry, problems), body, markdown.highlights_made
 
 
 def _body_key(entry: Entry) -> str:
-    return f"{RENDERER_VERSION}\0{hashlib.sha1(entry.body.encode()).hexdigest()}"
+    from .markdown import RENDERER_VERSION
+
+    return f"{RENDERER_VERSION}\0{entry.digest}"
 
 
 def _forget_unused(cache: dict[str, Any], used: set[str]) -> None:
@@ -155,7 +190,7 @@ def _forget_unused(cache: dict[str, Any], used: set[str]) -> None:
         del cache[key]
 
 
-def _snippet_names(config: SiteConfig) -> set[str]:
+def snippet_names(config: SiteConfig) -> set[str]:
     folder = config.path("snippets_dir")
     return {p.stem for p in folder.glob("*.py") if not p.name.startswith("_")} if folder.is_dir() else set()
 
@@ -174,27 +209,27 @@ def run_linked_snippets(config: SiteConfig, options: BuildOptions, names: list[s
                         progress: Progress | None = None) -> dict[str, SnippetResult]:
     if not names:
         return {}
-    from .snippets import run_snippets
-
     settings = snippet_settings(config, options)
     if not options.run_snippets:
         from .snippets import cached_results
 
         return dict(cached_results(names, settings))
+    from .snippets import run_snippets
+
     return dict(run_snippets(names, settings, progress))
 
 
 def snippet_diagnostics(config: SiteConfig, results: Iterable[SnippetResult]) -> list[Diagnostic]:
     """A failed snippet is a warning (an error with --strict): the page shows its traceback."""
     out = []
-    folder = config.snippets_dir
     for r in results:
         if r.status == "ok":
             continue
         what = {"failed": "failed", "timeout": "timed out", "error": "could not run"}[r.status]
         last = (r.traceback or r.stderr or "").strip().splitlines()[-1:] or [""]
-        out.append(Diagnostic(f"{folder}/{r.name}.py", r.error_line, f"snippet {what}: {last[0]}".rstrip(": "),
-                              "warning", hint=f"run 'logbuild run {r.name}' to see it all"))
+        out.append(Diagnostic(f"{config.snippets_dir}/{r.name}.py", r.error_line,
+                              f"snippet {what}: {last[0]}".rstrip(": "), "warning",
+                              hint=f"run 'logbuild run {r.name}' to see it all"))
     return out
 
 
@@ -214,49 +249,54 @@ def date_warnings(entries: list[Entry], today: dt.date, config: SiteConfig) -> l
     return out
 
 
-def render_site(config: SiteConfig, site: LoadedSite, state: BuildState, out: Path
-                ) -> tuple[int, dict[str, str], list[OutputFile], list[Diagnostic]]:
-    """Plan and render every page; unchanged pages (same key, file still there) are not rendered."""
-    from .templates import Theme
+@dataclass(frozen=True)
+class RenderedSite:
+    page_count: int
+    page_keys: dict[str, str]  # output path -> key
+    files: list[OutputFile]
+    problems: list[Diagnostic]
 
-    theme = Theme(config.path("templates_dir"), config.root)
-    site_digest = digest(__version__, _config_digest(config))
-    inputs = SiteInputs(config, site.entries, site.bodies, site.snippets, site.streaks, site.today, site_digest)
-    pages = plan_pages(inputs)
+
+def render_site(config: SiteConfig, site: LoadedSite, state: BuildState, out: Path, theme: Any,
+                workers: Workers) -> RenderedSite:
+    """Plan every page; render only those whose key changed (entry pages on both cores)."""
+    from .markdown import RENDERER_VERSION
+    from .pages import SiteInputs, digest, plan_pages
+
+    site_digest = digest(__version__, RENDERER_VERSION, config_digest(config))
+    pages = plan_pages(SiteInputs(config, site.entries, site.bodies, site.snippets, site.streaks,
+                                  site.today, site_digest))
     template_digests: dict[str, str] = {}
-    same_output = state.out_path == str(out)
-    files: list[OutputFile] = []
+    reuse = state.out_path == str(out) and output_id(out) is not None
     keys: dict[str, str] = {}
-    problems: list[Diagnostic] = []
+    files: dict[str, OutputFile] = {}
+    todo: list[Page] = []
     for page in pages:
         if page.template not in template_digests:
             template_digests[page.template] = theme.digest(page.template) if page.template[0] != "@" else ""
         key = digest(page.key, template_digests[page.template])
         path = page.output_path
         keys[path] = key
-        if same_output and state.pages.get(path) == key and (out / path).is_file():
-            files.append(OutputFile(path, digest=state.files.get(path, "")))
-            continue
-        data, problem = _render_page(theme, page, config)
+        if reuse and state.pages.get(path) == key and path in state.files:
+            files[path] = OutputFile(path, digest=state.files[path])
+        else:
+            todo.append(page)
+    problems: list[Diagnostic] = []
+    for path, data, problem in workers.render_pages(todo, {"site": config, "version": __version__}):
         if problem is not None:
             problems.append(problem)
-            continue
-        files.append(OutputFile.of_bytes(path, data))
-    files += static_files(config, theme, site.snippets.values())
-    return len(pages), keys, files, _dedupe(problems)
-
-
-def _render_page(theme: Any, page: Page, config: SiteConfig) -> tuple[bytes, Diagnostic | None]:
-    if page.template == "@json":
-        import json
-
-        return json.dumps(page.context["data"], ensure_ascii=False, separators=(",", ":")).encode(), None
-    html, problem = theme.render(page.template, {**page.context, "site": config, "version": __version__})
-    return (html or "").encode(), problem
+        else:
+            files[path] = OutputFile.of_bytes(path, data)
+    ordered = [files[p.output_path] for p in pages if p.output_path in files]
+    return RenderedSite(len(pages), keys, ordered + static_files(config, theme, site.snippets.values()),
+                        list(dict.fromkeys(problems)))
 
 
 def static_files(config: SiteConfig, theme: Any, results: Iterable[SnippetResult]) -> list[OutputFile]:
     """Theme assets, Pygments styles, snippet figures, the log's own static/ folder, .nojekyll."""
+    from .markdown import pygments_css
+    from .snippet_view import figure_url
+
     files = [OutputFile.of_bytes("static/pygments.css", pygments_css().encode()),
              OutputFile.of_bytes(".nojekyll", b"")]
     if config.cname:
@@ -266,8 +306,6 @@ def static_files(config: SiteConfig, theme: Any, results: Iterable[SnippetResult
     user_static = config.path("static_dir")
     if user_static.is_dir():
         files += _folder_files(user_static, "")
-    from .snippet_view import figure_url
-
     for r in results:
         if r.output_dir:
             for f in r.figures:
@@ -288,71 +326,12 @@ def _folder_files(folder: Path, prefix: str) -> list[OutputFile]:
     return out
 
 
-def _dedupe(problems: list[Diagnostic]) -> list[Diagnostic]:
-    return list(dict.fromkeys(problems))
-
-
-def _config_digest(config: SiteConfig) -> str:
-    return digest(sorted((k, str(v)) for k, v in vars(config).items() if k != "root"))
-
-
-def input_fingerprint(config: SiteConfig, options: BuildOptions, today: dt.date, out: Path) -> str:
-    """Cheap stat-based digest of every input: equal fingerprints mean nothing to do."""
-    from .templates import default_theme_dir
-
-    parts: list[Any] = [__version__, _config_digest(config), options, today, str(out), sys.version]
-    for folder in (config.path("entries_dir"), config.path("snippets_dir"), config.path("templates_dir"),
-                   config.path("static_dir"), default_theme_dir()):
-        parts.append(_stat_tree(folder))
-    for name in ("logbuild.toml", "pyproject.toml"):
-        parts.append(_stat(config.root / name))
-    parts += [_stat(Path(p)) for p in sys.path if "site-packages" in p]  # installs and upgrades
-    return digest(*parts)
-
-
-def _stat(path: Path) -> tuple[int, int] | None:
-    try:
-        st = path.stat()
-    except OSError:
-        return None
-    return (st.st_mtime_ns, st.st_size)
-
-
-def _stat_tree(folder: Path) -> list[Any]:
-    if not folder.is_dir():
-        return []
-    out: list[Any] = []
-    for dirpath, dirnames, filenames in os.walk(folder):
-        dirnames[:] = sorted(d for d in dirnames if not d.startswith((".", "__pycache__")))
-        for name in sorted(filenames):
-            st = os.stat(os.path.join(dirpath, name))
-            out.append((dirpath, name, st.st_mtime_ns, st.st_size))
-    return out
-
-
-def _unchanged(state: BuildState, fingerprint: str, out: Path) -> bool:
-    return bool(state.fingerprint) and state.fingerprint == fingerprint and output_id(out) == state.out_id
-
-
 def _counts(results: Iterable[SnippetResult]) -> SnippetCounts:
     results = list(results)
     return SnippetCounts(
         ran=sum(1 for r in results if not r.from_cache),
         cached=sum(1 for r in results if r.from_cache),
         failed=sum(1 for r in results if r.status != "ok"),
-    )
-
-
-def _summary(report: BuildReport) -> dict[str, Any]:
-    return {"pages": report.pages, "entries": report.entries, "streaks": report.streaks,
-            "snippets": len(report.snippet_results)}
-
-
-def _report_from_summary(summary: Mapping[str, Any], seconds: float, out: str) -> BuildReport:
-    return BuildReport(
-        pages=summary["pages"], pages_written=0, entries=summary["entries"], seconds=seconds,
-        streaks=summary["streaks"], snippets=SnippetCounts(cached=summary["snippets"]), snippet_results=(),
-        output_dir=out,
     )
 
 
@@ -367,7 +346,3 @@ def check_site(config: SiteConfig, options: BuildOptions = BuildOptions(),
                progress: Progress | None = None) -> LoadedSite:
     """What CI runs: load and validate every entry and run every linked snippet. Writes no site."""
     return load_site(config, options, resolve_today(config, options.today), BuildState(), progress)
-
-
-def entry_files(config: SiteConfig) -> list[Path]:
-    return find_entry_files(config.path("entries_dir"))

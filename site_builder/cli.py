@@ -57,7 +57,7 @@ def cli(ctx: click.Context, root: str | None) -> None:
 
 
 def _build_options(**kw: Any) -> Any:
-    from .build import BuildOptions
+    from .model import BuildOptions
 
     return BuildOptions(**kw)
 
@@ -74,12 +74,18 @@ def _build_options(**kw: Any) -> Any:
 @click.pass_context
 def build(ctx: click.Context, as_json: bool, **options: Any) -> None:
     """Build the site into site/ (or --out)."""
-    from .build import build_site
+    from .incremental import freshness
     from .report import build_json, print_build_report, progress_display
 
     config = _config(ctx)
-    with progress_display(enabled=not as_json) as progress:
-        report = build_site(config, _build_options(**options), progress)
+    build_options = _build_options(**options)
+    fresh = freshness(config, build_options)
+    report = fresh.report  # nothing changed: no rendering stack to import
+    if report is None:
+        from .build import build_site
+
+        with progress_display(enabled=not as_json) as progress:
+            report = build_site(config, build_options, progress, fresh)
     if as_json:
         click.echo(json.dumps(build_json(report)))
     else:
@@ -99,8 +105,8 @@ def report_failed(report: Any, strict: bool) -> bool:
 @click.pass_context
 def streak(ctx: click.Context, today: dt.date | None, as_json: bool) -> None:
     """Your current and best streak, computed from the entry dates."""
-    from .build import resolve_today
     from .entries import EntryRules, load_entries
+    from .incremental import resolve_today
     from .errors import errors_in
     from .streaks import compute_streaks
 
@@ -292,41 +298,6 @@ def new_command(ctx: click.Context, date: str | None, title: str | None, tags: s
         if not editor:
             _fail([f"set $EDITOR (or $VISUAL) to open {rel}"])
         click.edit(filename=str(made.entry_path), editor=editor)
-
-
-@cli.command()
-@click.option("--remote", default="origin", show_default=True, help="The git remote to push to.")
-@click.option("--branch", default="gh-pages", show_default=True, help="The branch GitHub Pages serves.")
-@click.option("--message", "-m", help="Commit message (default: names the commit published from).")
-@click.option("--dry-run", is_flag=True, help="Build and say what would be pushed; push nothing.")
-@click.option("--allow-failures", is_flag=True, help="Publish even when snippets failed (their tracebacks show).")
-@click.option("--base-url", help="Where the site lives (default: base_url from the configuration).")
-@click.pass_context
-def publish(ctx: click.Context, **options: Any) -> None:
-    """Build the site with its production base_url and push it to the gh-pages branch.
-
-    Builds in a temporary folder and never touches your working tree, index or current
-    branch. Refuses when the build has errors or a snippet failed; pushes nothing when the
-    branch already holds this very site."""
-    from .publish import PublishOptions, publish_site
-    from .report import progress_display
-
-    config = _config(ctx)
-    opts = PublishOptions(**options)
-    with progress_display(enabled=True) as progress:
-        report = publish_site(config, opts, progress)
-    for d in report.diagnostics:
-        click.echo(d.format(), err=True)
-    where = f"{opts.remote}/{opts.branch}"
-    if report.outcome == "refused":
-        _fail([f"not published to {where}"])
-    if report.outcome == "up-to-date":
-        click.echo(f"{where} already holds this site ({report.commit[:10]}); nothing to push")
-    elif report.outcome == "would-push":
-        base = f"on top of {report.commit[:10]}" if report.commit else "as its first commit"
-        click.echo(f"would push {report.files} files to {where} {base} (tree {report.tree[:10]})")
-    else:
-        click.echo(f"pushed {report.files} files to {where} ({report.commit[:10]})")
 
 
 @cli.command()

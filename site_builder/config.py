@@ -86,6 +86,12 @@ KEYS: dict[str, tuple[tuple[type, ...], str]] = {
 }
 
 
+def default_theme_dir() -> Path:
+    """The theme shipped in the wheel (site_builder/theme), or the repo's templates/ in a checkout."""
+    packaged = Path(__file__).parent / "theme"
+    return packaged if packaged.is_dir() else Path(__file__).parent.parent / "templates"
+
+
 def find_config_file(root: Path) -> Path | None:
     """`logbuild.toml` wins; else `pyproject.toml` if it has a [tool.logbuild] table."""
     own = root / CONFIG_FILE

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import html
 import re
 from functools import lru_cache
@@ -14,31 +15,50 @@ from markdown_it.utils import EnvType, OptionsDict
 from mdit_py_plugins.anchors import anchors_plugin
 from mdit_py_plugins.footnote import footnote_plugin
 from mdit_py_plugins.tasklists import tasklists_plugin
-from pygments import highlight as pygments_highlight
-from pygments.formatters import HtmlFormatter
-from pygments.lexers import get_lexer_by_name
-from pygments.util import ClassNotFound
 
 from .model import Heading, RenderedBody
 
 RENDERER_VERSION = "1"  # bump when the HTML for the same Markdown changes (invalidates cached bodies)
 PLACEHOLDER = "<!--logbuild:snippet {name}-->"
 PLACEHOLDER_RE = re.compile(r"<!--logbuild:snippet (\S+?)-->")
-_FORMATTER = HtmlFormatter(nowrap=True)
+
+# Highlighted code blocks by (language, code) digest. A prose edit leaves its code blocks alone, and
+# Pygments costs as much per block as markdown-it per entry (plus ~70 ms to compile a lexer), so the
+# build keeps them between runs: `known` is what earlier builds made, `made` what this process adds.
+highlights_known: dict[str, str | None] = {}
+highlights_made: dict[str, str | None] = {}
 
 
 @lru_cache(maxsize=64)
 def _lexer(lang: str) -> Any:
+    from pygments.lexers import get_lexer_by_name
+    from pygments.util import ClassNotFound
+
     try:
         return get_lexer_by_name(lang)
     except ClassNotFound:
         return None
 
 
+@lru_cache(maxsize=1)
+def _formatter() -> Any:
+    from pygments.formatters import HtmlFormatter
+
+    return HtmlFormatter(nowrap=True)
+
+
 def highlight_code(code: str, lang: str) -> str | None:
     """Pygments HTML for `code` (no wrapper), or None when the language is unknown."""
-    lexer = _lexer(lang.lower()) if lang else None
-    return pygments_highlight(code, lexer, _FORMATTER) if lexer is not None else None
+    key = hashlib.sha1(f"{lang}\0{code}".encode()).hexdigest()
+    if key in highlights_known:
+        return highlights_known[key]
+    if key not in highlights_made:
+        from pygments import highlight
+        from pygments.formatters import HtmlFormatter
+
+        lexer = _lexer(lang.lower()) if lang else None
+        highlights_made[key] = highlight(code, lexer, _formatter()) if lexer is not None else None
+    return highlights_made[key]
 
 
 def _highlight(code: str, lang: str, _attrs: str) -> str:
@@ -139,6 +159,8 @@ def _summary(tokens: Sequence[Token], limit: int = 280) -> str:
 
 def pygments_css() -> str:
     """Light styles, and dark ones under prefers-color-scheme (and a forced [data-theme])."""
+    from pygments.formatters import HtmlFormatter
+
     light = HtmlFormatter(style="friendly").get_style_defs(".highlight")
     dark = HtmlFormatter(style="github-dark").get_style_defs(".highlight")
     return (f"{light}\n@media (prefers-color-scheme: dark) {{\n{dark}\n}}\n")

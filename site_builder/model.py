@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Literal
 
 from .errors import Diagnostic
@@ -131,6 +132,21 @@ class Page:
     @property
     def output_path(self) -> str:
         return self.url + "index.html" if self.url.endswith("/") or not self.url else self.url
+
+
+@dataclass(frozen=True)
+class BuildOptions:
+    """What one `build`/`check` run was asked for on the command line."""
+
+    out: Path | None = None
+    base_url: str | None = None
+    drafts: bool = False
+    strict: bool = False
+    today: dt.date | None = None
+    timeout: float | None = None
+    jobs: int | None = None
+    fresh: bool = False
+    run_snippets: bool = True  # False: cached outputs only, never run (a preview shows them at once)
 
 
 @dataclass(frozen=True)

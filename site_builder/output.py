@@ -1,7 +1,11 @@
-"""WRITE: lay the site out in a staging folder beside the output, then swap it in at once.
+"""WRITE: put the new site in place without ever exposing a half-written page.
 
-Unchanged files are hard-linked from the current site (or the snippet cache) instead of rewritten,
-so a one-entry edit costs a few writes, and a failed build never touches the live folder.
+Two ways, both entered only after every page rendered without error:
+- `write_site` (cold builds, many changes): lay the whole tree out in a staging folder beside
+  the output, hard-linking unchanged files, then swap the two folders at once;
+- `update_site` (a few changed files): replace just those files in place, each written to a
+  temporary name and renamed over the old one, and remove the files the site no longer has.
+  Swapping a 1,000-page tree costs ~0.4 s of directory work; an edit should cost its own pages.
 """
 
 from __future__ import annotations
@@ -116,3 +120,40 @@ def _exchange(a: Path, b: Path) -> bool:
     if renameat2 is None:
         return False
     return renameat2(_AT_FDCWD, os.fsencode(a), _AT_FDCWD, os.fsencode(b), _RENAME_EXCHANGE) == 0
+
+
+def update_site(out: Path, files: Iterable[OutputFile], previous: Mapping[str, str]) -> WriteResult:
+    """Change only what changed, in place; `previous` lists the files (and digests) we wrote last time."""
+    written = 0
+    digests: dict[str, str] = {}
+    for file in files:
+        digests[file.path] = file.digest
+        dest = out / file.path
+        if (file.data is None and file.source is None) or (
+            file.digest and previous.get(file.path) == file.digest and dest.exists()
+        ):
+            continue
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        tmp = dest.parent / f".{dest.name}.logbuild-tmp"
+        if file.data is not None:
+            tmp.write_bytes(file.data)
+        elif not _link(file.source, tmp):  # type: ignore[arg-type]
+            shutil.copyfile(file.source, tmp)  # type: ignore[arg-type]
+        os.replace(tmp, dest)
+        written += 1
+    for gone in set(previous) - set(digests):  # only files we wrote ourselves are ever removed
+        try:
+            (out / gone).unlink()
+            _prune_empty(out, (out / gone).parent)
+        except OSError:
+            pass
+    return WriteResult(written, len(digests), digests)
+
+
+def _prune_empty(out: Path, folder: Path) -> None:
+    while folder != out and folder.is_relative_to(out):
+        try:
+            folder.rmdir()
+        except OSError:
+            return
+        folder = folder.parent

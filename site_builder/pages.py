@@ -31,6 +31,11 @@ class Card:
     tags: tuple[str, ...]
     summary: str
     figures: int = 0
+    key: str = ""  # digest of the fields above: list pages key on these, not on the cards
+
+    def __post_init__(self) -> None:
+        fields = (self.slug, self.url, self.title, self.date, self.tags, self.summary, self.figures)
+        object.__setattr__(self, "key", hashlib.sha1(repr(fields).encode()).hexdigest())
 
 
 @dataclass(frozen=True)
@@ -96,6 +101,15 @@ def _unique_refs(entry: Entry) -> list[Any]:
     return list({r.name: r for r in reversed(entry.snippets)}.values())[::-1]
 
 
+def _keys(cards: Iterable[Card]) -> list[str]:
+    return [c.key for c in cards]
+
+
+def _nav(card: Card | None) -> Any:
+    """What an entry page shows of a neighbour (not its summary: editing it leaves us alone)."""
+    return None if card is None else (card.url, card.title, card.date)
+
+
 def _snippet_state(result: SnippetResult | None) -> Any:
     return None if result is None else (result.key, result.status, result.from_cache, result.ran_at)
 
@@ -112,7 +126,8 @@ def _entry_pages(site: SiteInputs, cards: list[Card]) -> list[Page]:
         body = site.bodies[entry.slug]
         pages.append(_page(
             site, entry_url(entry.slug), "entry.html", entry.title,
-            (entry.digest, body.html, prev, nxt, [_snippet_state(r) for r in results.values()], site.today),
+            (entry.digest, _nav(prev), _nav(nxt), [_snippet_state(r) for r in results.values()],
+             entry.date > site.today),
             entry=entry, body=body, prev=prev, next=nxt, snippets=views,
             trailing_snippets=[views[n] for n in names if n not in inline and n in views],
             missing_snippets=[n for n, r in results.items() if r is None],
@@ -135,7 +150,7 @@ def _home_pages(site: SiteInputs, cards: list[Card]) -> list[Page]:
                  "next": f"page/{n + 1}/" if n < len(chunks) else None}
         pages.append(_page(
             site, url, "home.html", site.config.title if n == 1 else f"{site.config.title}, page {n}",
-            (chunk, pager, streak, calendars if n == 1 else None, site.today),
+            (_keys(chunk), pager, streak, calendars if n == 1 else None, site.today),
             cards=chunk, pager=pager, streak=streak, calendars=calendars if n == 1 else [],
             today=site.today, total_entries=len(cards),
         ))
@@ -168,7 +183,7 @@ def _tag_pages(site: SiteInputs, cards: list[Card]) -> list[Page]:
     counts = [(tag, len(members)) for tag, members in tags]
     pages = [_page(site, "tags/", "tags.html", "Tags", (counts,), tags=counts)]
     for tag, members in tags:
-        pages.append(_page(site, tag_url(tag), "tag.html", f"Tagged “{tag}”", (members,), tag=tag, cards=members))
+        pages.append(_page(site, tag_url(tag), "tag.html", f"Tagged “{tag}”", (_keys(members),), tag=tag, cards=members))
     return pages
 
 
@@ -178,13 +193,14 @@ def _archive_pages(site: SiteInputs, cards: list[Card]) -> list[Page]:
         months[(card.date.year, card.date.month)].append(card)
     listing = [{"year": y, "month": m, "date": dt.date(y, m, 1), "url": month_url(dt.date(y, m, 1)),
                 "cards": members} for (y, m), members in sorted(months.items(), reverse=True)]
-    pages = [_page(site, "archive/", "archive.html", "Archive", (listing,), months=listing)]
+    listing_key = [(m["url"], _keys(m["cards"])) for m in listing]
+    pages = [_page(site, "archive/", "archive.html", "Archive", (listing_key,), months=listing)]
     for i, month in enumerate(listing):
         newer = listing[i - 1] if i > 0 else None
         older = listing[i + 1] if i + 1 < len(listing) else None
         title = f"{month['date']:%B %Y}"
         pages.append(_page(site, month["url"], "month.html", title,
-                           (month["cards"], newer and newer["url"], older and older["url"]),
+                           (_keys(month["cards"]), newer and newer["url"], older and older["url"]),
                            month=month, newer=newer, older=older))
     return pages
 
@@ -207,7 +223,7 @@ def _search_pages(site: SiteInputs, cards: list[Card]) -> list[Page]:
                 "s": c.summary, "x": site.bodies[c.slug].text} for c in reversed(cards)]
     return [
         _page(site, "search/", "search.html", "Search", ()),
-        Page("search.json", "@json", {"data": records}, digest(site.site_digest, "search", records)),
+        Page("search.json", "@json", {"data": records}, digest(site.site_digest, "search", [(c.key, site.bodies[c.slug].text) for c in cards])),
     ]
 
 
@@ -218,7 +234,7 @@ def _feed_and_sitemap(site: SiteInputs, cards: list[Card], urls: list[str]) -> l
     lastmod = {c.url: c.date for c in cards}
     return [
         _page(site, "feed.xml", "feed.xml", site.config.title,
-              ([(e.digest, b.html) for e, b in feed_items], updated), items=feed_items, updated=updated),
+              ([e.digest for e, _ in feed_items], updated), items=feed_items, updated=updated),
         _page(site, "sitemap.xml", "sitemap.xml", "Sitemap", (urls, lastmod),
               urls=[u for u in urls if u != "404.html"], lastmod=lastmod),
     ]

@@ -4,10 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from pygments import highlight
-from pygments.formatters import HtmlFormatter
-from pygments.lexers import PythonLexer, PythonTracebackLexer
-
 from .model import SnippetResult
 
 BADGES = {
@@ -25,6 +21,10 @@ def figure_url(result: SnippetResult, path: str) -> str:
 
 
 def snippet_view(result: SnippetResult) -> dict[str, Any]:
+    from pygments import highlight
+    from pygments.formatters import HtmlFormatter
+    from pygments.lexers import PythonTracebackLexer
+
     status = "cached" if result.status == "ok" and result.from_cache else result.status
     label, tone = BADGES[status]
     return {
@@ -50,6 +50,10 @@ def snippet_view(result: SnippetResult) -> dict[str, Any]:
 
 
 def _source_html(source: str, error_line: int | None) -> str:
+    from pygments import highlight
+    from pygments.formatters import HtmlFormatter
+    from pygments.lexers import PythonLexer
+
     formatter = HtmlFormatter(nowrap=True, hl_lines=[error_line] if error_line else [],
                               linenos="inline", lineanchors="")
     return highlight(source, PythonLexer(), formatter)

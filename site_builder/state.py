@@ -25,6 +25,9 @@ class BuildState:
     bodies: dict[str, Any] = field(default_factory=dict)  # entry digest -> RenderedBody
     pages: dict[str, str] = field(default_factory=dict)  # output path -> page key
     files: dict[str, str] = field(default_factory=dict)  # output path -> content digest
+    highlights: dict[str, str | None] = field(default_factory=dict)  # code block digest -> HTML
+    stats: dict[str, tuple[int, int, int]] = field(default_factory=dict)  # entry path -> (ino, mtime, size)
+    stat_keys: dict[str, str] = field(default_factory=dict)  # entry path -> entry cache key
 
 
 def state_path(cache_dir: Path) -> Path:

@@ -14,25 +14,28 @@ from typing import Any, Mapping
 import jinja2
 from markupsafe import Markup, escape
 
+from .config import default_theme_dir
 from .errors import Diagnostic
 from .markdown import PLACEHOLDER_RE
 
 _REFERENCE = re.compile(r"""{%-?\s*(?:extends|include|import|from)\s+["']([^"']+)["']""")
 
 
-def default_theme_dir() -> Path:
-    """The theme shipped in the wheel (site_builder/theme), or the repo's templates/ in a checkout."""
-    packaged = Path(__file__).parent / "theme"
-    return packaged if packaged.is_dir() else Path(__file__).parent.parent / "templates"
-
-
 class Theme:
     """Template lookup and rendering for one build."""
 
-    def __init__(self, user_dir: Path | None, root: Path):
+    def __init__(self, user_dir: Path | None, root: Path, bytecode_dir: Path | None = None):
         self.dirs = [d for d in (user_dir, default_theme_dir()) if d is not None and d.is_dir()]
         self.root = root
+        bytecode = None
+        if bytecode_dir is not None:
+            try:
+                bytecode_dir.mkdir(parents=True, exist_ok=True)
+                bytecode = jinja2.FileSystemBytecodeCache(str(bytecode_dir))
+            except OSError:
+                pass
         self.env = jinja2.Environment(
+            bytecode_cache=bytecode,
             loader=jinja2.FileSystemLoader([str(d) for d in self.dirs]),
             autoescape=jinja2.select_autoescape(["html", "xml"]),
             undefined=jinja2.StrictUndefined,

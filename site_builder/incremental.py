@@ -1,0 +1,150 @@
+"""CHANGE DETECTION: a cheap stat-based fingerprint of every input, and the small record of the
+last build that lets an unchanged build return before importing the rendering stack."""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+import datetime as dt
+import hashlib
+import json
+import os
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from . import __version__
+from .config import SiteConfig, default_theme_dir
+from .model import BuildOptions, BuildReport, SnippetCounts, Streaks
+from .streaks import today_in
+
+RECORD = "last-build.json"
+
+
+def config_digest(config: SiteConfig) -> str:
+    items = sorted((k, str(v)) for k, v in vars(config).items() if k != "root")
+    return hashlib.sha1(repr(items).encode()).hexdigest()
+
+
+def input_fingerprint(config: SiteConfig, options: BuildOptions, today: dt.date, out: Path) -> str:
+    """Digest of (path, mtime, size) of every input plus the options: equal means nothing to do."""
+    opts = dataclasses.replace(options, today=None, out=None)
+    parts: list[Any] = [__version__, config_digest(config), repr(opts), today.isoformat(), str(out), sys.version]
+    for folder in (config.path("entries_dir"), config.path("snippets_dir"), config.path("templates_dir"),
+                   config.path("static_dir"), default_theme_dir()):
+        parts.append(_stat_tree(folder))
+    for name in ("logbuild.toml", "pyproject.toml"):
+        parts.append(_stat(config.root / name))
+    parts += [_stat(Path(p)) for p in sys.path if "site-packages" in p]  # installs and upgrades
+    return hashlib.sha1(repr(parts).encode()).hexdigest()
+
+
+def _stat(path: Path) -> tuple[int, int] | None:
+    try:
+        st = path.stat()
+    except OSError:
+        return None
+    return (st.st_mtime_ns, st.st_size)
+
+
+def _stat_tree(folder: Path) -> list[Any]:
+    out: list[Any] = []
+    for dirpath, dirnames, filenames in os.walk(folder, followlinks=True):
+        dirnames[:] = sorted(d for d in dirnames if not d.startswith((".", "__pycache__")))
+        for name in sorted(filenames):
+            try:
+                st = os.stat(os.path.join(dirpath, name))
+            except OSError:
+                continue
+            out.append((dirpath, name, st.st_mtime_ns, st.st_size))
+    return out
+
+
+def output_id(out: Path) -> list[int] | None:
+    """Identifies the output folder we wrote: replaced, emptied or deleted means rebuild."""
+    try:
+        st = out.stat()
+    except OSError:
+        return None
+    return [st.st_ino, st.st_mtime_ns]
+
+
+def read_record(cache_dir: Path) -> dict[str, Any]:
+    try:
+        data = json.loads((cache_dir / "build" / RECORD).read_text("utf-8"))
+        return data if isinstance(data, dict) else {}
+    except (OSError, ValueError):
+        return {}
+
+
+def write_record(cache_dir: Path, record: dict[str, Any]) -> None:
+    folder = cache_dir / "build"
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        tmp = folder / f".{RECORD}.{os.getpid()}"
+        tmp.write_text(json.dumps(record), "utf-8")
+        os.replace(tmp, folder / RECORD)
+    except OSError:  # a read-only cache costs speed next time, nothing else
+        pass
+
+
+def is_unchanged(record: dict[str, Any], fingerprint: str, out: Path) -> bool:
+    return (bool(record.get("fingerprint")) and record["fingerprint"] == fingerprint
+            and not record.get("dirty") and record.get("out_id") == output_id(out))
+
+
+def resolve_today(config: SiteConfig, today: dt.date | None = None) -> dt.date:
+    """The learner's today: an explicit date, else SOURCE_DATE_EPOCH, else the clock (the edge)."""
+    if today is not None:
+        return today
+    epoch = os.environ.get("SOURCE_DATE_EPOCH")
+    now = dt.datetime.fromtimestamp(int(epoch), dt.timezone.utc) if epoch else dt.datetime.now(dt.timezone.utc)
+    return today_in(now, config.timezone, config.day_ends_at)
+
+
+def output_dir(config: SiteConfig, options: BuildOptions) -> Path:
+    return (options.out or config.path("output_dir")).resolve()
+
+
+def with_base_url(config: SiteConfig, options: BuildOptions) -> SiteConfig:
+    if not options.base_url:
+        return config
+    url = options.base_url if options.base_url.endswith("/") else options.base_url + "/"
+    return replace(config, base_url=url)
+
+
+@dataclass(frozen=True)
+class Freshness:
+    """Whether a build has anything to do: `report` is the last build's when nothing changed."""
+
+    fingerprint: str
+    report: BuildReport | None
+
+
+def freshness(config: SiteConfig, options: BuildOptions) -> Freshness:
+    """Light on purpose: the CLI asks this before importing the rendering stack."""
+    started = time.perf_counter()
+    config = with_base_url(config, options)
+    out = output_dir(config, options)
+    record = read_record(config.path("cache_dir"))
+    fingerprint = input_fingerprint(config, options, resolve_today(config, options.today), out)
+    if not is_unchanged(record, fingerprint, out):
+        return Freshness(fingerprint, None)
+    summary = record["summary"]
+    return Freshness(fingerprint, BuildReport(
+        pages=summary["pages"], pages_written=0, entries=summary["entries"],
+        seconds=time.perf_counter() - started, streaks=streaks_from_json(summary["streaks"]),
+        snippets=SnippetCounts(cached=summary["snippets"]), snippet_results=(), output_dir=str(out),
+    ))
+
+
+def streaks_json(s: Streaks) -> dict[str, Any]:
+    return {k: (v.isoformat() if isinstance(v, dt.date) else v) for k, v in vars(s).items() if k != "counts"}
+
+
+def streaks_from_json(data: dict[str, Any]) -> Streaks:
+    def day(v: Any) -> Any:
+        return dt.date.fromisoformat(v) if isinstance(v, str) else v
+
+    return Streaks(**{k: day(v) for k, v in data.items()}, counts=())

@@ -1,0 +1,73 @@
+"""PARALLEL: a lazily started pool of forked worker processes for the CPU-bound stages
+(Markdown + Pygments, Jinja2), used only when there is enough work to pay for the fork."""
+
+from __future__ import annotations
+
+import multiprocessing
+import sys
+from concurrent.futures import Executor, ProcessPoolExecutor
+from typing import Any, Callable, Iterable, Iterator, Mapping, Sequence, TypeVar
+
+from .errors import Diagnostic
+from .model import Page
+
+T = TypeVar("T")
+R = TypeVar("R")
+MIN_PARALLEL = 48  # below this many items, forking costs more than it saves
+
+_theme: Any = None  # set before the fork: workers inherit the Jinja2 environment
+
+
+class Workers:
+    def __init__(self, jobs: int, theme: Any = None):
+        self.jobs = max(1, jobs)
+        self.theme = theme
+        self._pool: Executor | None = None
+
+    def __enter__(self) -> "Workers":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(cancel_futures=True)
+
+    def _executor(self) -> Executor:
+        if self._pool is None:
+            global _theme
+            _theme = self.theme
+            method = "fork" if sys.platform == "linux" else "spawn"
+            self._pool = ProcessPoolExecutor(self.jobs, mp_context=multiprocessing.get_context(method))
+        return self._pool
+
+    def map(self, fn: Callable[[T], R], items: Sequence[T]) -> Iterator[R]:
+        if self.jobs == 1 or len(items) < MIN_PARALLEL:
+            return map(fn, items)
+        chunk = max(1, len(items) // (self.jobs * 4))
+        return self._executor().map(fn, items, chunksize=chunk)
+
+    def render_pages(self, pages: list[Page], extra: Mapping[str, Any]
+                     ) -> Iterable[tuple[str, bytes, Diagnostic | None]]:
+        """Entry pages (the many) go to the workers while this process renders the rest."""
+        many = [p for p in pages if p.template == "entry.html"]
+        few = [p for p in pages if p.template != "entry.html"]
+        if self.jobs == 1 or len(many) < MIN_PARALLEL:
+            return [render_page(p, self.theme, extra) for p in pages]
+        chunk = max(1, len(many) // (self.jobs * 4))
+        futures = self._executor().map(_render_in_worker, [(p, extra) for p in many], chunksize=chunk)
+        done = [render_page(p, self.theme, extra) for p in few]
+        return done + list(futures)
+
+
+def _render_in_worker(job: tuple[Page, Mapping[str, Any]]) -> tuple[str, bytes, Diagnostic | None]:
+    page, extra = job
+    return render_page(page, _theme, extra)
+
+
+def render_page(page: Page, theme: Any, extra: Mapping[str, Any]) -> tuple[str, bytes, Diagnostic | None]:
+    if page.template == "@json":
+        import json
+
+        data = json.dumps(page.context["data"], ensure_ascii=False, separators=(",", ":")).encode()
+        return page.output_path, data, None
+    html, problem = theme.render(page.template, {**page.context, **extra})
+    return page.output_path, (html or "").encode(), problem
