@@ -7,13 +7,18 @@ from __future__ import annotations
 
 import dataclasses
 import re
-import tomllib
+import sys
 import zoneinfo
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from .errors import Diagnostic, did_you_mean
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - Python 3.10
+    import tomli as tomllib
 
 CONFIG_FILE = "logbuild.toml"
 STREAK_RULES = ("daily", "never-miss-twice")

@@ -4,7 +4,7 @@ last build that lets an unchanged build return before importing the rendering st
 from __future__ import annotations
 
 import dataclasses
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 import datetime as dt
 import hashlib
 import json
