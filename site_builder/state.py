@@ -6,7 +6,7 @@ from __future__ import annotations
 import os
 import pickle
 import tempfile
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +30,11 @@ class BuildState:
     stat_keys: dict[str, str] = field(default_factory=dict)  # entry path -> entry cache key
 
 
+def _schema() -> str:
+    """A state written by another version, or with other fields, is not read back."""
+    return f"{__version__}:" + ",".join(f.name for f in fields(BuildState))
+
+
 def state_path(cache_dir: Path) -> Path:
     return cache_dir / "build" / f"state-{STATE_FORMAT}.pickle"
 
@@ -39,7 +44,7 @@ def load_state(cache_dir: Path) -> BuildState:
     try:
         with path.open("rb") as f:
             version, state = pickle.load(f)
-        if version == __version__ and isinstance(state, BuildState):
+        if version == _schema() and isinstance(state, BuildState):
             return state
     except Exception:  # missing, truncated or from another version: start cold
         pass
@@ -51,7 +56,7 @@ def save_state(cache_dir: Path, state: BuildState) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".state-")
     with os.fdopen(fd, "wb") as f:
-        pickle.dump((__version__, state), f, protocol=pickle.HIGHEST_PROTOCOL)
+        pickle.dump((_schema(), state), f, protocol=pickle.HIGHEST_PROTOCOL)
     os.replace(tmp, path)
 
 
