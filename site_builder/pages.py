@@ -130,7 +130,7 @@ def _entry_pages(site: SiteInputs, cards: list[Card]) -> list[Page]:
              entry.date > site.today),
             entry=entry, body=body, prev=prev, next=nxt, snippets=views,
             trailing_snippets=[views[n] for n in names if n not in inline and n in views],
-            missing_snippets=[n for n, r in results.items() if r is None],
+            missing_snippets=[n for n, r in results.items() if r is None and n not in inline],
             is_future=entry.date > site.today,
         ))
     return pages

@@ -9,6 +9,7 @@ from __future__ import annotations
 import functools
 import os
 import shutil
+import sys
 import threading
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -24,7 +25,7 @@ ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--d
 
 pytestmark = [
     pytest.mark.browser,
-    pytest.mark.xdist_group("site"),
+    pytest.mark.xdist_group("browser"),  # one Chromium per worker; builds its own copy of the site
     pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="needs Debian's chromium"),
 ]
 
@@ -34,10 +35,18 @@ class _QuietHandler(SimpleHTTPRequestHandler):
         pass
 
 
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        if not isinstance(sys.exc_info()[1], (BrokenPipeError, ConnectionResetError)):
+            super().handle_error(request, client_address)  # the browser hung up on a lazy image: fine
+
+
 @pytest.fixture(scope="module")
 def base_url(site: BuiltSite) -> Iterator[str]:
     handler = functools.partial(_QuietHandler, directory=str(site.out))
-    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)  # port 0: a free one
+    server = _Server(("127.0.0.1", 0), handler)  # port 0: a free one
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     yield f"http://127.0.0.1:{server.server_address[1]}/"

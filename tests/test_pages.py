@@ -141,3 +141,10 @@ def test_keys_change_only_with_their_inputs() -> None:
             "archive/2020/02/", "search.json", "feed.xml"} <= changed
     assert not changed & {"entries/2020-01-30/", "entries/2020-03-01/", "tags/cnn/", "archive/2020/01/",
                           "archive/2020/03/", "404.html", "search/"}
+
+
+def test_a_missing_snippet_is_reported_once() -> None:
+    text = "---\nsnippets: [listed]\n---\nIntro.\n\n```{snippet} inline\n```\n"
+    parsed, _ = parse_entry("entries/2020-01-01.md", text.encode(), EntryRules())
+    context = plan([parsed])["entries/2020-01-01/"].context
+    assert context["missing_snippets"] == ["listed"]  # `inline` says so where its directive stands
