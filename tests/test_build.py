@@ -219,8 +219,10 @@ def test_sitemap(repo_site: BuiltSite) -> None:
         assert target_file(repo_site.out, loc, REPO_URL).is_file(), loc  # type: ignore[union-attr]
 
 
-def inodes(out: Path) -> dict[str, int]:
-    return {p.relative_to(out).as_posix(): p.stat().st_ino for p in out.rglob("*") if p.is_file()}
+def inodes(out: Path) -> dict[str, tuple[int, int]]:
+    """Inode and mtime of every file: a file written again (replaced or in place) changes one of them."""
+    return {p.relative_to(out).as_posix(): (p.stat().st_ino, p.stat().st_mtime_ns)
+            for p in out.rglob("*") if p.is_file()}
 
 
 def test_rebuilds_write_only_what_changed(site_copy: Path) -> None:
