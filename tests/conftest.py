@@ -33,7 +33,7 @@ def run_logbuild(*args: str | Path, cwd: Path | None = None, timeout: float = 12
     env["NO_COLOR"] = "1"
     return subprocess.run(
         [sys.executable, "-m", "site_builder.cli", *map(str, args)],
-        cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout,
+        cwd=cwd, env=env, check=False, capture_output=True, text=True, timeout=timeout,
     )
 
 

@@ -12,7 +12,6 @@ from urllib.parse import unquote, urljoin, urlsplit
 
 import feedparser
 import pytest
-
 from conftest import SITE_TODAY, BuiltSite, build_fixture_site, run_logbuild
 
 pytestmark = pytest.mark.xdist_group("site")
@@ -51,7 +50,7 @@ def html_pages(out: Path) -> list[Path]:
 
 def page_url(out: Path, file: Path, base: str) -> str:
     rel = file.relative_to(out).as_posix()
-    return base + (rel[: -len("index.html")] if rel.endswith("index.html") else rel)
+    return base + (rel.removesuffix("index.html"))
 
 
 def target_file(out: Path, url: str, base: str) -> Path | None:
@@ -146,8 +145,8 @@ def test_drafts_are_hidden(site: BuiltSite) -> None:
 def test_future_entry_is_shown_with_a_warning(site: BuiltSite) -> None:
     assert (site.out / "entries/2020-03-20/index.html").is_file()
     assert site.report["warnings"] == [
-        "entries/2020-03-20.md: warning: dated 2020-03-20, after today (2020-03-06); it is shown anyway "
-        "(fix the date, or pass --today)"
+        ("entries/2020-03-20.md: warning: dated 2020-03-20, after today (2020-03-06); it is shown anyway "
+         "(fix the date, or pass --today)"),
     ]
     assert "dated in the future" in (site.out / "entries/2020-03-20/index.html").read_text("utf-8")
 
@@ -162,7 +161,7 @@ def test_search_index(site: BuiltSite) -> None:
 
 def test_calendar_links_each_logged_day(site: BuiltSite) -> None:
     home = (site.out / "index.html").read_text("utf-8")
-    svg = re.search(r"<svg class=\"calendar\".*?</svg>", home, re.S)
+    svg = re.search(r"<svg class=\"calendar\".*?</svg>", home, re.DOTALL)
     assert svg is not None
     root = ET.fromstring(svg.group(0))
     hrefs = [a.get("href") for a in root.iter("{http://www.w3.org/2000/svg}a")]
@@ -268,7 +267,7 @@ def test_template_syntax_error_names_file_and_line(site_copy: Path) -> None:
     result = run_logbuild("-C", site_copy, "build", "--out", out, "--today", SITE_TODAY)
     assert result.returncode == 1
     assert "Traceback" not in result.stderr
-    assert re.search(r"^templates/tags\.html:4: template error: ", result.stderr, re.M), result.stderr
+    assert re.search(r"^templates/tags\.html:4: template error: ", result.stderr, re.MULTILINE), result.stderr
     assert {p: p.read_bytes() for p in out.rglob("*") if p.is_file()} == before
 
 
@@ -278,4 +277,4 @@ def test_template_runtime_error_names_file_and_line(site_copy: Path) -> None:
         '{% extends "base.html" %}\n{% block main %}\n<h1>{{ no_such_value.title }}</h1>\n{% endblock %}\n', "utf-8")
     result = run_logbuild("-C", site_copy, "build", "--out", site_copy / "out", "--today", SITE_TODAY)
     assert result.returncode == 1 and "Traceback" not in result.stderr
-    assert re.search(r"^templates/tags\.html:3: template error: .*no_such_value", result.stderr, re.M), result.stderr
+    assert re.search(r"^templates/tags\.html:3: template error: .*no_such_value", result.stderr, re.MULTILINE), result.stderr

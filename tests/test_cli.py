@@ -8,7 +8,6 @@ import shutil
 from pathlib import Path
 
 import pytest
-
 from conftest import FIXTURES, copy_fixture, run_logbuild
 
 INVALID = sorted(p.name for p in FIXTURES.glob("invalid-*") if (p / "expected.txt").is_file())

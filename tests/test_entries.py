@@ -70,10 +70,10 @@ def test_normalise_tag() -> None:
 
 
 def test_tags_as_a_mapping_is_an_error_on_its_line() -> None:
-    entry, problems = parse("---\ntitle: t\ntags:\n  a: b\n---\nx\n")
+    _, problems = parse("---\ntitle: t\ntags:\n  a: b\n---\nx\n")
     assert lines_of(problems) == [
-        "entries/2018-09-09.md:3: tags must be a list or a space-separated string, not dict "
-        "(e.g. 'tags: [keras, cnn]')"
+        ("entries/2018-09-09.md:3: tags must be a list or a space-separated string, not dict "
+         "(e.g. 'tags: [keras, cnn]')"),
     ]
 
 
@@ -115,7 +115,7 @@ def test_snippets_from_front_matter_and_directives() -> None:
 
 def test_unknown_snippets_point_at_their_lines() -> None:
     text = "---\ntitle: t\nsnippets:\n  - tiny_plot\n  - nope\n---\nText\n\n```{snippet} maxpooling\n```\n"
-    entry, problems = parse(text)
+    _, problems = parse(text)
     assert lines_of(problems) == [
         "entries/2018-09-09.md:5: unknown snippet 'nope' (add snippets/nope.py)",
         "entries/2018-09-09.md:9: unknown snippet 'maxpooling' (did you mean 'max_pooling'?)",
@@ -123,7 +123,7 @@ def test_unknown_snippets_point_at_their_lines() -> None:
 
 
 def test_a_directive_without_a_name() -> None:
-    entry, problems = parse("Text\n\n```{snippet}\n```\n")
+    _, problems = parse("Text\n\n```{snippet}\n```\n")
     assert [(p.line, p.message) for p in problems] == [(3, "a snippet directive needs a name")]
 
 
@@ -158,8 +158,8 @@ def test_date_from_the_file_name_or_front_matter() -> None:
 def test_date_disagreeing_with_the_file_name() -> None:
     _, problems = parse("---\ntitle: t\ndate: 2018-09-11\n---\nBody\n")
     assert lines_of(problems) == [
-        "entries/2018-09-09.md:3: date 2018-09-11 disagrees with the file name (2018-09-09) "
-        "(rename the file or fix the date)"
+        ("entries/2018-09-09.md:3: date 2018-09-11 disagrees with the file name (2018-09-09) "
+         "(rename the file or fix the date)"),
     ]
 
 
@@ -256,8 +256,8 @@ def test_load_entries_sorts_and_finds_duplicates(tmp_path: Path) -> None:
     entries, problems = load_entries(tmp_path, entries_dir, EntryRules())
     assert [e.slug for e in entries] == ["2018-09-09", "2018-09-09-again", "2018-09-10"]
     assert lines_of(problems) == [
-        "entries/2018-09-09.md:1: a second entry for 2018-09-09 (the first is entries/2018-09-09-again.md) "
-        "(merge the two files, or change one date)"
+        ("entries/2018-09-09.md:1: a second entry for 2018-09-09 (the first is entries/2018-09-09-again.md) "
+         "(merge the two files, or change one date)"),
     ]
 
 
