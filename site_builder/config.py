@@ -141,9 +141,13 @@ def _validate(raw: dict[str, Any], source: str, text: str) -> list[Diagnostic]:
         if key not in KEYS:
             out.append(Diagnostic(source, line, f"unknown setting '{key}'", hint=did_you_mean(key, KEYS)))
         elif not _type_ok(key, value):
-            want = " or ".join(t.__name__ for t in KEYS[key][0])
-            out.append(Diagnostic(source, line, f"'{key}' must be a {want}, not {type(value).__name__}"))
+            want = " or ".join(_TYPE_NAMES[t] for t in KEYS[key][0])
+            out.append(Diagnostic(source, line, f"'{key}' must be {want}, not {_TYPE_NAMES.get(type(value), type(value).__name__)}"))
     return out
+
+
+_TYPE_NAMES = {str: "text", int: "a whole number", float: "a number", bool: "true or false",
+               dict: "a table", list: "a list"}
 
 
 def _type_ok(key: str, value: Any) -> bool:

@@ -18,7 +18,7 @@ from mdit_py_plugins.tasklists import tasklists_plugin
 
 from .model import Heading, RenderedBody
 
-RENDERER_VERSION = "1"  # bump when the HTML for the same Markdown changes (invalidates cached bodies)
+RENDERER_VERSION = "2"  # bump when the HTML for the same Markdown changes (invalidates cached bodies)
 PLACEHOLDER = "<!--logbuild:snippet {name}-->"
 PLACEHOLDER_RE = re.compile(r"<!--logbuild:snippet (\S+?)-->")
 
@@ -111,7 +111,8 @@ def render_body(markdown: str) -> RenderedBody:
     """Pure (given the parser): Markdown -> HTML, headings, plain text and a summary."""
     md = markdown_parser()
     tokens = md.parse(markdown)
-    html_out = md.renderer.render(tokens, md.options, {})
+    html_out = md.renderer.render(tokens, md.options, {}).replace(
+        '<a class="header-anchor" ', '<a class="header-anchor" aria-label="Link to this section" ')
     return RenderedBody(
         html=html_out,
         text=_plain_text(tokens),
