@@ -47,7 +47,7 @@ def build_site(config: SiteConfig, options: BuildOptions = BuildOptions(),
     out = output_dir(config, options)
     cache_dir = config.path("cache_dir")
     fingerprint = fresh.fingerprint
-    state = load_state(cache_dir)
+    state = load_state(cache_dir, out)
     from .templates import Theme
 
     theme = Theme(config.path("templates_dir"), config.root, cache_dir / "jinja")
@@ -71,8 +71,8 @@ def build_site(config: SiteConfig, options: BuildOptions = BuildOptions(),
     )
     # a cached-only build (serve) may lack snippet outputs: never call it up to date
     clean = not failed and options.run_snippets and all(r.status == "ok" for r in site.snippets.values())
-    _save_quietly(cache_dir, state)
-    write_record(cache_dir, {
+    _save_quietly(cache_dir, state, out)
+    write_record(cache_dir, out, {
         "fingerprint": fingerprint if clean else "", "out_id": output_id(out),
         "summary": {"pages": report.pages, "entries": report.entries, "snippets": len(site.snippets),
                     "streaks": streaks_json(site.streaks)},
@@ -87,7 +87,7 @@ def _write(out: Path, rendered: "RenderedSite", state: BuildState, cache_dir: Pa
     previous = state.files if ours else {}
     changed = sum(1 for f in rendered.files if f.data is not None or previous.get(f.path) != f.digest)
     if ours and previous and changed <= IN_PLACE_LIMIT * len(rendered.files):
-        write_record(cache_dir, {"dirty": True})  # if we die half-way, the next build starts cold
+        write_record(cache_dir, out, {"dirty": True})  # if we die half-way, the next build starts cold
         result = update_site(out, rendered.files, previous)
     else:
         result = write_site(out, rendered.files, previous)
@@ -335,9 +335,9 @@ def _counts(results: Iterable[SnippetResult]) -> SnippetCounts:
     )
 
 
-def _save_quietly(cache_dir: Path, state: BuildState) -> None:
+def _save_quietly(cache_dir: Path, state: BuildState, out: Path) -> None:
     try:
-        save_state(cache_dir, state)
+        save_state(cache_dir, state, out)
     except OSError:  # a read-only cache folder costs speed next time, nothing else
         pass
 

@@ -19,7 +19,6 @@ from .config import SiteConfig, default_theme_dir
 from .model import BuildOptions, BuildReport, SnippetCounts, Streaks
 from .streaks import today_in
 
-RECORD = "last-build.json"
 
 
 def config_digest(config: SiteConfig) -> str:
@@ -70,21 +69,25 @@ def output_id(out: Path) -> list[int] | None:
     return [st.st_ino, st.st_mtime_ns]
 
 
-def read_record(cache_dir: Path) -> dict[str, Any]:
+def _record_name(out: Path) -> str:
+    return f"last-build-{hashlib.sha1(str(out).encode()).hexdigest()[:12]}.json"
+
+
+def read_record(cache_dir: Path, out: Path) -> dict[str, Any]:
     try:
-        data = json.loads((cache_dir / "build" / RECORD).read_text("utf-8"))
+        data = json.loads((cache_dir / "build" / _record_name(out)).read_text("utf-8"))
         return data if isinstance(data, dict) else {}
     except (OSError, ValueError):
         return {}
 
 
-def write_record(cache_dir: Path, record: dict[str, Any]) -> None:
+def write_record(cache_dir: Path, out: Path, record: dict[str, Any]) -> None:
     folder = cache_dir / "build"
     try:
         folder.mkdir(parents=True, exist_ok=True)
-        tmp = folder / f".{RECORD}.{os.getpid()}"
+        tmp = folder / f".{_record_name(out)}.{os.getpid()}"
         tmp.write_text(json.dumps(record), "utf-8")
-        os.replace(tmp, folder / RECORD)
+        os.replace(tmp, folder / _record_name(out))
     except OSError:  # a read-only cache costs speed next time, nothing else
         pass
 
@@ -127,7 +130,7 @@ def freshness(config: SiteConfig, options: BuildOptions) -> Freshness:
     started = time.perf_counter()
     config = with_base_url(config, options)
     out = output_dir(config, options)
-    record = read_record(config.path("cache_dir"))
+    record = read_record(config.path("cache_dir"), out)
     fingerprint = input_fingerprint(config, options, resolve_today(config, options.today), out)
     if not is_unchanged(record, fingerprint, out):
         return Freshness(fingerprint, None)

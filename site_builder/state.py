@@ -3,6 +3,7 @@ kept in the cache folder so the next build redoes only what changed. Corrupt sta
 
 from __future__ import annotations
 
+import hashlib
 import os
 import pickle
 import tempfile
@@ -35,12 +36,14 @@ def _schema() -> str:
     return f"{__version__}:" + ",".join(f.name for f in fields(BuildState))
 
 
-def state_path(cache_dir: Path) -> Path:
-    return cache_dir / "build" / f"state-{STATE_FORMAT}.pickle"
+def state_path(cache_dir: Path, out: Path | None = None) -> Path:
+    """One state per output folder: `serve` (.logbuild/serve-site) and `build` (site/) don't thrash."""
+    tag = hashlib.sha1(str(out).encode()).hexdigest()[:12] if out is not None else "default"
+    return cache_dir / "build" / f"state-{STATE_FORMAT}-{tag}.pickle"
 
 
-def load_state(cache_dir: Path) -> BuildState:
-    path = state_path(cache_dir)
+def load_state(cache_dir: Path, out: Path | None = None) -> BuildState:
+    path = state_path(cache_dir, out)
     try:
         with path.open("rb") as f:
             version, state = pickle.load(f)
@@ -51,8 +54,8 @@ def load_state(cache_dir: Path) -> BuildState:
     return BuildState()
 
 
-def save_state(cache_dir: Path, state: BuildState) -> None:
-    path = state_path(cache_dir)
+def save_state(cache_dir: Path, state: BuildState, out: Path | None = None) -> None:
+    path = state_path(cache_dir, out)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".state-")
     with os.fdopen(fd, "wb") as f:
