@@ -35,7 +35,7 @@ What I did.
 
 def run(root: Path, *args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
     return subprocess.run([str(LOGBUILD), "-C", str(root), "new", *args], capture_output=True, text=True,
-                          env={**os.environ, **(env or {})}, timeout=60)
+                          check=False, env={**os.environ, **(env or {})}, timeout=60)
 
 
 def make_log(root: Path, days: list[str], last_body: str = PREVIOUS) -> Path:

@@ -161,6 +161,27 @@ def test_build_error_shows_over_last_good_page_until_fixed(served: Running, log:
     stream.close()
 
 
+def test_a_templates_folder_created_while_serving_is_watched(served: Running, log: Path) -> None:
+    stream = served.events()
+    stream.next("hello")
+    theme = Path(__file__).resolve().parent.parent / "templates" / "entry.html"
+    own = log / "templates" / "entry.html"
+    own.parent.mkdir()
+    own.write_text(theme.read_text().replace("{% block main %}", "{% block main %}<p>from my theme</p>", 1))
+    stream.next("reload")
+    _, _, page = served.get("/entries/2024-01-01/")
+    if b"from my theme" not in page:  # the folder appeared before its file; the next save is seen
+        own.write_text(own.read_text().replace("from my theme", "from my own theme"))
+        stream.next("reload")
+        _, _, page = served.get("/entries/2024-01-01/")
+    assert b"from my" in page
+    own.write_text(own.read_text().replace("<p>from my", "<p>edited, from my"))
+    stream.next("reload")
+    _, _, page = served.get("/entries/2024-01-01/")
+    assert b"edited, from my" in page
+    stream.close()
+
+
 def raw_get(port: int, target: str) -> int:
     """Send the request line exactly as written (no client-side normalisation)."""
     with socket.create_connection(("127.0.0.1", port), timeout=WAIT) as s:

@@ -51,6 +51,8 @@ class Preview:
         self.watching = threading.Event()  # set once every watcher is listening (tests wait on it)
         self._listening = 0
         self._ready_lock = threading.Lock()
+        self._rewatch = threading.Event()
+        self._rewatched = False
 
     # -- building --------------------------------------------------------------------------
     def build_once(self) -> bool:
@@ -102,51 +104,63 @@ class Preview:
         self.live.close()
 
     # -- watching --------------------------------------------------------------------------
-    def watched(self) -> tuple[list[Path], list[Path]]:
-        """(folders watched recursively, files of the root) for the current configuration."""
-        config = self.config or load_config(self.root, self.overrides)[0]
-        folders = [config.path(n) for n in ("entries_dir", "snippets_dir", "templates_dir", "static_dir")]
-        folders.append(default_theme_dir())
-        resolved = sorted({f.resolve() for f in folders if f.is_dir()})
-        outer = [f for f in resolved if not any(o != f and o in f.parents for o in resolved)]
-        return outer, [self.root / CONFIG_FILE, self.root / "pyproject.toml"]
+    def watched(self) -> tuple[list[Path], set[str]]:
+        """(folders to watch recursively, paths that matter at the top of the root).
+
+        The top-level paths are the configuration files and the folders that do not exist yet:
+        creating one (say a first templates/) starts watching it."""
+        config = load_config(self.root, self.overrides)[0]
+        folders = [config.path(n).resolve() for n in ("entries_dir", "snippets_dir", "templates_dir", "static_dir")]
+        folders.append(default_theme_dir().resolve())
+        present = sorted({f for f in folders if f.is_dir()})
+        outer = [f for f in present if not any(o != f and o in f.parents for o in present)]
+        top = {str(self.root / CONFIG_FILE), str(self.root / "pyproject.toml")}
+        return outer, top | {str(f) for f in folders if not f.is_dir()}
 
     def watch(self) -> None:
         """The watcher thread: any change under a watched folder, or to the configuration, rebuilds.
 
-        The root is watched only (not recursively) for its configuration files: watching it all would
-        also watch the output and cache folders (and .venv in a checkout). Folders set in a changed
-        configuration are watched from the next start."""
+        The root itself is watched shallowly: watching it all would also watch the output and cache
+        folders (and .venv in a checkout). Folders named by a changed configuration, or created
+        since, are watched from then on."""
         import watchfiles
 
-        folders, config_files = self.watched()
-        names = {str(p) for p in config_files}
         default = watchfiles.DefaultFilter()
+        while not self._stopped.is_set():
+            folders, top = self.watched()
+            self._rewatched = self._rewatch.is_set()
+            self._rewatch.clear()
 
-        def relevant(change: watchfiles.Change, path: str) -> bool:
-            return path in names or (any(path.startswith(f"{f}/") for f in folders) and default(change, path))
+            def relevant(change: Any, path: str, folders: list[Path] = folders, top: set[str] = top,
+                         default: Any = default) -> bool:
+                return path in top or (any(path.startswith(f"{f}/") for f in folders) and default(change, path))
 
-        jobs = [([self.root], False)] + ([(folders, True)] if folders else [])
-        threads = [threading.Thread(target=self._watch_loop, args=(watchfiles, paths, recursive, relevant),
-                                    daemon=True) for paths, recursive in jobs]
-        self._listening = len(threads)
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join()
+            jobs = [([self.root], False)] + ([(folders, True)] if folders else [])
+            threads = [threading.Thread(target=self._watch_loop, args=(watchfiles, paths, recursive, relevant),
+                                        daemon=True) for paths, recursive in jobs]
+            self._listening = len(threads)
+            for t in threads:
+                t.start()
+            for t in threads:
+                t.join()
 
     def _watch_loop(self, watchfiles: Any, paths: list[Path], recursive: bool,
                     relevant: Callable[..., bool]) -> None:
         ready = False
+        stop = _Either(self._stopped, self._rewatch)
         # yield_on_timeout: the first (empty) yield says the watcher is listening
         for changes in watchfiles.watch(*paths, watch_filter=relevant, debounce=DEBOUNCE_MS, step=10,
-                                        stop_event=self._stopped, recursive=recursive, rust_timeout=200,
+                                        stop_event=stop, recursive=recursive, rust_timeout=200,
                                         yield_on_timeout=True, raise_interrupt=False):
             if not ready:
                 ready = True
                 self._ready_one()
+                if self.watching.is_set() and recursive and self._rewatched:
+                    self.request()  # whatever changed while we were not listening
             if changes:
                 self.request()
+                if not recursive:  # the configuration or a top folder changed: watch afresh
+                    self._rewatch.set()
 
     def _ready_one(self) -> None:
         with self._ready_lock:
@@ -200,6 +214,16 @@ class Preview:
         shown = [e for e in entries if self.options.drafts or not e.draft]
         available = {p.stem for p in folder.glob("*.py") if not p.stem.startswith("_")}
         return list(dict.fromkeys(r.name for e in shown for r in e.snippets if r.name in available))
+
+
+class _Either:
+    """Stops a watcher when either event is set (watchfiles asks `is_set()`)."""
+
+    def __init__(self, a: threading.Event, b: threading.Event):
+        self.a, self.b = a, b
+
+    def is_set(self) -> bool:
+        return self.a.is_set() or self.b.is_set()
 
 
 def _folder_state(folder: Path) -> tuple[Any, ...]:
