@@ -337,3 +337,27 @@ def test_cli_strict_port_fails_plainly(log: Path) -> None:
         proc = _start_cli(log, "--port", str(port), "--strict-port")
         _, err = proc.communicate(timeout=WAIT)
     assert proc.returncode == 1 and f"port {port} is taken" in err and "Traceback" not in err
+
+
+@pytest.mark.skipif(not Path("/usr/bin/chromium").exists(), reason="needs Debian's chromium")
+def test_browser_tab_reloads_and_shows_then_clears_the_overlay(served: Running, log: Path) -> None:
+    sync_api = pytest.importorskip("playwright.sync_api")
+    entry = log / "entries" / "2024-01-01.md"
+    with sync_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path="/usr/bin/chromium")
+        page = browser.new_page()
+        js_errors: list[str] = []
+        page.on("pageerror", lambda exc: js_errors.append(str(exc)))
+        page.goto(f"http://127.0.0.1:{served.port}/entries/2024-01-01/")
+        page.wait_for_function("window.performance && document.readyState === 'complete'")
+        page.wait_for_timeout(300)  # let the event stream connect
+        write_entry(log, "2024-01-01", "First day", "Reloaded by itself.")
+        page.wait_for_function("document.body.innerText.includes('Reloaded by itself.')", timeout=WAIT * 1000)
+        entry.write_text("---\ndate: 2024-01-01\ntitle: [bad\n---\nx\n")
+        page.wait_for_selector("#logbuild-overlay", timeout=WAIT * 1000)
+        assert "entries/2024-01-01.md:4: invalid YAML" in page.inner_text("#logbuild-overlay")
+        write_entry(log, "2024-01-01", "First day", "Fixed again.")
+        page.wait_for_function("document.body.innerText.includes('Fixed again.')"
+                               " && !document.getElementById('logbuild-overlay')", timeout=WAIT * 1000)
+        browser.close()
+    assert not js_errors
