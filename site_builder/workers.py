@@ -42,8 +42,7 @@ class Workers:
     def map(self, fn: Callable[[T], R], items: Sequence[T]) -> Iterator[R]:
         if self.jobs == 1 or len(items) < MIN_PARALLEL:
             return map(fn, items)
-        chunk = max(1, len(items) // (self.jobs * 4))
-        return self._executor().map(fn, items, chunksize=chunk)
+        return self._executor().map(fn, items, chunksize=_chunk(len(items), self.jobs))
 
     def render_pages(self, pages: list[Page], extra: Mapping[str, Any]
                      ) -> Iterable[tuple[str, bytes, Diagnostic | None]]:
@@ -52,10 +51,16 @@ class Workers:
         few = [p for p in pages if p.template != "entry.html"]
         if self.jobs == 1 or len(many) < MIN_PARALLEL:
             return [render_page(p, self.theme, extra) for p in pages]
-        chunk = max(1, len(many) // (self.jobs * 4))
-        futures = self._executor().map(_render_in_worker, [(p, extra) for p in many], chunksize=chunk)
+        futures = self._executor().map(_render_in_worker, [(p, extra) for p in many],
+                                       chunksize=_chunk(len(many), self.jobs))
         done = [render_page(p, self.theme, extra) for p in few]
         return done + list(futures)
+
+
+def _chunk(items: int, jobs: int) -> int:
+    """Small enough that both workers finish together (entries differ in size), big enough to
+    keep the pickling round trips few."""
+    return max(1, min(32, items // (jobs * 16)))
 
 
 def _render_in_worker(job: tuple[Page, Mapping[str, Any]]) -> tuple[str, bytes, Diagnostic | None]:
