@@ -93,7 +93,7 @@ def main() -> int:
     if args.json:
         print(json.dumps({k: round(v, 4) if isinstance(v, float) else v for k, v in rows.items()}))
         return 0
-    verdict = lambda ok: "meets" if ok else "MISSES"  # noqa: E731
+    verdict = lambda ok: "meets" if ok else "MISSES"
     print(f"{args.n} entries, median of {args.repeat} (edits/no-change: {args.repeat * 2}) runs, {os.cpu_count()} cores")
     print(f"  floor, 1 process          {floor1[0]:7.2f} s")
     print(f"  floor, 2 processes        {floor2[0]:7.2f} s")

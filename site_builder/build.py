@@ -8,19 +8,28 @@ Everything is read and checked before anything is written; an error leaves the s
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import os
 import time
-from dataclasses import dataclass, replace
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Iterable
+from typing import Any
 
 from . import __version__
 from .config import SiteConfig
 from .entries import EntryRules, collect_entries, entry_cache_key, parse_entry, scan_entry_files
 from .errors import Diagnostic, errors_in, warnings_in
-from .incremental import (Freshness, config_digest, freshness, output_dir, output_id, resolve_today,
-                          streaks_json, with_base_url, write_record)
+from .incremental import (
+    Freshness,
+    config_digest,
+    freshness,
+    output_dir,
+    output_id,
+    resolve_today,
+    streaks_json,
+    with_base_url,
+    write_record,
+)
 from .model import BuildOptions, BuildReport, Entry, Page, RenderedBody, SnippetCounts, SnippetResult, Streaks
 from .output import OutputFile, UnsafeOutput, check_output_folder, update_site, write_site
 from .state import BuildState, load_state, save_state
@@ -33,12 +42,13 @@ Progress = Callable[[Any], None]
 IN_PLACE_LIMIT = 0.2  # above this share of changed files, a staging swap beats in-place writes
 
 
-def build_site(config: SiteConfig, options: BuildOptions = BuildOptions(),
+def build_site(config: SiteConfig, options: BuildOptions | None = None,
                progress: Progress | None = None, fresh: Freshness | None = None) -> BuildReport:
     """Build the site; the report's diagnostics say what went wrong (never raises for bad input).
 
     `fresh` is what `incremental.freshness` said, when the caller already asked."""
     started = time.perf_counter()
+    options = options or BuildOptions()
     fresh = fresh or freshness(config, options)
     if fresh.report is not None:
         return fresh.report
@@ -80,7 +90,7 @@ def build_site(config: SiteConfig, options: BuildOptions = BuildOptions(),
     return report
 
 
-def _write(out: Path, rendered: "RenderedSite", state: BuildState, cache_dir: Path) -> int:
+def _write(out: Path, rendered: RenderedSite, state: BuildState, cache_dir: Path) -> int:
     """Swap in a staged tree, or, for a few changed files of a site we wrote, update in place."""
     ours = state.out_path == str(out) and output_id(out) is not None
     check_output_folder(out, ours=ours)
@@ -342,7 +352,8 @@ def _save_quietly(cache_dir: Path, state: BuildState, out: Path) -> None:
         pass
 
 
-def check_site(config: SiteConfig, options: BuildOptions = BuildOptions(),
+def check_site(config: SiteConfig, options: BuildOptions | None = None,
                progress: Progress | None = None) -> LoadedSite:
     """What CI runs: load and validate every entry and run every linked snippet. Writes no site."""
+    options = options or BuildOptions()
     return load_site(config, options, resolve_today(config, options.today), BuildState(), progress)

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable, Mapping, Sequence
 from html import escape
-from typing import Callable, Mapping, Sequence
 
 CELL = 11
 GAP = 2
 LEFT = 28
 TOP = 16
-MONTHS = "Jan Feb Mar Apr May Jun Jul Aug Sep Oct Nov Dec".split()
+MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
 
 
 def calendar_years(counts: Sequence[tuple[dt.date, int]]) -> list[int]:
@@ -33,8 +33,8 @@ def calendar_svg(
     height = TOP + 7 * (CELL + GAP)
     logged = sum(1 for d in counts if d.year == year)
     parts = [
-        f'<svg class="calendar" viewBox="0 0 {width} {height}" '
-        f'aria-label="{year}: {logged} day{"s" if logged != 1 else ""} logged" xmlns="http://www.w3.org/2000/svg">',
+        (f'<svg class="calendar" viewBox="0 0 {width} {height}" '
+         f'aria-label="{year}: {logged} day{"s" if logged != 1 else ""} logged" xmlns="http://www.w3.org/2000/svg">'),
         f"<title>{year}: {logged} days logged</title>",
     ]
     parts += _labels(year, start)

@@ -6,8 +6,9 @@ from __future__ import annotations
 import datetime as dt
 import json
 import sys
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Any, Iterable, NoReturn
+from typing import Any, NoReturn
 
 import click
 
@@ -106,8 +107,8 @@ def report_failed(report: Any, strict: bool) -> bool:
 def streak(ctx: click.Context, today: dt.date | None, as_json: bool) -> None:
     """Your current and best streak, computed from the entry dates."""
     from .entries import EntryRules, load_entries
-    from .incremental import resolve_today
     from .errors import errors_in
+    from .incremental import resolve_today
     from .streaks import compute_streaks
 
     config = _config(ctx)

@@ -5,7 +5,6 @@ Every wrong key or type is collected as a Diagnostic naming the key and its line
 
 from __future__ import annotations
 
-import dataclasses
 import re
 import sys
 import zoneinfo
@@ -60,7 +59,7 @@ class SiteConfig:
     @property
     def base_path(self) -> str:
         """The path part of base_url ("/repo/"), for pages served at any depth (404)."""
-        m = re.match(r"^[a-z][a-z0-9+.-]*://[^/]*(/.*)?$", self.base_url, re.I)
+        m = re.match(r"^[a-z][a-z0-9+.-]*://[^/]*(/.*)?$", self.base_url, re.IGNORECASE)
         path = (m.group(1) or "/") if m else self.base_url
         return path if path.endswith("/") else path + "/"
 
@@ -103,7 +102,7 @@ def find_config_file(root: Path) -> Path | None:
     if own.is_file():
         return own
     pyproject = root / "pyproject.toml"
-    if pyproject.is_file() and re.search(r"^\[tool\.logbuild(\.|\])", pyproject.read_text("utf-8"), re.M):
+    if pyproject.is_file() and re.search(r"^\[tool\.logbuild(\.|\])", pyproject.read_text("utf-8"), re.MULTILINE):
         return pyproject
     return None
 
@@ -125,7 +124,7 @@ def load_config(root: Path, overrides: dict[str, Any] | None = None) -> tuple[Si
             return SiteConfig(root=root), [Diagnostic(source, line, f"invalid TOML: {exc}")]
         raw = data if file.name == CONFIG_FILE else data.get("tool", {}).get("logbuild", {})
         if file.name != CONFIG_FILE:  # look up key lines inside [tool.logbuild] only, not [project]
-            table = re.search(r"^\[tool\.logbuild\][ \t]*$", text, re.M)
+            table = re.search(r"^\[tool\.logbuild\][ \t]*$", text, re.MULTILINE)
             text = re.sub(r"[^\n]", "", text[: table.start()]) + text[table.start() :] if table else text
         diagnostics += _validate(raw, source, text)
     values = {k: v for k, v in raw.items() if k in KEYS and _type_ok(k, v)}
@@ -183,14 +182,10 @@ def _normalise(values: dict[str, Any], source: str, text: str, out: list[Diagnos
 
 
 def _key_line(text: str, key: str) -> int | None:
-    m = re.search(rf"^[ \t]*{re.escape(key)}[ \t]*=", text, re.M)
+    m = re.search(rf"^[ \t]*{re.escape(key)}[ \t]*=", text, re.MULTILINE)
     return text.count("\n", 0, m.start()) + 1 if m else None
 
 
 def _toml_error_line(message: str) -> int | None:
     m = re.search(r"line (\d+)", message)
     return int(m.group(1)) if m else None
-
-
-def replace(config: SiteConfig, **changes: Any) -> SiteConfig:
-    return dataclasses.replace(config, **changes)

@@ -9,9 +9,10 @@ import datetime as dt
 import hashlib
 import os
 import re
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Iterable
+from typing import Any
 
 import yaml
 
@@ -189,14 +190,14 @@ def split_front_matter(text: str, path: str, problems: list[Diagnostic]) -> tupl
     """-> (front matter text, body, line where the body starts). No front matter is fine."""
     if not text.startswith("---\n"):
         return "", text, 1
-    end = re.search(r"^(---|\.\.\.)[ \t]*$", text[4:], re.M)
+    end = re.search(r"^(---|\.\.\.)[ \t]*$", text[4:], re.MULTILINE)
     if end is None:
         problems.append(Diagnostic(path, 1, "front matter opened with '---' is never closed",
                                    hint="add a line '---' after the last key"))
         return None, "", 1
     front = text[4 : 4 + end.start()]
     rest = text[4 + end.end() :]
-    body = rest[1:] if rest.startswith("\n") else rest
+    body = rest.removeprefix("\n")
     return front, body, front.count("\n") + 3
 
 
@@ -355,7 +356,7 @@ def _snippets(value: Any, body: str, body_line: int, path: str, lines: _KeyLines
 
 def _snippet_name(name: str) -> str:
     name = name.strip()
-    return name[:-3] if name.endswith(".py") else name
+    return name.removesuffix(".py")
 
 
 def body_directives(body: str, body_line: int) -> list[SnippetRef]:

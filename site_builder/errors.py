@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import difflib
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Iterable, Literal
+from typing import Literal
 
 Severity = Literal["error", "warning"]
 
@@ -34,14 +35,6 @@ class Diagnostic:
             "message": self.message,
             "hint": self.hint,
         }
-
-
-class BuildError(Exception):
-    """Raised at an edge when diagnostics stop a command; carries all of them."""
-
-    def __init__(self, diagnostics: Iterable[Diagnostic]):
-        self.diagnostics = tuple(diagnostics)
-        super().__init__("\n".join(d.format() for d in self.diagnostics))
 
 
 def errors_in(diagnostics: Iterable[Diagnostic]) -> list[Diagnostic]:

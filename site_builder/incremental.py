@@ -4,13 +4,13 @@ last build that lets an unchanged build return before importing the rendering st
 from __future__ import annotations
 
 import dataclasses
-from dataclasses import dataclass, replace
 import datetime as dt
 import hashlib
 import json
 import os
 import sys
 import time
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +18,6 @@ from . import __version__
 from .config import SiteConfig, default_theme_dir
 from .model import BuildOptions, BuildReport, SnippetCounts, Streaks
 from .streaks import today_in
-
 
 
 def config_digest(config: SiteConfig) -> str:

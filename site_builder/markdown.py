@@ -5,8 +5,9 @@ from __future__ import annotations
 import hashlib
 import html
 import re
+from collections.abc import Sequence
 from functools import lru_cache
-from typing import Any, Sequence
+from typing import Any
 
 from markdown_it import MarkdownIt
 from markdown_it.renderer import RendererHTML
@@ -54,7 +55,6 @@ def highlight_code(code: str, lang: str) -> str | None:
         return highlights_known[key]
     if key not in highlights_made:
         from pygments import highlight
-        from pygments.formatters import HtmlFormatter
 
         lexer = _lexer(lang.lower()) if lang else None
         highlights_made[key] = highlight(code, lexer, _formatter()) if lexer is not None else None

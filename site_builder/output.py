@@ -15,9 +15,9 @@ import ctypes.util
 import hashlib
 import os
 import shutil
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable, Mapping
 
 _RENAME_EXCHANGE = 2
 _AT_FDCWD = -100
@@ -33,7 +33,7 @@ class OutputFile:
     digest: str = ""  # of the bytes; for `source` files, whatever identifies their content
 
     @staticmethod
-    def of_bytes(path: str, data: bytes) -> "OutputFile":
+    def of_bytes(path: str, data: bytes) -> OutputFile:
         return OutputFile(path, data=data, digest=hashlib.sha1(data).hexdigest())
 
 

@@ -49,7 +49,7 @@ def load_state(cache_dir: Path, out: Path | None = None) -> BuildState:
             version, state = pickle.load(f)
         if version == _schema() and isinstance(state, BuildState):
             return state
-    except Exception:  # missing, truncated or from another version: start cold
+    except Exception:  # noqa: BLE001, S110 -- missing, truncated, from another version: start cold
         pass
     return BuildState()
 
@@ -61,11 +61,3 @@ def save_state(cache_dir: Path, state: BuildState, out: Path | None = None) -> N
     with os.fdopen(fd, "wb") as f:
         pickle.dump((_schema(), state), f, protocol=pickle.HIGHEST_PROTOCOL)
     os.replace(tmp, path)
-
-
-def output_id(out: Path) -> tuple[int, int] | None:
-    try:
-        st = out.stat()
-    except OSError:
-        return None
-    return (st.st_ino, st.st_mtime_ns)

@@ -7,9 +7,10 @@ import datetime as dt
 import hashlib
 import re
 import traceback
+from collections.abc import Mapping
 from functools import cached_property
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 import jinja2
 from markupsafe import Markup, escape
@@ -80,7 +81,7 @@ class Theme:
         except jinja2.TemplateNotFound as exc:
             return None, Diagnostic(name, None, f"template not found: {exc.name}",
                                     hint="add it to templates/ or fix the name")
-        except Exception as exc:  # an error raised while rendering: point at the template line
+        except Exception as exc:  # noqa: BLE001 -- an error raised while rendering: point at the template line
             path, line = self._template_frame(exc)
             return None, Diagnostic(path or name, line, f"template error: {type(exc).__name__}: {exc}")
 

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import multiprocessing
 import sys
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import Executor, ProcessPoolExecutor
-from typing import Any, Callable, Iterable, Iterator, Mapping, Sequence, TypeVar
+from typing import Any, TypeVar
 
 from .errors import Diagnostic
 from .model import Page
@@ -24,7 +25,7 @@ class Workers:
         self.theme = theme
         self._pool: Executor | None = None
 
-    def __enter__(self) -> "Workers":
+    def __enter__(self) -> Workers:  # noqa: PYI034
         return self
 
     def __exit__(self, *exc: object) -> None:

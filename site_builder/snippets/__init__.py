@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from .report import format_table, write_junit
-    from .runner import ProgressEvent, SnippetSettings, available_snippets, cached_results, run_snippets
+    from .runner import ProgressEvent, SnippetSettings, available_snippets, cached_results, run_snippets  # noqa: F401
     from .why import Explanation, explain
 
 _EXPORTS = {
