@@ -576,8 +576,8 @@ def test_no_line_of_a_section_is_lost(days: list[tuple[dt.date, bool, list[str]]
         if tagged:
             assert entry.links == (("colab", "https://c.example/x"),)
         top = 0
-        while top < len(lines) and lines[top] in ("", "Tags: late"):
-            top += 1  # a Tags: line among the first lines is metadata
+        while top < len(lines) and lines[top].strip() in ("", "Tags: late"):
+            top += 1  # a Tags: line among the first lines is metadata (blank: spaces only, as in Markdown)
         assert set(entry.tags) == ({"a", "b"} if tagged else set()) | (
             {"late"} if "Tags: late" in lines[:top] else set()
         )
