@@ -53,11 +53,12 @@ def scan_entry_files(root: Path, entries_dir: Path) -> list[tuple[str, str, tupl
     base = os.fspath(root)
     for dirpath, dirnames, filenames in os.walk(entries_dir, followlinks=True):
         dirnames[:] = [d for d in dirnames if not d.startswith(".")]
+        folder = os.path.relpath(dirpath, base).replace(os.sep, "/")  # once per folder, not per file
         for name in filenames:
             if name.endswith(".md") and not name.startswith("."):
                 full = os.path.join(dirpath, name)
                 st = os.stat(full)
-                rel = os.path.relpath(full, base).replace(os.sep, "/")
+                rel = name if folder == "." else f"{folder}/{name}"
                 found.append((rel, full, (st.st_ino, st.st_mtime_ns, st.st_size)))
     return sorted(found)
 
