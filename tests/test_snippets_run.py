@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import struct
+import subprocess
 import sys
 import textwrap
 import time
@@ -54,7 +55,17 @@ def test_figures_from_show_and_at_exit_with_alt_text_and_2x_png(tmp_path: Path) 
         assert fig.svg_path and (Path(r.output_dir or "") / fig.svg_path).read_text().lstrip().startswith(
             "<?xml"
         )
-    assert "matplotlib" not in sys.modules  # the parent never imports heavy libraries
+    # The parent never imports heavy libraries. Asked in a fresh interpreter: this test process may
+    # have imported matplotlib for another test (the example snippets' tests import them).
+    probe = (
+        "import sys; from pathlib import Path; from site_builder.snippets import SnippetSettings, run_snippets\n"
+        f"root = Path({str(tmp_path)!r})\n"
+        "s = SnippetSettings(root=root, snippets_dir=root / 'snippets', cache_dir=root / '.logbuild', fresh=True)\n"
+        "assert run_snippets(['plots'], s)['plots'].status == 'ok'\n"
+        "print('matplotlib' in sys.modules)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "False"
 
 
 def test_failing_snippet_names_its_own_line(tmp_path: Path) -> None:
