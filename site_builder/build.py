@@ -120,7 +120,7 @@ def load_site(config: SiteConfig, options: BuildOptions, today: dt.date, state: 
               progress: Progress | None = None, workers: Workers | None = None) -> LoadedSite:
     """Every read-side stage: entries, bodies, snippet outputs, streaks, with all their diagnostics."""
     known = snippet_names(config)
-    rules = EntryRules(config.day_ends_at, frozenset(known))
+    rules = EntryRules(config.day_ends_at, frozenset(known), config.timezone)
     entries, diagnostics = load_and_render(config, rules, state, workers or Workers(1))
     published = [e for e in entries if options.drafts or not e.draft]
     bodies = {e.slug: state.bodies[_body_key(e)] for e in published}

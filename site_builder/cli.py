@@ -113,7 +113,7 @@ def streak(ctx: click.Context, today: dt.date | None, as_json: bool) -> None:
 
     config = _config(ctx)
     today = resolve_today(config, today)
-    entries, problems = load_entries(config.root, config.path("entries_dir"), EntryRules(config.day_ends_at))
+    entries, problems = load_entries(config.root, config.path("entries_dir"), EntryRules(config.day_ends_at, timezone=config.timezone))
     for p in problems:
         click.echo(p.format(), err=True)
     days = [e.date for e in entries if not e.draft]

@@ -24,7 +24,11 @@ FILE_NAME = re.compile(r"^(\d{4})-(\d{2})-(\d{2})(?:-([\w-]+))?$")
 DIRECTIVE = re.compile(r"^\s{0,3}(`{3,}|~{3,})\s*\{snippet\}\s*(\S*)")
 FENCE = re.compile(r"^\s{0,3}(`{3,}|~{3,})")
 KEYS = ("date", "title", "tags", "links", "snippets", "draft", "streak")
-TIMESTAMP = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})(?:[T ](\d{1,2}):(\d{2})(?::(\d{2}))?)?\s*$")
+# YYYY-MM-DD, optionally with a time ("2018-09-10 00:44", Hugo's "2018-09-10T00:44:00+08:00", "...Z").
+TIMESTAMP = re.compile(
+    r"^(\d{4})-(\d{1,2})-(\d{1,2})(?:[T ](\d{1,2}):(\d{2})(?::(\d{2})(?:\.\d+)?)?"
+    r"\s*(Z|[+-]\d{2}:?\d{2})?)?\s*$"
+)
 
 
 class _Loader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[misc]
@@ -43,6 +47,7 @@ class EntryRules:
 
     day_ends_at: int = 0
     known_snippets: frozenset[str] | None = None  # None: do not check names
+    timezone: str = "UTC"  # a time with an offset is read as wall-clock time here
 
 
 def scan_entry_files(root: Path, entries_dir: Path) -> list[tuple[str, str, tuple[int, int, int]]]:
@@ -155,8 +160,11 @@ def parse_entry(path: str, data: bytes, rules: EntryRules) -> tuple[Entry | None
     if "date" in meta:
         parsed = _parse_date(meta["date"], path, lambda: lines.of("date"), problems)
         if parsed is not None:
-            timestamp = parsed if isinstance(parsed, dt.datetime) else None
-            day = log_day(parsed, rules.day_ends_at) if isinstance(parsed, dt.datetime) else parsed
+            if isinstance(parsed, dt.datetime):
+                timestamp = _local(parsed, rules.timezone)
+                day = log_day(timestamp, rules.day_ends_at)
+            else:
+                day = parsed
             if date is not None and day != date:
                 problems.append(Diagnostic(path, lines.of("date"),
                                            f"date {day} disagrees with the file name ({date})",
@@ -256,21 +264,40 @@ def _file_date(match: re.Match[str] | None, path: str, problems: list[Diagnostic
         return None
 
 
-def _parse_date(value: Any, path: str, line: Callable[[], int], problems: list[Diagnostic]) -> dt.date | dt.datetime | None:
+def _parse_date(value: Any, path: str, line: Callable[[], int], problems: list[Diagnostic]
+                ) -> dt.date | dt.datetime | None:
     m = TIMESTAMP.match(str(value).strip())
     if m is None:
         problems.append(Diagnostic(path, line(), f"'{value}' is not a date",
                                    hint="write it as YYYY-MM-DD, or 'YYYY-MM-DD HH:MM'"))
         return None
-    y, mo, d, h, mi, s = (int(g) if g else None for g in m.groups())
+    y, mo, d, h, mi, s = (int(g) if g else None for g in m.groups()[:6])
     try:
         if h is None:
             return dt.date(y, mo, d)  # type: ignore[arg-type]
-        return dt.datetime(y, mo, d, h, mi or 0, s or 0)  # type: ignore[arg-type]
+        return dt.datetime(y, mo, d, h, mi or 0, s or 0, tzinfo=_offset(m.group(7)))  # type: ignore[arg-type]
     except ValueError as exc:
         problems.append(Diagnostic(path, line(), f"impossible date '{value}': {exc}",
                                    hint="check the day and month"))
         return None
+
+
+def _offset(text: str | None) -> dt.tzinfo | None:
+    if not text:
+        return None
+    if text == "Z":
+        return dt.timezone.utc
+    digits = text[1:].replace(":", "")
+    delta = dt.timedelta(hours=int(digits[:2]), minutes=int(digits[2:]))
+    return dt.timezone(delta if text[0] == "+" else -delta)
+
+
+def _local(moment: dt.datetime, timezone: str) -> dt.datetime:
+    """The time in the learner's zone: a naive time is taken as written there, an aware one converted."""
+    import zoneinfo
+
+    zone = zoneinfo.ZoneInfo(timezone)
+    return moment.replace(tzinfo=zone) if moment.tzinfo is None else moment.astimezone(zone)
 
 
 def readable_date(date: dt.date) -> str:

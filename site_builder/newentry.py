@@ -129,7 +129,7 @@ def create_entry(config: SiteConfig, date: dt.date, title: str | None = None, ta
     """Write entries/DATE.md (and snippets/NAME.py); raise NewEntryError rather than replace anything."""
     entries_dir = config.path("entries_dir")
     entry_path = entries_dir / f"{date.isoformat()}.md"
-    existing, problems = load_entries(config.root, entries_dir, EntryRules(config.day_ends_at)) \
+    existing, problems = load_entries(config.root, entries_dir, EntryRules(config.day_ends_at, timezone=config.timezone)) \
         if entries_dir.is_dir() else ([], [])
     same_day = [e for e in existing if e.date == date] + ([] if not entry_path.exists() else [None])
     if same_day:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import zoneinfo
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -224,18 +225,25 @@ def _search_pages(site: SiteInputs, cards: list[Card]) -> list[Page]:
                 "s": c.summary, "x": site.bodies[c.slug].text} for c in reversed(cards)]
     return [
         _page(site, "search/", "search.html", "Search", ()),
-        Page("search.json", "@json", {"data": records}, digest(site.site_digest, "search", [(c.key, site.bodies[c.slug].text) for c in cards])),
+        Page("search.json", "@json", {"data": records},
+             digest(site.site_digest, "search", [(c.key, site.bodies[c.slug].text) for c in cards])),
     ]
 
 
+def _published(entry: Entry, zone: dt.tzinfo) -> dt.datetime:
+    """When an entry was written: its time if given, else the start of its day, in the learner's zone."""
+    return entry.timestamp or dt.datetime.combine(entry.date, dt.time(), tzinfo=zone)
+
+
 def _feed_and_sitemap(site: SiteInputs, cards: list[Card], urls: list[str]) -> list[Page]:
+    zone = zoneinfo.ZoneInfo(site.config.timezone)
     latest = [e for e in reversed(site.entries)][:FEED_SIZE]
-    feed_items = [(e, site.bodies[e.slug]) for e in latest]
-    updated = max((e.timestamp or dt.datetime.combine(e.date, dt.time()) for e in latest), default=None)
+    feed_items = [(e, site.bodies[e.slug], _published(e, zone)) for e in latest]
+    updated = max((when for _, _, when in feed_items), default=None)
     lastmod = {c.url: c.date for c in cards}
     return [
         _page(site, "feed.xml", "feed.xml", site.config.title,
-              ([e.digest for e, _ in feed_items], updated), items=feed_items, updated=updated),
+              ([e.digest for e, _, _ in feed_items], updated), items=feed_items, updated=updated),
         _page(site, "sitemap.xml", "sitemap.xml", "Sitemap", (urls, lastmod),
               urls=[u for u in urls if u != "404.html"], lastmod=lastmod),
     ]

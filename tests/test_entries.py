@@ -174,10 +174,28 @@ def test_a_time_after_midnight_counts_for_the_day_before() -> None:
     entry, problems = parse("---\ndate: 2018-09-10 00:44\n---\nLate.\n", rules=rules)
     assert problems == [] and entry is not None
     assert entry.date == dt.date(2018, 9, 9)
-    assert entry.timestamp == dt.datetime(2018, 9, 10, 0, 44)
+    assert entry.timestamp == dt.datetime(2018, 9, 10, 0, 44, tzinfo=dt.timezone.utc)
     # with the day ending at midnight the same file belongs to the 10th: a mismatch
     entry, problems = parse("---\ndate: 2018-09-10 00:44\n---\nLate.\n", rules=EntryRules(0, None))
     assert [p.line for p in problems] == [2]
+
+
+@pytest.mark.parametrize(
+    "written, day, wall_clock",
+    [
+        ("2018-09-10 00:44", dt.date(2018, 9, 9), "2018-09-10T00:44:00+08:00"),  # naive: the learner's clock
+        ("2018-09-10T00:44:00+08:00", dt.date(2018, 9, 9), "2018-09-10T00:44:00+08:00"),  # Hugo style
+        ("2018-09-09T16:44:00Z", dt.date(2018, 9, 9), "2018-09-10T00:44:00+08:00"),  # the same moment in UTC
+        ("2018-09-09T12:44:00.5-05:00", dt.date(2018, 9, 9), "2018-09-10T01:44:00+08:00"),  # before 4 am
+        ("2018-09-10T09:00:00+0800", dt.date(2018, 9, 10), "2018-09-10T09:00:00+08:00"),
+    ],
+)
+def test_times_with_offsets_are_read_on_the_learners_clock(written: str, day: dt.date, wall_clock: str) -> None:
+    rules = EntryRules(day_ends_at=4, known_snippets=None, timezone="Asia/Manila")
+    entry, problems = parse(f"---\ndate: {written}\n---\nLate.\n", path="entries/notes.md", rules=rules)
+    assert problems == [] and entry is not None
+    assert entry.date == day
+    assert entry.timestamp is not None and entry.timestamp.isoformat() == wall_clock
 
 
 @pytest.mark.parametrize(

@@ -207,7 +207,7 @@ class Preview:
         folder = config.path("snippets_dir")
         if not folder.is_dir() or not any(folder.glob("*.py")):
             return []
-        entries, _ = load_entries(config.root, config.path("entries_dir"), EntryRules(config.day_ends_at),
+        entries, _ = load_entries(config.root, config.path("entries_dir"), EntryRules(config.day_ends_at, timezone=config.timezone),
                                   self._entry_cache)
         if len(self._entry_cache) > 2 * len(entries) + 16:  # edits leave old parses behind
             self._entry_cache.clear()
