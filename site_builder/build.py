@@ -120,13 +120,15 @@ def load_site(config: SiteConfig, options: BuildOptions, today: dt.date, state: 
               progress: Progress | None = None, workers: Workers | None = None) -> LoadedSite:
     """Every read-side stage: entries, bodies, snippet outputs, streaks, with all their diagnostics."""
     known = snippet_names(config)
-    rules = EntryRules(config.day_ends_at, frozenset(known), config.timezone)
+    rules = EntryRules(config.day_ends_at, frozenset(known), config.timezone,
+                       _rel(config, "entries_dir"), _rel(config, "static_dir"))
     entries, diagnostics = load_and_render(config, rules, state, workers or Workers(1))
     published = [e for e in entries if options.drafts or not e.draft]
     bodies = {e.slug: state.bodies[_body_key(e)] for e in published}
     names = list(dict.fromkeys(r.name for e in published for r in e.snippets if r.name in known))
     snippets = run_linked_snippets(config, options, names, progress)
     diagnostics += snippet_diagnostics(config, snippets.values())
+    diagnostics += link_diagnostics(config, published, bodies)
     streaks = compute_streaks([e.date for e in published], today, config.streak_rule, config.challenge_days)
     diagnostics += date_warnings(published, today, config)
     return LoadedSite(published, bodies, snippets, streaks, today, diagnostics)
@@ -185,14 +187,24 @@ def parse_and_render(job: tuple[str, bytes, EntryRules]) -> tuple[tuple[Entry | 
     markdown.highlights_made = {}
     path, data, rules = job
     entry, problems = parse_entry(path, data, rules)
-    body = markdown.render_body(entry.body) if entry is not None else None
+    body = markdown.render_body(entry.body, rules.links_for(entry)) if entry is not None else None
     return (entry, problems), body, markdown.highlights_made
 
 
 def _body_key(entry: Entry) -> str:
+    """Links are rewritten for the page's place, so where the file is belongs in the key too."""
     from .markdown import RENDERER_VERSION
 
-    return f"{RENDERER_VERSION}\0{entry.digest}"
+    return f"{RENDERER_VERSION}\0{entry.digest}\0{entry.path}\0{entry.slug}"
+
+
+def _rel(config: SiteConfig, name: str) -> str:
+    """A *_dir setting as a POSIX path relative to the root (as written when outside it)."""
+    path = config.path(name).resolve()
+    try:
+        return path.relative_to(config.root.resolve()).as_posix()
+    except ValueError:
+        return path.as_posix()
 
 
 def _forget_unused(cache: dict[str, Any], used: set[str]) -> None:
@@ -240,6 +252,28 @@ def snippet_diagnostics(config: SiteConfig, results: Iterable[SnippetResult]) ->
         out.append(Diagnostic(f"{config.snippets_dir}/{r.name}.py", r.error_line,
                               f"snippet {what}: {last[0]}".rstrip(": "), "warning",
                               hint=f"run 'logbuild run {r.name}' to see it all"))
+    return out
+
+
+def link_diagnostics(config: SiteConfig, entries: list[Entry], bodies: dict[str, RenderedBody]
+                     ) -> list[Diagnostic]:
+    """Relative links to an entry that is not there, or to a file the site will not have."""
+    pages = {e.path for e in entries}
+    where = EntryRules(entries_dir=_rel(config, "entries_dir"), static_dir=_rel(config, "static_dir"))
+    out = []
+    for entry in entries:
+        for target, line in bodies[entry.slug].links:
+            at = entry.body_first_line + line
+            if target.endswith(".md"):
+                if target not in pages:
+                    out.append(Diagnostic(entry.path, at, f"link to {target}, which is not a published entry",
+                                          "warning", hint="fix the file name, or link the page's URL"))
+            elif not (config.root / target).exists():
+                out.append(Diagnostic(entry.path, at, f"link to {target}, which does not exist", "warning"))
+            elif where.links_for(entry).site_path(target) is None:
+                out.append(Diagnostic(entry.path, at, f"link to {target}, outside {where.entries_dir}/ and "
+                                      f"{where.static_dir}/, so the site will not have it", "warning",
+                                      hint=f"move it into {where.static_dir}/"))
     return out
 
 
@@ -316,6 +350,9 @@ def static_files(config: SiteConfig, theme: Any, results: Iterable[SnippetResult
     user_static = config.path("static_dir")
     if user_static.is_dir():
         files += _folder_files(user_static, "")
+    entries_dir = config.path("entries_dir")
+    if entries_dir.is_dir():  # images and files that entries link to, kept in place under entries/
+        files += _folder_files(entries_dir, "entries/", skip_suffix=".md")
     for r in results:
         if r.output_dir:
             for f in r.figures:
@@ -326,13 +363,19 @@ def static_files(config: SiteConfig, theme: Any, results: Iterable[SnippetResult
     return list(by_path.values())
 
 
-def _folder_files(folder: Path, prefix: str) -> list[OutputFile]:
+def _folder_files(folder: Path, prefix: str, skip_suffix: str = "\0") -> list[OutputFile]:
+    """Every non-hidden file below `folder` (os.walk: this runs on every build, over 1,000 entries)."""
     out = []
-    for path in sorted(folder.rglob("*")):
-        if path.is_file() and not any(p.startswith(".") for p in path.relative_to(folder).parts):
-            st = path.stat()
-            rel = prefix + path.relative_to(folder).as_posix()
-            out.append(OutputFile(rel, source=path, digest=f"{st.st_size}:{st.st_mtime_ns}"))
+    for dirpath, dirnames, filenames in os.walk(folder):
+        dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
+        rel_dir = os.path.relpath(dirpath, folder).replace(os.sep, "/")
+        for name in sorted(filenames):
+            if name.startswith(".") or name.endswith(skip_suffix):
+                continue
+            path = os.path.join(dirpath, name)
+            st = os.stat(path)
+            rel = prefix + (name if rel_dir == "." else f"{rel_dir}/{name}")
+            out.append(OutputFile(rel, source=Path(path), digest=f"{st.st_size}:{st.st_mtime_ns}"))
     return out
 
 

@@ -17,6 +17,7 @@ from typing import Any
 import yaml
 
 from .errors import Diagnostic, did_you_mean
+from .links import LinkContext
 from .model import Entry, SnippetRef
 from .streaks import log_day
 
@@ -48,6 +49,11 @@ class EntryRules:
     day_ends_at: int = 0
     known_snippets: frozenset[str] | None = None  # None: do not check names
     timezone: str = "UTC"  # a time with an offset is read as wall-clock time here
+    entries_dir: str = "entries"  # POSIX, relative to the root: where relative links start from
+    static_dir: str = "static"
+
+    def links_for(self, entry: Entry) -> LinkContext:
+        return LinkContext(entry.path, self.entries_dir, self.static_dir, f"entries/{entry.slug}/")
 
 
 def scan_entry_files(root: Path, entries_dir: Path) -> list[tuple[str, str, tuple[int, int, int]]]:
@@ -153,7 +159,7 @@ def parse_entry(path: str, data: bytes, rules: EntryRules) -> tuple[Entry | None
         if key not in KEYS:
             problems.append(Diagnostic(path, lines.of(key), f"unknown front matter key '{key}'", "warning",
                                        did_you_mean(str(key), KEYS)))
-    stem = Path(path).stem
+    stem = Path(path).stem if Path(path).name != "index.md" else Path(path).parent.name  # a page bundle
     name_match = FILE_NAME.match(stem)
     timestamp = None
     date = _file_date(name_match, path, problems)

@@ -17,9 +17,10 @@ from mdit_py_plugins.anchors import anchors_plugin
 from mdit_py_plugins.footnote import footnote_plugin
 from mdit_py_plugins.tasklists import tasklists_plugin
 
+from .links import LinkContext
 from .model import Heading, RenderedBody
 
-RENDERER_VERSION = "2"  # bump when the HTML for the same Markdown changes (invalidates cached bodies)
+RENDERER_VERSION = "3"  # bump when the HTML for the same Markdown changes (invalidates cached bodies)
 PLACEHOLDER = "<!--logbuild:snippet {name}-->"
 PLACEHOLDER_RE = re.compile(r"<!--logbuild:snippet (\S+?)-->")
 
@@ -107,10 +108,12 @@ def markdown_parser() -> MarkdownIt:
     return md
 
 
-def render_body(markdown: str) -> RenderedBody:
-    """Pure (given the parser): Markdown -> HTML, headings, plain text and a summary."""
+def render_body(markdown: str, where: LinkContext | None = None) -> RenderedBody:
+    """Pure (given the parser): Markdown -> HTML, headings, plain text, a summary, and the project
+    files its relative links point at (rewritten for the page when `where` says where it is)."""
     md = markdown_parser()
     tokens = md.parse(markdown)
+    links = _rewrite_links(tokens, where) if where is not None else ()
     html_out = md.renderer.render(tokens, md.options, {}).replace(
         '<a class="header-anchor" ', '<a class="header-anchor" aria-label="Link to this section" ')
     return RenderedBody(
@@ -118,7 +121,22 @@ def render_body(markdown: str) -> RenderedBody:
         text=_plain_text(tokens),
         headings=_headings(tokens),
         summary=_summary(tokens),
+        links=links,
     )
+
+
+def _rewrite_links(tokens: Sequence[Token], where: LinkContext) -> tuple[tuple[str, int], ...]:
+    found = []
+    for block in tokens:
+        for token in block.children or () if block.type == "inline" else ():
+            attr = "href" if token.type == "link_open" else "src" if token.type == "image" else None
+            if attr is None:
+                continue
+            url, target = where.rewrite(str(token.attrGet(attr) or ""))
+            token.attrSet(attr, url)
+            if target is not None:
+                found.append((target, (block.map[0] if block.map else 0)))
+    return tuple(found)
 
 
 def _inline_text(token: Token) -> str:

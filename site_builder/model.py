@@ -58,6 +58,7 @@ class RenderedBody:
     text: str  # plain text for the search index and the feed summary
     headings: tuple[Heading, ...]
     summary: str  # first paragraph as plain text, for lists and meta description
+    links: tuple[tuple[str, int], ...] = ()  # (project file a relative link points at, line in the body)
 
 
 SnippetStatus = Literal["ok", "failed", "timeout", "error"]

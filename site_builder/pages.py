@@ -11,11 +11,12 @@ import hashlib
 import zoneinfo
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from .calendar import calendar_svg, calendar_years
 from .config import SiteConfig
+from .links import entry_link_targets, page_urls, resolve_entry_links
 from .model import Entry, Page, RenderedBody, SnippetResult, Streaks
 from .snippet_view import snippet_view
 
@@ -116,7 +117,14 @@ def _snippet_state(result: SnippetResult | None) -> Any:
     return None if result is None else (result.key, result.status, result.from_cache, result.ran_at)
 
 
+def _with_entry_links(body: RenderedBody, slugs: Mapping[str, str], prefix: str) -> RenderedBody:
+    """The body with links to other entries' files pointing at their pages."""
+    html = resolve_entry_links(body.html, page_urls(slugs, prefix))
+    return body if html is body.html else replace(body, html=html)
+
+
 def _entry_pages(site: SiteInputs, cards: list[Card]) -> list[Page]:
+    slugs = {e.path: e.slug for e in site.entries}
     pages = []
     for i, entry in enumerate(site.entries):
         prev = cards[i - 1] if i > 0 else None
@@ -125,11 +133,11 @@ def _entry_pages(site: SiteInputs, cards: list[Card]) -> list[Page]:
         results = {n: site.snippets.get(n) for n in names}
         inline = {r.name for r in entry.snippets if r.inline}
         views = {n: snippet_view(r) for n, r in results.items() if r is not None}
-        body = site.bodies[entry.slug]
+        body = _with_entry_links(site.bodies[entry.slug], slugs, root_for(entry_url(entry.slug)))
         pages.append(_page(
             site, entry_url(entry.slug), "entry.html", entry.title,
             (entry.digest, _nav(prev), _nav(nxt), [_snippet_state(r) for r in results.values()],
-             entry.date > site.today),
+             entry.date > site.today, [(t, slugs.get(t)) for t in entry_link_targets(body.html)]),
             entry=entry, body=body, prev=prev, next=nxt, snippets=views,
             trailing_snippets=[views[n] for n in names if n not in inline and n in views],
             missing_snippets=[n for n, r in results.items() if r is None and n not in inline],
@@ -238,7 +246,9 @@ def _published(entry: Entry, zone: dt.tzinfo) -> dt.datetime:
 def _feed_and_sitemap(site: SiteInputs, cards: list[Card], urls: list[str]) -> list[Page]:
     zone = zoneinfo.ZoneInfo(site.config.timezone)
     latest = [e for e in reversed(site.entries)][:FEED_SIZE]
-    feed_items = [(e, site.bodies[e.slug], _published(e, zone)) for e in latest]
+    slugs = {e.path: e.slug for e in site.entries}
+    feed_items = [(e, _with_entry_links(site.bodies[e.slug], slugs, site.config.base_url), _published(e, zone))
+                  for e in latest]
     updated = max((when for _, _, when in feed_items), default=None)
     lastmod = {c.url: c.date for c in cards}
     return [

@@ -25,6 +25,7 @@ def test_feed_dates_mix_plain_days_and_times_with_offsets(tmp_path: Path) -> Non
     )
     (entries / "2018-09-12.md").write_text("---\ntitle: Naive time\ndate: 2018-09-12 21:30\n---\nEvening.\n")
     config, problems = load_config(tmp_path)
+    assert problems == []
     report = build_site(config, BuildOptions(today=dt.date(2018, 9, 12)))
     assert not errors_in(report.diagnostics), report.diagnostics
     feed = feedparser.parse((tmp_path / "site" / "feed.xml").read_bytes())
