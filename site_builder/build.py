@@ -39,6 +39,7 @@ from .workers import Workers
 __all__ = ["BuildOptions", "build_site", "check_site", "load_site", "resolve_today"]
 
 Progress = Callable[[Any], None]
+BROKEN_LINK = "broken-link"
 IN_PLACE_LIMIT = 0.2  # above this share of changed files, a staging swap beats in-place writes
 
 
@@ -267,13 +268,15 @@ def link_diagnostics(config: SiteConfig, entries: list[Entry], bodies: dict[str,
             if target.endswith(".md"):
                 if target not in pages:
                     out.append(Diagnostic(entry.path, at, f"link to {target}, which is not a published entry",
-                                          "warning", hint="fix the file name, or link the page's URL"))
+                                          "warning", hint="fix the file name, or link the page's URL",
+                                          code=BROKEN_LINK))
             elif not (config.root / target).exists():
-                out.append(Diagnostic(entry.path, at, f"link to {target}, which does not exist", "warning"))
+                out.append(Diagnostic(entry.path, at, f"link to {target}, which does not exist", "warning",
+                                      code=BROKEN_LINK))
             elif where.links_for(entry).site_path(target) is None:
                 out.append(Diagnostic(entry.path, at, f"link to {target}, outside {where.entries_dir}/ and "
                                       f"{where.static_dir}/, so the site will not have it", "warning",
-                                      hint=f"move it into {where.static_dir}/"))
+                                      hint=f"move it into {where.static_dir}/", code=BROKEN_LINK))
     return out
 
 

@@ -138,7 +138,8 @@ def streak(ctx: click.Context, today: dt.date | None, as_json: bool) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 @click.pass_context
 def check(ctx: click.Context, fresh: bool, junit: Path | None, as_json: bool, **options: Any) -> None:
-    """Validate every entry and run every linked snippet; exit 1 on any failure (for CI)."""
+    """Validate every entry and link and run every linked snippet; exit 1 on any failure (for CI):
+    an error, a failed snippet or a broken link."""
     from .build import check_site
     from .errors import errors_in
     from .report import check_json, print_check_report, progress_display
@@ -148,15 +149,17 @@ def check(ctx: click.Context, fresh: bool, junit: Path | None, as_json: bool, **
         site = check_site(config, _build_options(fresh=fresh, **options), progress)
     problems = site.diagnostics
     failed_snippets = [r for r in site.snippets.values() if r.status != "ok"]
+    broken_links = [d for d in problems if d.code == "broken-link"]
     if junit:
         from .snippets import write_junit
 
-        write_junit(site.snippets, junit, [(d.path, d.format()) for d in errors_in(problems)])
+        failures = errors_in(problems) + broken_links
+        write_junit(site.snippets, junit, [(d.path, d.format()) for d in failures])
     if as_json:
         click.echo(json.dumps(check_json(site)))
     else:
         print_check_report(site)
-    sys.exit(1 if errors_in(problems) or failed_snippets else 0)
+    sys.exit(1 if errors_in(problems) or failed_snippets or broken_links else 0)
 
 
 @cli.command(name="run")

@@ -19,6 +19,7 @@ class Diagnostic:
     message: str
     severity: Severity = "error"
     hint: str | None = None
+    code: str = ""  # a stable name for a kind of problem, e.g. "broken-link" (check fails on those)
 
     def format(self) -> str:
         """`path:line: message`, the form editors and CI annotate."""

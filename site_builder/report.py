@@ -85,7 +85,8 @@ def check_json(site: Any) -> dict[str, Any]:
         "snippets": {r.name: {"status": r.status, "seconds": round(r.seconds, 3), "from_cache": r.from_cache,
                               "error_line": r.error_line} for r in results},
         "streak": streak_json(site.streaks),
-        "ok": not errors_in(site.diagnostics) and all(r.status == "ok" for r in results),
+        "ok": not errors_in(site.diagnostics) and all(r.status == "ok" for r in results)
+        and not any(d.code == "broken-link" for d in site.diagnostics),
     }
 
 
@@ -94,7 +95,7 @@ def print_check_report(site: Any) -> None:
     if site.snippets:
         print_snippet_table(site.snippets.values())
     failed = [r for r in site.snippets.values() if r.status != "ok"]
-    errors = errors_in(site.diagnostics)
+    errors = errors_in(site.diagnostics) + [d for d in site.diagnostics if d.code == "broken-link"]
     verdict = "FAILED" if failed or errors else "OK"
     click.echo(f"check {verdict}: {len(site.entries)} entries, {len(site.snippets)} snippets, "
                f"{len(failed)} failed, {len(errors)} error(s)")

@@ -65,3 +65,25 @@ def test_links_and_images_work_in_the_built_site_and_broken_ones_name_their_line
     assert 'src="grid.png"' in bundle and (site / "entries" / "2018-09-16" / "grid.png").is_file()
     feed = (site / "feed.xml").read_text()
     assert "entries/2018-09-14/#filters" in feed and "logbuild-entry:" not in feed
+
+
+def test_check_fails_on_a_broken_link_and_names_it_in_junit(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+    import xml.etree.ElementTree as ET
+
+    (tmp_path / "entries").mkdir()
+    (tmp_path / "entries" / "2018-09-15.md").write_text("---\ntitle: Pooling\n---\nSee [a typo](2018-09-41.md).\n")
+    done = subprocess.run(
+        [sys.executable, "-m", "site_builder.cli", "check", "--junit", "report.xml", "--today", "2018-09-16"],
+        cwd=tmp_path, capture_output=True, text=True,
+    )
+    assert done.returncode == 1
+    assert "entries/2018-09-15.md:4: warning: link to entries/2018-09-41.md" in done.stderr
+    assert "check FAILED" in done.stdout
+    failures = ET.parse(tmp_path / "report.xml").getroot().findall(".//failure")
+    assert [f.get("message", "").split(":")[0] for f in failures] == ["entries/2018-09-15.md"]
+    (tmp_path / "entries" / "2018-09-15.md").write_text("---\ntitle: Pooling\n---\nNo links now.\n")
+    fixed = subprocess.run([sys.executable, "-m", "site_builder.cli", "check", "--today", "2018-09-16"],
+                           cwd=tmp_path, capture_output=True, text=True)
+    assert fixed.returncode == 0, fixed.stderr
