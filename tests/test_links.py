@@ -76,7 +76,7 @@ def test_check_fails_on_a_broken_link_and_names_it_in_junit(tmp_path: Path) -> N
     (tmp_path / "entries" / "2018-09-15.md").write_text("---\ntitle: Pooling\n---\nSee [a typo](2018-09-41.md).\n")
     done = subprocess.run(
         [sys.executable, "-m", "site_builder.cli", "check", "--junit", "report.xml", "--today", "2018-09-16"],
-        cwd=tmp_path, capture_output=True, text=True,
+        cwd=tmp_path, capture_output=True, text=True, check=False,
     )
     assert done.returncode == 1
     assert "entries/2018-09-15.md:4: warning: link to entries/2018-09-41.md" in done.stderr
@@ -85,5 +85,5 @@ def test_check_fails_on_a_broken_link_and_names_it_in_junit(tmp_path: Path) -> N
     assert [f.get("message", "").split(":")[0] for f in failures] == ["entries/2018-09-15.md"]
     (tmp_path / "entries" / "2018-09-15.md").write_text("---\ntitle: Pooling\n---\nNo links now.\n")
     fixed = subprocess.run([sys.executable, "-m", "site_builder.cli", "check", "--today", "2018-09-16"],
-                           cwd=tmp_path, capture_output=True, text=True)
+                           cwd=tmp_path, capture_output=True, text=True, check=False)
     assert fixed.returncode == 0, fixed.stderr
