@@ -12,7 +12,7 @@ PORT ?= 8000
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[snippets,test]'
+	$(BIN)/python -m pip install --quiet -e '.[snippets,test,dev]'
 	@rm -f $(VENV)/.installed-* && touch $@
 
 # Debian packages the tests drive for real: Chromium (browser checks) and Java (the Nu HTML checker).
@@ -43,6 +43,7 @@ bench: $(STAMP)
 
 lint: $(STAMP)
 	$(BIN)/ruff check site_builder tests benchmarks
+	$(BIN)/python -m mypy --strict site_builder
 
 clean:
 	rm -rf site .logbuild

@@ -160,7 +160,7 @@ def load_and_render(config: SiteConfig, rules: EntryRules, state: BuildState, wo
     for (path, data, _), (parsed, body, highlights) in zip(todo, workers.map(parse_and_render, todo)):
         state.entries[entry_cache_key(path, data, rules)] = parsed
         state.highlights.update(highlights)
-        if body is not None:
+        if body is not None and parsed[0] is not None:
             state.bodies[_body_key(parsed[0])] = body
     state.stats, state.stat_keys = {rel: st for rel, _, st in scanned}, stat_keys
     _forget_unused(state.entries, set(keys))
@@ -234,7 +234,7 @@ def run_linked_snippets(config: SiteConfig, options: BuildOptions, names: list[s
         return {}
     settings = snippet_settings(config, options)
     if not options.run_snippets:
-        from .snippets import cached_results
+        from .snippets.runner import cached_results
 
         return dict(cached_results(names, settings))
     from .snippets import run_snippets

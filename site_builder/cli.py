@@ -73,7 +73,7 @@ def _build_options(**kw: Any) -> Any:
 @click.option("-j", "--jobs", type=int, help="Snippets run at once (default: one per core).")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object instead of the summary.")
 @click.pass_context
-def build(ctx: click.Context, as_json: bool, **options: Any) -> None:
+def build(ctx: click.Context, /, as_json: bool, **options: Any) -> None:
     """Build the site into site/ (or --out)."""
     from .incremental import freshness
     from .report import build_json, print_build_report, progress_display
@@ -137,7 +137,7 @@ def streak(ctx: click.Context, today: dt.date | None, as_json: bool) -> None:
 @click.option("--today", callback=_date, metavar="YYYY-MM-DD", help="Pretend today is this date.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 @click.pass_context
-def check(ctx: click.Context, fresh: bool, junit: Path | None, as_json: bool, **options: Any) -> None:
+def check(ctx: click.Context, /, fresh: bool, junit: Path | None, as_json: bool, **options: Any) -> None:
     """Validate every entry and link and run every linked snippet; exit 1 on any failure (for CI):
     an error, a failed snippet or a broken link."""
     from .build import check_site
@@ -341,7 +341,7 @@ def serve(ctx: click.Context, host: str, port: int, strict_port: bool, no_open: 
 @click.option("--allow-failures", is_flag=True, help="Publish even when snippets failed (their tracebacks show).")
 @click.option("--base-url", help="Where the site lives (default: base_url from the configuration).")
 @click.pass_context
-def publish(ctx: click.Context, **options: Any) -> None:
+def publish(ctx: click.Context, /, **options: Any) -> None:
     """Build the site with its production base_url and push it to the gh-pages branch.
 
     Builds in a temporary folder and never touches your working tree, index or current

@@ -255,7 +255,7 @@ class _KeyLines:
         if isinstance(node, yaml.MappingNode):
             for k, v in node.value:
                 if k.value == key and isinstance(v, yaml.SequenceNode) and index < len(v.value):
-                    return v.value[index].start_mark.line + 2
+                    return int(v.value[index].start_mark.line) + 2
         return self.of(key)
 
 

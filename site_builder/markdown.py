@@ -100,6 +100,7 @@ def markdown_parser() -> MarkdownIt:
     # a code log is full of names like split_dataset.py (.py is a country domain). The
     # prefilter skips linkify's large regex for text runs that cannot hold such a link.
     linkify = md.linkify
+    assert linkify is not None, "markdown-it-py[linkify] is a dependency"
     linkify.set({"fuzzy_link": False})
     full_pretest = linkify.pretest
     linkify.pretest = lambda text: ("://" in text or "@" in text) and full_pretest(text)
@@ -180,6 +181,6 @@ def pygments_css() -> str:
     """Light styles, and dark ones under prefers-color-scheme (and a forced [data-theme])."""
     from pygments.formatters import HtmlFormatter
 
-    light = HtmlFormatter(style="friendly").get_style_defs(".highlight")
-    dark = HtmlFormatter(style="github-dark").get_style_defs(".highlight")
+    light = HtmlFormatter(style="friendly").get_style_defs(".highlight")  # type: ignore[no-untyped-call]
+    dark = HtmlFormatter(style="github-dark").get_style_defs(".highlight")  # type: ignore[no-untyped-call]
     return (f"{light}\n@media (prefers-color-scheme: dark) {{\n{dark}\n}}\n")

@@ -201,7 +201,7 @@ def _archive_pages(site: SiteInputs, cards: list[Card]) -> list[Page]:
     months: dict[tuple[int, int], list[Card]] = defaultdict(list)
     for card in reversed(cards):
         months[(card.date.year, card.date.month)].append(card)
-    listing = [{"year": y, "month": m, "date": dt.date(y, m, 1), "url": month_url(dt.date(y, m, 1)),
+    listing: list[dict[str, Any]] = [{"year": y, "month": m, "date": dt.date(y, m, 1), "url": month_url(dt.date(y, m, 1)),
                 "cards": members} for (y, m), members in sorted(months.items(), reverse=True)]
     listing_key = [(m["url"], _keys(m["cards"])) for m in listing]
     pages = [_page(site, "archive/", "archive.html", "Archive", (listing_key,), months=listing)]
