@@ -395,6 +395,8 @@ def _snippet_name(name: str) -> str:
 
 def body_directives(body: str, body_line: int) -> list[SnippetRef]:
     """```{snippet} NAME fences, skipping anything inside other fenced blocks."""
+    if "{snippet}" not in body:  # most entries: no need to walk the lines
+        return []
     refs = []
     fence: str | None = None
     for offset, line in enumerate(body.split("\n")):
