@@ -324,7 +324,7 @@ def render_site(config: SiteConfig, site: LoadedSite, state: BuildState, out: Pa
         key = digest(page.key, template_digests[page.template])
         path = page.output_path
         keys[path] = key
-        if reuse and state.pages.get(path) == key and path in state.files:
+        if reuse and state.pages.get(path) == key and path in state.files and (out / path).is_file():
             files[path] = OutputFile(path, digest=state.files[path])
         else:
             todo.append(page)

@@ -278,3 +278,25 @@ def test_template_runtime_error_names_file_and_line(site_copy: Path) -> None:
     result = run_logbuild("-C", site_copy, "build", "--out", site_copy / "out", "--today", SITE_TODAY)
     assert result.returncode == 1 and "Traceback" not in result.stderr
     assert re.search(r"^templates/tags\.html:3: template error: .*no_such_value", result.stderr, re.MULTILINE), result.stderr
+
+
+def test_a_page_deleted_by_hand_comes_back_with_the_next_change(tmp_path: Path) -> None:
+    """Pages are reused only while their file is really there."""
+    import datetime as dt
+
+    from site_builder.build import build_site
+    from site_builder.config import load_config
+    from site_builder.model import BuildOptions
+
+    (tmp_path / "entries").mkdir()
+    for day in (1, 2, 3):
+        (tmp_path / "entries" / f"2024-03-0{day}.md").write_text(f"---\ntitle: Day {day}\n---\nText {day}.\n")
+    config, _ = load_config(tmp_path)
+    options = BuildOptions(today=dt.date(2024, 3, 3))
+    build_site(config, options)
+    lost = tmp_path / "site" / "entries" / "2024-03-01" / "index.html"
+    lost.unlink()
+    (tmp_path / "entries" / "2024-03-03.md").write_text("---\ntitle: Day 3\n---\nText 3, edited.\n")
+    report = build_site(config, options)
+    assert not report.diagnostics
+    assert "Text 1." in lost.read_text()
