@@ -14,9 +14,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from .errors import Diagnostic, did_you_mean
+from .frontmatter import KeyLines, local_time, parse_date, parse_yaml, split_front_matter
 from .links import LinkContext
 from .model import Entry, SnippetRef
 from .streaks import log_day
@@ -25,23 +24,6 @@ FILE_NAME = re.compile(r"^(\d{4})-(\d{2})-(\d{2})(?:-([\w-]+))?$")
 DIRECTIVE = re.compile(r"^\s{0,3}(`{3,}|~{3,})\s*\{snippet\}\s*(\S*)")
 FENCE = re.compile(r"^\s{0,3}(`{3,}|~{3,})")
 KEYS = ("date", "title", "tags", "links", "snippets", "draft", "streak")
-# YYYY-MM-DD, optionally with a time ("2018-09-10 00:44", Hugo's "2018-09-10T00:44:00+08:00", "...Z").
-TIMESTAMP = re.compile(
-    r"^(\d{4})-(\d{1,2})-(\d{1,2})(?:[T ](\d{1,2}):(\d{2})(?::(\d{2})(?:\.\d+)?)?"
-    r"\s*(Z|[+-]\d{2}:?\d{2})?)?\s*$"
-)
-
-
-class _Loader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[misc]
-    """Safe loader that leaves dates as strings, so 2016-02-30 becomes our error, not a crash."""
-
-
-_Loader.yaml_implicit_resolvers = {
-    first: [(tag, rx) for tag, rx in resolvers if tag != "tag:yaml.org,2002:timestamp"]
-    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
-}
-
-
 @dataclass(frozen=True)
 class EntryRules:
     """What entry parsing needs from the configuration."""
@@ -151,10 +133,10 @@ def parse_entry(path: str, data: bytes, rules: EntryRules) -> tuple[Entry | None
     front, body, body_line = split_front_matter(text, path, problems)
     if front is None:
         return None, problems
-    meta = _parse_yaml(front, path, problems)
+    meta = parse_yaml(front, path, problems)
     if meta is None:
         return None, problems
-    lines = _KeyLines(front)
+    lines = KeyLines(front)
     for key in meta:
         if key not in KEYS:
             problems.append(Diagnostic(path, lines.of(key), f"unknown front matter key '{key}'", "warning",
@@ -164,10 +146,10 @@ def parse_entry(path: str, data: bytes, rules: EntryRules) -> tuple[Entry | None
     timestamp = None
     date = _file_date(name_match, path, problems)
     if "date" in meta:
-        parsed = _parse_date(meta["date"], path, lambda: lines.of("date"), problems)
+        parsed = parse_date(meta["date"], path, lambda: lines.of("date"), problems)
         if parsed is not None:
             if isinstance(parsed, dt.datetime):
-                timestamp = _local(parsed, rules.timezone)
+                timestamp = local_time(parsed, rules.timezone)
                 day = log_day(timestamp, rules.day_ends_at)
             else:
                 day = parsed
@@ -201,64 +183,6 @@ def parse_entry(path: str, data: bytes, rules: EntryRules) -> tuple[Entry | None
     return entry, problems
 
 
-def split_front_matter(text: str, path: str, problems: list[Diagnostic]) -> tuple[str | None, str, int]:
-    """-> (front matter text, body, line where the body starts). No front matter is fine."""
-    if not text.startswith("---\n"):
-        return "", text, 1
-    end = re.search(r"^(---|\.\.\.)[ \t]*$", text[4:], re.MULTILINE)
-    if end is None:
-        problems.append(Diagnostic(path, 1, "front matter opened with '---' is never closed",
-                                   hint="add a line '---' after the last key"))
-        return None, "", 1
-    front = text[4 : 4 + end.start()]
-    rest = text[4 + end.end() :]
-    body = rest.removeprefix("\n")
-    return front, body, front.count("\n") + 3
-
-
-def _parse_yaml(front: str, path: str, problems: list[Diagnostic]) -> dict[str, Any] | None:
-    if not front.strip():
-        return {}
-    try:
-        meta = yaml.load(front, Loader=_Loader)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
-        line = mark.line + 2 if mark is not None else 1
-        reason = getattr(exc, "problem", None) or str(exc)
-        problems.append(Diagnostic(path, line, f"invalid YAML in front matter: {reason}",
-                                   hint="check indentation and quote values that contain ': '"))
-        return None
-    if not isinstance(meta, dict):
-        problems.append(Diagnostic(path, 2, "front matter must be 'key: value' lines"))
-        return None
-    return {str(k): v for k, v in meta.items()}
-
-
-class _KeyLines:
-    """Finds the file line of a front matter key, composing the YAML only when asked."""
-
-    def __init__(self, front: str):
-        self.front = front
-        self._lines: dict[str, int] | None = None
-
-    def of(self, key: str) -> int:
-        if self._lines is None:
-            self._lines = {}
-            node = yaml.compose(self.front, Loader=yaml.SafeLoader)
-            if isinstance(node, yaml.MappingNode):
-                for k, _ in node.value:
-                    self._lines.setdefault(str(k.value), k.start_mark.line + 2)
-        return self._lines.get(key, 1)
-
-    def item(self, key: str, index: int) -> int:
-        node = yaml.compose(self.front, Loader=yaml.SafeLoader)
-        if isinstance(node, yaml.MappingNode):
-            for k, v in node.value:
-                if k.value == key and isinstance(v, yaml.SequenceNode) and index < len(v.value):
-                    return int(v.value[index].start_mark.line) + 2
-        return self.of(key)
-
-
 def _file_date(match: re.Match[str] | None, path: str, problems: list[Diagnostic]) -> dt.date | None:
     if match is None:
         return None
@@ -270,47 +194,11 @@ def _file_date(match: re.Match[str] | None, path: str, problems: list[Diagnostic
         return None
 
 
-def _parse_date(value: Any, path: str, line: Callable[[], int], problems: list[Diagnostic]
-                ) -> dt.date | dt.datetime | None:
-    m = TIMESTAMP.match(str(value).strip())
-    if m is None:
-        problems.append(Diagnostic(path, line(), f"'{value}' is not a date",
-                                   hint="write it as YYYY-MM-DD, or 'YYYY-MM-DD HH:MM'"))
-        return None
-    y, mo, d, h, mi, s = (int(g) if g else None for g in m.groups()[:6])
-    try:
-        if h is None:
-            return dt.date(y, mo, d)  # type: ignore[arg-type]
-        return dt.datetime(y, mo, d, h, mi or 0, s or 0, tzinfo=_offset(m.group(7)))  # type: ignore[arg-type]
-    except ValueError as exc:
-        problems.append(Diagnostic(path, line(), f"impossible date '{value}': {exc}",
-                                   hint="check the day and month"))
-        return None
-
-
-def _offset(text: str | None) -> dt.tzinfo | None:
-    if not text:
-        return None
-    if text == "Z":
-        return dt.timezone.utc
-    digits = text[1:].replace(":", "")
-    delta = dt.timedelta(hours=int(digits[:2]), minutes=int(digits[2:]))
-    return dt.timezone(delta if text[0] == "+" else -delta)
-
-
-def _local(moment: dt.datetime, timezone: str) -> dt.datetime:
-    """The time in the learner's zone: a naive time is taken as written there, an aware one converted."""
-    import zoneinfo
-
-    zone = zoneinfo.ZoneInfo(timezone)
-    return moment.replace(tzinfo=zone) if moment.tzinfo is None else moment.astimezone(zone)
-
-
 def readable_date(date: dt.date) -> str:
     return f"{date:%A}, {date.day} {date:%B %Y}"
 
 
-def _title(meta: dict[str, Any], body: str, body_line: int, date: dt.date, path: str, lines: _KeyLines,
+def _title(meta: dict[str, Any], body: str, body_line: int, date: dt.date, path: str, lines: KeyLines,
            problems: list[Diagnostic]) -> tuple[str, str, int]:
     """Front matter title, else a leading '# Heading' (taken out of the body), else the date."""
     if "title" in meta and meta["title"] is not None:
@@ -362,7 +250,7 @@ def _links(value: Any, path: str, line: Callable[[], int], problems: list[Diagno
     return tuple(out)
 
 
-def _snippets(value: Any, body: str, body_line: int, path: str, lines: _KeyLines, rules: EntryRules,
+def _snippets(value: Any, body: str, body_line: int, path: str, lines: KeyLines, rules: EntryRules,
               problems: list[Diagnostic]) -> tuple[SnippetRef, ...]:
     refs: list[SnippetRef] = []
     if isinstance(value, str):
@@ -412,7 +300,7 @@ def body_directives(body: str, body_line: int) -> list[SnippetRef]:
     return refs
 
 
-def _typed(meta: dict[str, Any], key: str, kind: type, default: Any, path: str, lines: _KeyLines,
+def _typed(meta: dict[str, Any], key: str, kind: type, default: Any, path: str, lines: KeyLines,
            problems: list[Diagnostic]) -> Any:
     value = meta.get(key, default)
     if value is None or value is default:

@@ -19,7 +19,7 @@ PACKAGE = Path(__file__).parent.parent / "site_builder"
 # (snippets/, importer/, serve/) its own modules may import each other.
 LAYERS: list[list[str]] = [
     ["errors", "calendar", "output", "state", "links"],  # no project imports (state: the version only)
-    ["model", "config"],  # the values that flow, and the settings
+    ["model", "config", "frontmatter"],  # the values that flow, the settings, YAML blocks
     ["streaks", "markdown", "snippet_view", "workers"],  # pure stages on those values
     ["entries", "incremental", "snippets"],  # LOAD and EXECUTE
     ["pages", "templates"],  # PLAN and THEME

@@ -1,0 +1,123 @@
+"""FRONT MATTER: split the YAML block off an entry, read it (dates stay text, so 2016-02-30 is
+our error and not a crash), read dates and times, and find the file line of any key on demand."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Callable
+from typing import Any
+
+import yaml
+
+from .errors import Diagnostic
+
+# YYYY-MM-DD, optionally with a time ("2018-09-10 00:44", Hugo's "2018-09-10T00:44:00+08:00", "...Z").
+TIMESTAMP = re.compile(
+    r"^(\d{4})-(\d{1,2})-(\d{1,2})(?:[T ](\d{1,2}):(\d{2})(?::(\d{2})(?:\.\d+)?)?"
+    r"\s*(Z|[+-]\d{2}:?\d{2})?)?\s*$"
+)
+
+
+class _Loader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[misc]
+    """Safe loader that leaves dates as strings, so 2016-02-30 becomes our error, not a crash."""
+
+
+_Loader.yaml_implicit_resolvers = {
+    first: [(tag, rx) for tag, rx in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+
+
+def split_front_matter(text: str, path: str, problems: list[Diagnostic]) -> tuple[str | None, str, int]:
+    """-> (front matter text, body, line where the body starts). No front matter is fine."""
+    if not text.startswith("---\n"):
+        return "", text, 1
+    end = re.search(r"^(---|\.\.\.)[ \t]*$", text[4:], re.MULTILINE)
+    if end is None:
+        problems.append(Diagnostic(path, 1, "front matter opened with '---' is never closed",
+                                   hint="add a line '---' after the last key"))
+        return None, "", 1
+    front = text[4 : 4 + end.start()]
+    rest = text[4 + end.end() :]
+    body = rest.removeprefix("\n")
+    return front, body, front.count("\n") + 3
+
+
+def parse_yaml(front: str, path: str, problems: list[Diagnostic]) -> dict[str, Any] | None:
+    if not front.strip():
+        return {}
+    try:
+        meta = yaml.load(front, Loader=_Loader)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
+        line = mark.line + 2 if mark is not None else 1
+        reason = getattr(exc, "problem", None) or str(exc)
+        problems.append(Diagnostic(path, line, f"invalid YAML in front matter: {reason}",
+                                   hint="check indentation and quote values that contain ': '"))
+        return None
+    if not isinstance(meta, dict):
+        problems.append(Diagnostic(path, 2, "front matter must be 'key: value' lines"))
+        return None
+    return {str(k): v for k, v in meta.items()}
+
+
+class KeyLines:
+    """Finds the file line of a front matter key, composing the YAML only when asked."""
+
+    def __init__(self, front: str):
+        self.front = front
+        self._lines: dict[str, int] | None = None
+
+    def of(self, key: str) -> int:
+        if self._lines is None:
+            self._lines = {}
+            node = yaml.compose(self.front, Loader=yaml.SafeLoader)
+            if isinstance(node, yaml.MappingNode):
+                for k, _ in node.value:
+                    self._lines.setdefault(str(k.value), k.start_mark.line + 2)
+        return self._lines.get(key, 1)
+
+    def item(self, key: str, index: int) -> int:
+        node = yaml.compose(self.front, Loader=yaml.SafeLoader)
+        if isinstance(node, yaml.MappingNode):
+            for k, v in node.value:
+                if k.value == key and isinstance(v, yaml.SequenceNode) and index < len(v.value):
+                    return int(v.value[index].start_mark.line) + 2
+        return self.of(key)
+
+
+def parse_date(value: Any, path: str, line: Callable[[], int], problems: list[Diagnostic]
+                ) -> dt.date | dt.datetime | None:
+    m = TIMESTAMP.match(str(value).strip())
+    if m is None:
+        problems.append(Diagnostic(path, line(), f"'{value}' is not a date",
+                                   hint="write it as YYYY-MM-DD, or 'YYYY-MM-DD HH:MM'"))
+        return None
+    y, mo, d, h, mi, s = (int(g) if g else None for g in m.groups()[:6])
+    try:
+        if h is None:
+            return dt.date(y, mo, d)  # type: ignore[arg-type]
+        return dt.datetime(y, mo, d, h, mi or 0, s or 0, tzinfo=_offset(m.group(7)))  # type: ignore[arg-type]
+    except ValueError as exc:
+        problems.append(Diagnostic(path, line(), f"impossible date '{value}': {exc}",
+                                   hint="check the day and month"))
+        return None
+
+
+def _offset(text: str | None) -> dt.tzinfo | None:
+    if not text:
+        return None
+    if text == "Z":
+        return dt.timezone.utc
+    digits = text[1:].replace(":", "")
+    delta = dt.timedelta(hours=int(digits[:2]), minutes=int(digits[2:]))
+    return dt.timezone(delta if text[0] == "+" else -delta)
+
+
+def local_time(moment: dt.datetime, timezone: str) -> dt.datetime:
+    """The time in the learner's zone: a naive time is taken as written there, an aware one converted."""
+    import zoneinfo
+
+    zone = zoneinfo.ZoneInfo(timezone)
+    return moment.replace(tzinfo=zone) if moment.tzinfo is None else moment.astimezone(zone)
