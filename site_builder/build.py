@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -31,7 +31,7 @@ from .incremental import (
     write_record,
 )
 from .model import BuildOptions, BuildReport, Entry, Page, RenderedBody, SnippetCounts, SnippetResult, Streaks
-from .output import OutputFile, UnsafeOutput, check_output_folder, update_site, write_site
+from .output import OutputFile, UnsafeOutput, check_output_folder, discard, stage_site, swap_in, update_site
 from .state import BuildState, load_state, save_state
 from .streaks import compute_streaks, declared_mismatch
 from .workers import Workers
@@ -65,15 +65,10 @@ def build_site(config: SiteConfig, options: BuildOptions | None = None,
     with Workers(options.jobs or os.cpu_count() or 1, theme=theme) as workers:
         site = load_site(config, options, today, state, progress, workers)
         rendered = render_site(config, site, state, out, theme, workers)
-    diagnostics = site.diagnostics + rendered.problems
-    failed = bool(errors_in(diagnostics) or (options.strict and warnings_in(diagnostics)))
-    written = 0
-    if not failed:
-        try:
-            written = _write(out, rendered, state, cache_dir)
-        except (UnsafeOutput, OSError) as exc:
-            diagnostics.append(Diagnostic(str(out), None, f"cannot write the site: {exc}"))
-            failed = True
+        written, problem = _write(out, rendered, state, cache_dir,
+                                  lambda: _fails(site.diagnostics + rendered.problems, options.strict))
+    diagnostics = site.diagnostics + rendered.problems + ([problem] if problem else [])
+    failed = _fails(diagnostics, options.strict)
     report = BuildReport(
         pages=rendered.page_count, pages_written=written, entries=len(site.entries),
         seconds=time.perf_counter() - started, streaks=site.streaks,
@@ -91,20 +86,38 @@ def build_site(config: SiteConfig, options: BuildOptions | None = None,
     return report
 
 
-def _write(out: Path, rendered: RenderedSite, state: BuildState, cache_dir: Path) -> int:
-    """Swap in a staged tree, or, for a few changed files of a site we wrote, update in place."""
+def _fails(diagnostics: list[Diagnostic], strict: bool) -> bool:
+    return bool(errors_in(diagnostics) or (strict and warnings_in(diagnostics)))
+
+
+def _write(out: Path, rendered: RenderedSite, state: BuildState, cache_dir: Path,
+           failed: Callable[[], bool]) -> tuple[int, Diagnostic | None]:
+    """Put the site in place unless `failed()` once every page is rendered; (files written, problem).
+
+    Many changes: pages are staged beside the output while the workers still render, and the
+    staging folder is swapped in (or thrown away). A few changes to a site we wrote: render them
+    all first, then replace just those files in place."""
     ours = state.out_path == str(out) and output_id(out) is not None
-    check_output_folder(out, ours=ours)
     previous = state.files if ours else {}
-    changed = sum(1 for f in rendered.files if f.data is not None or previous.get(f.path) != f.digest)
-    if ours and previous and changed <= IN_PLACE_LIMIT * len(rendered.files):
-        write_record(cache_dir, out, {"dirty": True})  # if we die half-way, the next build starts cold
-        result = update_site(out, rendered.files, previous)
-    else:
-        result = write_site(out, rendered.files, previous)
+    try:
+        check_output_folder(out, ours=ours)
+        if ours and previous and rendered.to_render <= IN_PLACE_LIMIT * rendered.page_count:
+            files = list(rendered.files)
+            if failed():
+                return 0, None
+            write_record(cache_dir, out, {"dirty": True})  # if we die half-way, the next build starts cold
+            result = update_site(out, files, previous)
+        else:
+            staging, result = stage_site(out, rendered.files, previous)
+            if failed():
+                discard(staging)
+                return 0, None
+            swap_in(staging, out)
+    except (UnsafeOutput, OSError) as exc:
+        return 0, Diagnostic(str(out), None, f"cannot write the site: {exc}")
     state.pages, state.files = rendered.page_keys, result.digests
     state.out_path = str(out)
-    return result.written
+    return result.written, None
 
 
 @dataclass(frozen=True)
@@ -300,8 +313,9 @@ def date_warnings(entries: list[Entry], today: dt.date, config: SiteConfig) -> l
 class RenderedSite:
     page_count: int
     page_keys: dict[str, str]  # output path -> key
-    files: list[OutputFile]
-    problems: list[Diagnostic]
+    to_render: int  # pages whose key changed
+    files: Iterable[OutputFile]  # lazy: pages arrive as the renderers finish them
+    problems: list[Diagnostic]  # complete once `files` has been consumed
 
 
 def render_site(config: SiteConfig, site: LoadedSite, state: BuildState, out: Path, theme: Any,
@@ -316,7 +330,7 @@ def render_site(config: SiteConfig, site: LoadedSite, state: BuildState, out: Pa
     template_digests: dict[str, str] = {}
     reuse = state.out_path == str(out) and output_id(out) is not None
     keys: dict[str, str] = {}
-    files: dict[str, OutputFile] = {}
+    reused: list[OutputFile] = []
     todo: list[Page] = []
     for page in pages:
         if page.template not in template_digests:
@@ -325,18 +339,21 @@ def render_site(config: SiteConfig, site: LoadedSite, state: BuildState, out: Pa
         path = page.output_path
         keys[path] = key
         if reuse and state.pages.get(path) == key and path in state.files and (out / path).is_file():
-            files[path] = OutputFile(path, digest=state.files[path])
+            reused.append(OutputFile(path, digest=state.files[path]))
         else:
             todo.append(page)
     problems: list[Diagnostic] = []
-    for path, data, problem in workers.render_pages(todo, {"site": config, "version": __version__}):
-        if problem is not None:
-            problems.append(problem)
-        else:
-            files[path] = OutputFile.of_bytes(path, data)
-    ordered = [files[p.output_path] for p in pages if p.output_path in files]
-    return RenderedSite(len(pages), keys, ordered + static_files(config, theme, site.snippets.values()),
-                        list(dict.fromkeys(problems)))
+
+    def files() -> Iterator[OutputFile]:
+        yield from reused
+        for path, data, problem in workers.render_pages(todo, {"site": config, "version": __version__}):
+            if problem is None:
+                yield OutputFile.of_bytes(path, data)
+            elif problem not in problems:
+                problems.append(problem)
+        yield from static_files(config, theme, site.snippets.values())
+
+    return RenderedSite(len(pages), keys, len(todo), files(), problems)
 
 
 def static_files(config: SiteConfig, theme: Any, results: Iterable[SnippetResult]) -> list[OutputFile]:

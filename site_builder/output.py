@@ -58,6 +58,14 @@ def check_output_folder(out: Path, ours: bool) -> None:
 
 def write_site(out: Path, files: Iterable[OutputFile], previous: Mapping[str, str]) -> WriteResult:
     """Build the new tree in `.<out>.staging`, reusing unchanged files, then swap it with `out`."""
+    staging, result = stage_site(out, files, previous)
+    swap_in(staging, out)
+    return result
+
+
+def stage_site(out: Path, files: Iterable[OutputFile], previous: Mapping[str, str]) -> tuple[Path, WriteResult]:
+    """Lay the new tree out beside `out` (files may still be arriving from the renderers); `out` is
+    untouched until `swap_in`, and `discard` throws the staging folder away."""
     staging = out.parent / f".{out.name}.staging"
     if staging.exists():
         shutil.rmtree(staging)
@@ -84,8 +92,15 @@ def write_site(out: Path, files: Iterable[OutputFile], previous: Mapping[str, st
             if not _link(current, dest):
                 raise FileNotFoundError(f"{current} vanished during the build")
         digests[file.path] = file.digest
+    return staging, WriteResult(written, len(digests), digests)
+
+
+def swap_in(staging: Path, out: Path) -> None:
     _swap(staging, out)
-    return WriteResult(written, len(digests), digests)
+
+
+def discard(staging: Path) -> None:
+    shutil.rmtree(staging, ignore_errors=True)
 
 
 def _link(src: Path, dest: Path) -> bool:

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import itertools
 import multiprocessing
 import sys
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
@@ -55,7 +56,7 @@ class Workers:
         futures = self._executor().map(_render_in_worker, [(p, extra) for p in many],
                                        chunksize=_chunk(len(many), self.jobs))
         done = [render_page(p, self.theme, extra) for p in few]
-        return done + list(futures)
+        return itertools.chain(done, futures)  # lazily: the caller writes pages while workers render
 
 
 def _chunk(items: int, jobs: int) -> int:
