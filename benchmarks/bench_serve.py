@@ -23,8 +23,10 @@ import tempfile
 import time
 from pathlib import Path
 
+from site_builder.serve.events import read_event
+
 REPO = Path(__file__).resolve().parent.parent
-MAKE_CORPUS = Path("/work/shared/bench/make_corpus.py")
+MAKE_CORPUS = REPO.parent / "shared" / "bench" / "make_corpus.py"
 LOGBUILD = Path(sys.executable).parent / "logbuild"
 
 
@@ -38,15 +40,10 @@ class Events:
 
     def next(self, kind: str) -> dict[str, object]:
         while True:
-            event, data = "", ""
-            for raw in iter(self.file.readline, b""):
-                line = raw.decode().rstrip("\n")
-                if not line:
-                    break
-                if line.startswith("event: "):
-                    event = line[7:]
-                elif line.startswith("data: "):
-                    data = line[6:]
+            got = read_event(iter(self.file.readline, b""))
+            if got is None:
+                raise SystemExit("the event stream ended")
+            event, data = got
             if event == kind:
                 return json.loads(data)
             if event == "status" and json.loads(data)["errors"]:
@@ -79,6 +76,8 @@ def main() -> None:
     parser.add_argument("--n", type=int, default=1000)
     parser.add_argument("--repeat", type=int, default=10)
     args = parser.parse_args()
+    if not MAKE_CORPUS.is_file():
+        raise SystemExit(f"needs {MAKE_CORPUS} (the shared/ folder beside the repo)")
     tmp = Path(tempfile.mkdtemp(prefix="bench-serve-"))
     log = tmp / "log"
     log.mkdir()

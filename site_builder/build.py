@@ -18,7 +18,7 @@ from typing import Any
 from . import __version__
 from .config import SiteConfig
 from .entries import EntryRules, collect_entries, entry_cache_key, parse_entry, scan_entry_files
-from .errors import Diagnostic, errors_in, warnings_in
+from .errors import BROKEN_LINK, Diagnostic, errors_in, fails
 from .incremental import (
     Freshness,
     config_digest,
@@ -39,7 +39,6 @@ from .workers import Workers
 __all__ = ["BuildOptions", "build_site", "check_site", "load_site", "resolve_today"]
 
 Progress = Callable[[Any], None]
-BROKEN_LINK = "broken-link"
 IN_PLACE_LIMIT = 0.2  # above this share of changed files, a staging swap beats in-place writes
 
 
@@ -66,9 +65,9 @@ def build_site(config: SiteConfig, options: BuildOptions | None = None,
         site = load_site(config, options, today, state, progress, workers)
         rendered = render_site(config, site, state, out, theme, workers)
         written, problem = _write(out, rendered, state, cache_dir,
-                                  lambda: _fails(site.diagnostics + rendered.problems, options.strict))
+                                  lambda: fails(site.diagnostics + rendered.problems, options.strict))
     diagnostics = site.diagnostics + rendered.problems + ([problem] if problem else [])
-    failed = _fails(diagnostics, options.strict)
+    failed = fails(diagnostics, options.strict)
     report = BuildReport(
         pages=rendered.page_count, pages_written=written, entries=len(site.entries),
         seconds=time.perf_counter() - started, streaks=site.streaks,
@@ -84,10 +83,6 @@ def build_site(config: SiteConfig, options: BuildOptions | None = None,
                     "streaks": streaks_json(site.streaks)},
     })
     return report
-
-
-def _fails(diagnostics: list[Diagnostic], strict: bool) -> bool:
-    return bool(errors_in(diagnostics) or (strict and warnings_in(diagnostics)))
 
 
 def _write(out: Path, rendered: RenderedSite, state: BuildState, cache_dir: Path,
@@ -227,8 +222,9 @@ def _forget_unused(cache: dict[str, Any], used: set[str]) -> None:
 
 
 def snippet_names(config: SiteConfig) -> set[str]:
-    folder = config.path("snippets_dir")
-    return {p.stem for p in folder.glob("*.py") if not p.name.startswith("_")} if folder.is_dir() else set()
+    from .snippets.runner import available_snippets
+
+    return available_snippets(config.path("snippets_dir"))
 
 
 def snippet_settings(config: SiteConfig, options: BuildOptions) -> Any:
@@ -413,6 +409,11 @@ def _save_quietly(cache_dir: Path, state: BuildState, out: Path) -> None:
         save_state(cache_dir, state, out)
     except OSError:  # a read-only cache folder costs speed next time, nothing else
         pass
+
+
+def check_failures(site: LoadedSite) -> list[Diagnostic]:
+    """What makes `check` fail besides a failed snippet: errors, and broken links."""
+    return errors_in(site.diagnostics) + [d for d in site.diagnostics if d.code == BROKEN_LINK]
 
 
 def check_site(config: SiteConfig, options: BuildOptions | None = None,

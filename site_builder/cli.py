@@ -91,13 +91,9 @@ def build(ctx: click.Context, /, as_json: bool, **options: Any) -> None:
         click.echo(json.dumps(build_json(report)))
     else:
         print_build_report(report)
-    sys.exit(1 if report_failed(report, options["strict"]) else 0)
+    from .errors import fails
 
-
-def report_failed(report: Any, strict: bool) -> bool:
-    from .errors import errors_in, warnings_in
-
-    return bool(errors_in(report.diagnostics) or (strict and warnings_in(report.diagnostics)))
+    sys.exit(1 if fails(report.diagnostics, options["strict"]) else 0)
 
 
 @cli.command()
@@ -140,26 +136,22 @@ def streak(ctx: click.Context, today: dt.date | None, as_json: bool) -> None:
 def check(ctx: click.Context, /, fresh: bool, junit: Path | None, as_json: bool, **options: Any) -> None:
     """Validate every entry and link and run every linked snippet; exit 1 on any failure (for CI):
     an error, a failed snippet or a broken link."""
-    from .build import check_site
-    from .errors import errors_in
+    from .build import check_failures, check_site
     from .report import check_json, print_check_report, progress_display
 
     config = _config(ctx)
     with progress_display(enabled=not as_json) as progress:
         site = check_site(config, _build_options(fresh=fresh, **options), progress)
-    problems = site.diagnostics
-    failed_snippets = [r for r in site.snippets.values() if r.status != "ok"]
-    broken_links = [d for d in problems if d.code == "broken-link"]
+    failures = check_failures(site)
     if junit:
         from .snippets import write_junit
 
-        failures = errors_in(problems) + broken_links
         write_junit(site.snippets, junit, [(d.path, d.format()) for d in failures])
     if as_json:
         click.echo(json.dumps(check_json(site)))
     else:
         print_check_report(site)
-    sys.exit(1 if errors_in(problems) or failed_snippets or broken_links else 0)
+    sys.exit(1 if failures or any(r.status != "ok" for r in site.snippets.values()) else 0)
 
 
 @cli.command(name="run")

@@ -46,6 +46,15 @@ def warnings_in(diagnostics: Iterable[Diagnostic]) -> list[Diagnostic]:
     return [d for d in diagnostics if d.severity == "warning"]
 
 
+BROKEN_LINK = "broken-link"  # Diagnostic.code of a relative link with nothing behind it
+
+
+def fails(diagnostics: Iterable[Diagnostic], strict: bool = False) -> bool:
+    """Errors fail a run; with --strict, warnings do too."""
+    found = list(diagnostics)
+    return bool(errors_in(found) or (strict and warnings_in(found)))
+
+
 def did_you_mean(word: str, choices: Iterable[str]) -> str | None:
     """A 'did you mean' hint for a misspelt key, or None."""
     close = difflib.get_close_matches(word, list(choices), n=1)

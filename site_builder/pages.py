@@ -117,6 +117,11 @@ def _snippet_state(result: SnippetResult | None) -> Any:
     return None if result is None else (result.key, result.status, result.from_cache, result.ran_at)
 
 
+def _slugs(site: SiteInputs) -> dict[str, str]:
+    """Entry file -> page slug, what links between entries resolve against."""
+    return {e.path: e.slug for e in site.entries}
+
+
 def _with_entry_links(body: RenderedBody, slugs: Mapping[str, str], prefix: str) -> RenderedBody:
     """The body with links to other entries' files pointing at their pages."""
     html = resolve_entry_links(body.html, page_urls(slugs, prefix))
@@ -124,7 +129,7 @@ def _with_entry_links(body: RenderedBody, slugs: Mapping[str, str], prefix: str)
 
 
 def _entry_pages(site: SiteInputs, cards: list[Card]) -> list[Page]:
-    slugs = {e.path: e.slug for e in site.entries}
+    slugs = _slugs(site)
     pages = []
     for i, entry in enumerate(site.entries):
         prev = cards[i - 1] if i > 0 else None
@@ -246,7 +251,7 @@ def _published(entry: Entry, zone: dt.tzinfo) -> dt.datetime:
 def _feed_and_sitemap(site: SiteInputs, cards: list[Card], urls: list[str]) -> list[Page]:
     zone = zoneinfo.ZoneInfo(site.config.timezone)
     latest = [e for e in reversed(site.entries)][:FEED_SIZE]
-    slugs = {e.path: e.slug for e in site.entries}
+    slugs = _slugs(site)
     feed_items = [(e, _with_entry_links(site.bodies[e.slug], slugs, site.config.base_url), _published(e, zone))
                   for e in latest]
     updated = max((when for _, _, when in feed_items), default=None)

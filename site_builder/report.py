@@ -4,29 +4,18 @@ from __future__ import annotations
 
 import contextlib
 import sys
-import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
 import click
 
 from .errors import errors_in, warnings_in
+from .incremental import streaks_json
 from .model import BuildReport, SnippetResult, Streaks
 
 
-def _iso(d: Any) -> str | None:
-    return d.isoformat() if d else None
-
-
 def streak_json(s: Streaks | None) -> dict[str, Any]:
-    if s is None:
-        return {}
-    return {
-        "current": s.current, "best": s.best, "best_start": _iso(s.best_start), "best_end": _iso(s.best_end),
-        "current_start": _iso(s.current_start), "total_days": s.total_days, "longest_gap": s.longest_gap,
-        "first_day": _iso(s.first_day), "last_day": _iso(s.last_day),
-        "challenge_days": s.challenge_days, "challenge_day": s.challenge_day,
-    }
+    return streaks_json(s) if s is not None else {}
 
 
 def build_json(report: BuildReport) -> dict[str, Any]:
@@ -77,6 +66,8 @@ def print_snippet_table(results: Any) -> None:
 
 
 def check_json(site: Any) -> dict[str, Any]:
+    from .build import check_failures
+
     results = list(site.snippets.values())
     return {
         "entries": len(site.entries),
@@ -85,17 +76,18 @@ def check_json(site: Any) -> dict[str, Any]:
         "snippets": {r.name: {"status": r.status, "seconds": round(r.seconds, 3), "from_cache": r.from_cache,
                               "error_line": r.error_line} for r in results},
         "streak": streak_json(site.streaks),
-        "ok": not errors_in(site.diagnostics) and all(r.status == "ok" for r in results)
-        and not any(d.code == "broken-link" for d in site.diagnostics),
+        "ok": not check_failures(site) and all(r.status == "ok" for r in results),
     }
 
 
 def print_check_report(site: Any) -> None:
+    from .build import check_failures
+
     print_diagnostics(site.diagnostics)
     if site.snippets:
         print_snippet_table(site.snippets.values())
     failed = [r for r in site.snippets.values() if r.status != "ok"]
-    errors = errors_in(site.diagnostics) + [d for d in site.diagnostics if d.code == "broken-link"]
+    errors = check_failures(site)
     verdict = "FAILED" if failed or errors else "OK"
     click.echo(f"check {verdict}: {len(site.entries)} entries, {len(site.snippets)} snippets, "
                f"{len(failed)} failed, {len(errors)} error(s)")
@@ -148,6 +140,4 @@ def progress_display(enabled: bool) -> Iterator[Callable[[Any], None] | None]:
             elif event.kind == "finished" and event.name in tasks:
                 bar.remove_task(tasks.pop(event.name))
 
-        started = time.monotonic()
         yield update
-        del started

@@ -19,6 +19,7 @@ from pathlib import Path
 import pytest
 
 from site_builder.serve import PreviewOptions, ServeOptions, start
+from site_builder.serve.events import read_event
 
 TODAY = dt.date(2024, 1, 2)
 ENTRY = "---\ndate: {day}\ntitle: {title}\ntags: [notes]\n---\n{body}\n"
@@ -86,15 +87,10 @@ class EventStream:
     def next(self, kind: str | None = None) -> tuple[str, dict[str, object]]:
         deadline = time.monotonic() + WAIT
         while time.monotonic() < deadline:
-            event, data = "message", ""
-            for raw in iter(self.file.readline, b""):
-                line = raw.decode().rstrip("\n")
-                if not line:
-                    break
-                if line.startswith("event: "):
-                    event = line[7:]
-                elif line.startswith("data: "):
-                    data = line[6:]
+            got = read_event(iter(self.file.readline, b""))
+            if got is None:
+                break
+            event, data = got
             if data and (kind is None or event == kind):
                 return event, json.loads(data)
         raise AssertionError(f"no {kind or 'event'} within {WAIT} s")
@@ -339,7 +335,8 @@ def test_cli_strict_port_fails_plainly(log: Path) -> None:
     assert proc.returncode == 1 and f"port {port} is taken" in err and "Traceback" not in err
 
 
-@pytest.mark.skipif(not Path("/usr/bin/chromium").exists(), reason="needs Debian's chromium")
+# `make test` installs this tool; in CI a missing one must fail, not skip
+@pytest.mark.skipif(not Path("/usr/bin/chromium").exists() and not os.environ.get("CI"), reason="needs Debian's chromium")
 def test_browser_tab_reloads_and_shows_then_clears_the_overlay(served: Running, log: Path) -> None:
     sync_api = pytest.importorskip("playwright.sync_api")
     entry = log / "entries" / "2024-01-01.md"

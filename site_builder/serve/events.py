@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import threading
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 
@@ -23,6 +24,23 @@ class Snapshot:
         data = {"build": self.build, "errors": list(self.errors), "warnings": list(self.warnings),
                 "running": list(self.running)}
         return f"event: {kind}\ndata: {json.dumps(data)}\n\n".encode()
+
+
+def read_event(lines: Iterator[bytes]) -> tuple[str, str] | None:
+    """The inverse of Snapshot.event: the next (event, data) from a stream's lines; None at its end.
+
+    Clients in the tests and the benchmark read the stream with this."""
+    event, data, seen = "message", "", False
+    for raw in lines:
+        seen = True
+        line = raw.decode().rstrip("\r\n")
+        if not line:
+            return event, data
+        if line.startswith("event: "):
+            event = line[7:]
+        elif line.startswith("data: "):
+            data = line[6:]
+    return (event, data) if seen else None
 
 
 @dataclass
