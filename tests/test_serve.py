@@ -27,10 +27,17 @@ LOGBUILD = Path(sys.executable).parent / "logbuild"
 WAIT = 30.0  # generous: the machine is shared; nothing here asserts on speed
 
 
+def save(path: Path, text: str) -> None:
+    """Write as an editor's atomic save does: the watcher never sees a half-written (empty) file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.saving")
+    tmp.write_text(text, encoding="utf-8")
+    os.replace(tmp, path)
+
+
 def write_entry(root: Path, day: str, title: str, body: str = "Some text.") -> Path:
     path = root / "entries" / f"{day}.md"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(ENTRY.format(day=day, title=title, body=body), encoding="utf-8")
+    save(path, ENTRY.format(day=day, title=title, body=body))
     return path
 
 
@@ -67,6 +74,15 @@ class Running:
 
     def events(self) -> EventStream:
         return EventStream(self.port)
+
+    def page_with(self, stream: EventStream, path: str, marker: bytes) -> bytes:
+        """`path` once it shows `marker`, reading one reload at a time: a build still running from an
+        earlier save may send its reload first."""
+        while True:
+            status, _, page = self.get(path)
+            if status == 200 and marker in page:
+                return page
+            stream.next("reload")
 
     def close(self) -> None:
         self.preview.stop()
@@ -141,7 +157,7 @@ def test_build_error_shows_over_last_good_page_until_fixed(served: Running, log:
     stream = served.events()
     stream.next("hello")
     bad = log / "entries" / "2024-01-02.md"
-    bad.write_text("---\ndate: 2024-01-02\ntitle: [unclosed\ntags: x\n---\nBody\n", encoding="utf-8")
+    save(bad, "---\ndate: 2024-01-02\ntitle: [unclosed\ntags: x\n---\nBody\n")
     _, data = stream.next("status")
     assert any(line.startswith("entries/2024-01-02.md:") for line in data["errors"]), data
     line = next(e for e in data["errors"] if e.startswith("entries/2024-01-02.md:"))
@@ -163,18 +179,14 @@ def test_a_templates_folder_created_while_serving_is_watched(served: Running, lo
     theme = Path(__file__).resolve().parent.parent / "templates" / "entry.html"
     own = log / "templates" / "entry.html"
     own.parent.mkdir()
-    own.write_text(theme.read_text().replace("{% block main %}", "{% block main %}<p>from my theme</p>", 1))
+    save(own, theme.read_text().replace("{% block main %}", "{% block main %}<p>from my theme</p>", 1))
     stream.next("reload")
     _, _, page = served.get("/entries/2024-01-01/")
     if b"from my theme" not in page:  # the folder appeared before its file; the next save is seen
-        own.write_text(own.read_text().replace("from my theme", "from my own theme"))
-        stream.next("reload")
-        _, _, page = served.get("/entries/2024-01-01/")
-    assert b"from my" in page
-    own.write_text(own.read_text().replace("<p>from my", "<p>edited, from my"))
-    stream.next("reload")
-    _, _, page = served.get("/entries/2024-01-01/")
-    assert b"edited, from my" in page
+        save(own, own.read_text().replace("from my theme", "from my own theme"))
+        served.page_with(stream, "/entries/2024-01-01/", b"from my own theme")
+    save(own, own.read_text().replace("<p>from my", "<p>edited, from my"))
+    served.page_with(stream, "/entries/2024-01-01/", b"edited, from my")
     stream.close()
 
 
@@ -202,47 +214,76 @@ def test_nothing_outside_the_site_folder_is_served(served: Running, log: Path, t
     assert raw_get(served.port, target) == 404
 
 
+EDITS = 10
+PAGES = ("/", "/entries/2024-01-01/", "/entries/2024-01-02/", "/archive/")
+
+
+class Hammer(threading.Thread):
+    """GETs one page over and over on one keep-alive connection (as a browser tab does) and keeps
+    every response that is not a complete 200 page."""
+
+    def __init__(self, port: int, path: str):
+        super().__init__(daemon=True)
+        self.port, self.path = port, path
+        self.problems: list[str] = []
+        self.responses = 0
+        self.stop = threading.Event()
+        self.answered = threading.Condition()
+
+    def run(self) -> None:
+        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=WAIT)
+        try:
+            while not self.stop.is_set():
+                self._one(conn)
+        finally:
+            conn.close()
+
+    def _one(self, conn: http.client.HTTPConnection) -> None:
+        try:
+            conn.request("GET", self.path)
+            resp = conn.getresponse()
+            body = resp.read()
+        except (OSError, http.client.HTTPException) as exc:
+            self.problems.append(f"{self.path}: {exc!r}")
+            self.stop.set()
+            return
+        length = int(resp.getheader("Content-Length", "-1"))
+        if resp.status != 200 or length != len(body) or not body.rstrip().endswith(b"</html>"):
+            self.problems.append(f"{self.path}: {resp.status}, {length} vs {len(body)} bytes")
+        with self.answered:
+            self.responses += 1
+            self.answered.notify_all()
+
+    def wait_past(self, count: int) -> None:
+        """Until a response after the `count`-th one came back (or the thread gave up)."""
+        with self.answered:
+            self.answered.wait_for(lambda: self.responses > count or self.stop.is_set(), WAIT)
+
+
 def test_no_5xx_or_truncated_page_while_rebuilding(served: Running, log: Path) -> None:
-    stop = threading.Event()
-    problems: list[str] = []
-    counts = [0]
-
-    def hammer(path: str) -> None:
-        conn = http.client.HTTPConnection("127.0.0.1", served.port, timeout=WAIT)
-        while not stop.is_set():
-            try:
-                conn.request("GET", path)
-                resp = conn.getresponse()
-                body = resp.read()
-            except (OSError, http.client.HTTPException) as exc:
-                problems.append(f"{path}: {exc!r}")
-                conn = http.client.HTTPConnection("127.0.0.1", served.port, timeout=WAIT)
-                continue
-            counts[0] += 1
-            length = int(resp.getheader("Content-Length", "-1"))
-            if resp.status != 200 or length != len(body) or not body.rstrip().endswith(b"</html>"):
-                problems.append(f"{path}: {resp.status}, {length} vs {len(body)} bytes")
-        conn.close()
-
-    threads = [threading.Thread(target=hammer, args=(p,)) for p in ("/", "/entries/2024-01-01/",
-                                                                     "/entries/2024-01-02/", "/archive/")]
-    for t in threads:
-        t.start()
+    """Every response during EDITS rebuilds is a complete page: no 5xx, no short body, no reset."""
+    hammers = [Hammer(served.port, path) for path in PAGES]
     stream = served.events()
     stream.next("hello")
+    for h in hammers:
+        h.start()
     try:
-        for i in range(5):
+        for i in range(EDITS):
+            seen = [h.responses for h in hammers]
             write_entry(log, "2024-01-02", f"Second day, edit {i}", f"Edit number {i}.")
             stream.next("reload")
+            for h, count in zip(hammers, seen):  # each page was asked for again across this rebuild
+                h.wait_past(count)
     finally:
-        stop.set()
-        for t in threads:
-            t.join()
-        stream.close()
+        for h in hammers:
+            h.stop.set()
+        for h in hammers:
+            h.join(WAIT)
+    problems = [p for h in hammers for p in h.problems]
     assert not problems, problems[:5]
-    assert counts[0] > 20
-    _, _, page = served.get("/entries/2024-01-02/")
-    assert b"Edit number 4." in page
+    assert all(h.responses >= EDITS for h in hammers), [h.responses for h in hammers]
+    served.page_with(stream, "/entries/2024-01-02/", f"Edit number {EDITS - 1}.".encode())
+    stream.close()
 
 
 SNIPPET = 'print("hello from the snippet")\n'
@@ -346,11 +387,11 @@ def test_browser_tab_reloads_and_shows_then_clears_the_overlay(served: Running, 
         js_errors: list[str] = []
         page.on("pageerror", lambda exc: js_errors.append(str(exc)))
         page.goto(f"http://127.0.0.1:{served.port}/entries/2024-01-01/")
+        # no wait for the event stream: its `hello` reloads a page older than the site it reports
         page.wait_for_function("window.performance && document.readyState === 'complete'")
-        page.wait_for_timeout(300)  # let the event stream connect
         write_entry(log, "2024-01-01", "First day", "Reloaded by itself.")
         page.wait_for_function("document.body.innerText.includes('Reloaded by itself.')", timeout=WAIT * 1000)
-        entry.write_text("---\ndate: 2024-01-01\ntitle: [bad\n---\nx\n")
+        save(entry, "---\ndate: 2024-01-01\ntitle: [bad\n---\nx\n")
         page.wait_for_selector("#logbuild-overlay", timeout=WAIT * 1000)
         assert "entries/2024-01-01.md:4: invalid YAML" in page.inner_text("#logbuild-overlay")
         write_entry(log, "2024-01-01", "First day", "Fixed again.")
