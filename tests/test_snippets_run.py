@@ -121,13 +121,11 @@ def test_timeout_kills_the_whole_process_group(tmp_path: Path) -> None:
         timeout=1.0,
         timeout_forced=True,
     )
-    start = time.monotonic()
     r = run_snippets(["hang"], s)["hang"]
-    assert r.status == "timeout"
-    assert time.monotonic() - start < 5
+    assert r.status == "timeout" and "killed after 1 s" in (r.traceback or "")  # the forced limit, not 60
     assert r.stdout == "waiting\n"
     pid = int(pidfile.read_text())
-    deadline = time.monotonic() + 3
+    deadline = time.monotonic() + 30  # a bound on waiting for the kernel, not a speed check
     while _alive(pid) and time.monotonic() < deadline:
         time.sleep(0.05)
     assert not _alive(pid)
@@ -146,20 +144,27 @@ def test_header_timeout_applies_when_not_forced(tmp_path: Path) -> None:
         tmp_path, {"slow.py": "# logbuild: timeout=0.5\nimport time\ntime.sleep(30)\n"}, timeout=60.0
     )
     r = run_snippets(["slow"], s)["slow"]
-    assert r.status == "timeout" and r.seconds < 3
+    assert r.status == "timeout" and "killed after 0.5 s" in (r.traceback or "")
 
 
 def test_parallel_runs_and_thread_limits(tmp_path: Path) -> None:
+    meet = tmp_path / "meet"
+    meet.mkdir()
+    # Each snippet waits (boundedly) for the other to start: run one after the other, the first
+    # never sees its partner.
     body = (
-        "import os, time\ntime.sleep(1)\nprint(os.environ['OMP_NUM_THREADS'], os.environ['PYTHONHASHSEED'])\n"
+        "import os, time\nhere = os.path.basename(__file__)\n"
+        f"open(os.path.join({str(meet)!r}, here), 'w').close()\n"
+        "deadline = time.monotonic() + 60\n"
+        f"while len(os.listdir({str(meet)!r})) < 2 and time.monotonic() < deadline:\n    time.sleep(0.01)\n"
+        f"together = len(os.listdir({str(meet)!r})) == 2\n"
+        "print(together, os.environ['OMP_NUM_THREADS'], os.environ['PYTHONHASHSEED'])\n"
     )
     s = make_log(tmp_path, {"a.py": body, "b.py": body}, jobs=2)
     events: list[ProgressEvent] = []
-    start = time.monotonic()
     r = run_snippets(["a", "b"], s, events.append)
-    assert time.monotonic() - start < 1.8
     cores = os.cpu_count() or 1
-    assert r["a"].stdout == f"{max(1, cores // 2)} 0\n"
+    assert r["a"].stdout == r["b"].stdout == f"True {max(1, cores // 2)} 0\n"
     assert sorted(e.kind for e in events) == ["finished", "finished", "started", "started"]
     assert events[-1].done == events[-1].total == 2
 
