@@ -8,6 +8,7 @@ Everything is read and checked before anything is written; an error leaves the s
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import os
 import time
 from collections.abc import Callable, Iterable, Iterator
@@ -23,54 +24,74 @@ from .incremental import (
     Freshness,
     config_digest,
     freshness,
+    lock_path,
     output_dir,
     output_id,
+    read_record,
     resolve_today,
+    spare_path,
     streaks_json,
     with_base_url,
     write_record,
 )
+from .lock import build_lock
 from .model import BuildOptions, BuildReport, Entry, Page, RenderedBody, SnippetCounts, SnippetResult, Streaks
-from .output import OutputFile, UnsafeOutput, check_output_folder, discard, stage_site, swap_in, update_site
+from .output import OutputFile, SiteWriter, Trees, UnsafeOutput, inode, known_trees
 from .state import BuildState, load_state, save_state
 from .streaks import compute_streaks, declared_mismatch
 from .workers import Workers
 
 __all__ = ["BuildOptions", "build_site", "check_site", "load_site", "resolve_today"]
 
+log = logging.getLogger(__name__)
 Progress = Callable[[Any], None]
-IN_PLACE_LIMIT = 0.2  # above this share of changed files, a staging swap beats in-place writes
 
 
 def build_site(config: SiteConfig, options: BuildOptions | None = None,
                progress: Progress | None = None, fresh: Freshness | None = None) -> BuildReport:
     """Build the site; the report's diagnostics say what went wrong (never raises for bad input).
 
-    `fresh` is what `incremental.freshness` said, when the caller already asked."""
+    One build at a time per output folder (a second one waits for the first, then looks again
+    whether anything is left to do). `fresh` is what `incremental.freshness` said, when the
+    caller already asked."""
     started = time.perf_counter()
     options = options or BuildOptions()
-    fresh = fresh or freshness(config, options)
-    if fresh.report is not None:
-        return fresh.report
     config = with_base_url(config, options)
-    today = resolve_today(config, options.today)
     out = output_dir(config, options)
     cache_dir = config.path("cache_dir")
-    fingerprint = fresh.fingerprint
+    with build_lock(lock_path(cache_dir, out), log.warning) as waited:
+        fresh = freshness(config, options) if fresh is None or waited else fresh
+        if fresh.report is not None:
+            return fresh.report
+        return _build(config, options, out, fresh.fingerprint, started, progress)
+
+
+def _build(config: SiteConfig, options: BuildOptions, out: Path, fingerprint: str, started: float,
+           progress: Progress | None) -> BuildReport:
+    today = resolve_today(config, options.today)
+    cache_dir = config.path("cache_dir")
     state = load_state(cache_dir, out)
+    diagnostics: list[Diagnostic] = []
+    try:
+        trees = known_trees(out, None if read_record(cache_dir, out).get("dirty") else state_trees(state))
+    except UnsafeOutput as exc:
+        trees, diagnostics = None, [Diagnostic(str(out), None, f"cannot write the site: {exc}")]
+    if trees is None:  # nothing of the live site can be reused: a cold build
+        state.pages, state.files = {}, {}
     from .templates import Theme
 
     theme = Theme(config.path("templates_dir"), config.root, cache_dir / "jinja")
+    written = 0
     with Workers(options.jobs or os.cpu_count() or 1, theme=theme) as workers:
         site = load_site(config, options, today, state, progress, workers)
         rendered = render_site(config, site, state, out, theme, workers)
-        written, problem = _write(out, rendered, state, cache_dir,
-                                  lambda: fails(site.diagnostics + rendered.problems, options.strict))
-    diagnostics = site.diagnostics + rendered.problems + ([problem] if problem else [])
+        if not diagnostics:
+            written, diagnostics = _write(out, rendered, state, trees, cache_dir, site.diagnostics, options.strict)
+    diagnostics = site.diagnostics + rendered.problems + diagnostics
     failed = fails(diagnostics, options.strict)
     report = BuildReport(
-        pages=rendered.page_count, pages_written=written, entries=len(site.entries),
-        seconds=time.perf_counter() - started, streaks=site.streaks,
+        pages=rendered.page_count, pages_written=written,
+        entries=len(site.entries), seconds=time.perf_counter() - started, streaks=site.streaks,
         snippets=_counts(site.snippets.values()), snippet_results=tuple(site.snippets.values()),
         diagnostics=tuple(diagnostics), output_dir=str(out),
     )
@@ -85,34 +106,34 @@ def build_site(config: SiteConfig, options: BuildOptions | None = None,
     return report
 
 
-def _write(out: Path, rendered: RenderedSite, state: BuildState, cache_dir: Path,
-           failed: Callable[[], bool]) -> tuple[int, Diagnostic | None]:
-    """Put the site in place unless `failed()` once every page is rendered; (files written, problem).
-
-    Many changes: pages are staged beside the output while the workers still render, and the
-    staging folder is swapped in (or thrown away). A few changes to a site we wrote: render them
-    all first, then replace just those files in place."""
-    ours = state.out_path == str(out) and output_id(out) is not None
-    previous = state.files if ours else {}
+def _write(out: Path, rendered: RenderedSite, state: BuildState, trees: Trees | None, cache_dir: Path,
+           found: list[Diagnostic], strict: bool) -> tuple[int, list[Diagnostic]]:
+    """Bring the spare folder up to date while the workers still render, then swap it in unless
+    the build failed. A kill at any moment leaves the record dirty: the next build starts cold."""
+    write_record(cache_dir, out, {"dirty": True})
     try:
-        check_output_folder(out, ours=ours)
-        if ours and previous and rendered.to_render <= IN_PLACE_LIMIT * rendered.page_count:
-            files = list(rendered.files)
-            if failed():
-                return 0, None
-            write_record(cache_dir, out, {"dirty": True})  # if we die half-way, the next build starts cold
-            result = update_site(out, files, previous)
-        else:
-            staging, result = stage_site(out, rendered.files, previous)
-            if failed():
-                discard(staging)
-                return 0, None
-            swap_in(staging, out)
+        writer = SiteWriter(out, spare_path(cache_dir, out), trees)
+        writer.put_all(rendered.files)
+        if fails(found + rendered.problems, strict):
+            set_trees(state, Trees(state.files, trees and trees.live_inode, writer.spare_files,
+                                   inode(writer.spare)))
+            return 0, []
+        written = writer.written
+        set_trees(state, writer.swap())
     except (UnsafeOutput, OSError) as exc:
-        return 0, Diagnostic(str(out), None, f"cannot write the site: {exc}")
-    state.pages, state.files = rendered.page_keys, result.digests
-    state.out_path = str(out)
-    return result.written, None
+        set_trees(state, Trees())  # whatever is in the folders now, the next build finds out anew
+        return 0, [Diagnostic(str(out), None, f"cannot write the site: {exc}")]
+    state.pages = rendered.page_keys
+    return written, []
+
+
+def state_trees(state: BuildState) -> Trees:
+    return Trees(state.files, state.live_inode, state.spare_files, state.spare_inode)
+
+
+def set_trees(state: BuildState, trees: Trees) -> None:
+    state.files, state.live_inode = trees.live, trees.live_inode
+    state.spare_files, state.spare_inode = trees.spare, trees.spare_inode
 
 
 @dataclass(frozen=True)
@@ -154,7 +175,7 @@ def load_and_render(config: SiteConfig, rules: EntryRules, state: BuildState, wo
     keys: list[str] = []
     todo: list[tuple[str, bytes, EntryRules]] = []
     stat_keys: dict[str, str] = {}
-    scanned = scan_entry_files(config.root, config.path("entries_dir"))
+    scanned, refused = scan_entry_files(config.root, config.path("entries_dir"))  # links out of the log
     for rel, full, st in scanned:
         key = state.stat_keys.get(rel, "") if state.stats.get(rel) == st else ""
         if not (key.endswith(f"\0{rules!r}") and key in state.entries):
@@ -174,7 +195,7 @@ def load_and_render(config: SiteConfig, rules: EntryRules, state: BuildState, wo
     _forget_unused(state.entries, set(keys))
     entries, diagnostics = collect_entries(state.entries[k] for k in keys)
     _forget_unused(state.bodies, {_body_key(e) for e in entries})
-    return entries, diagnostics
+    return entries, refused + diagnostics
 
 
 def _missing_bodies(state: BuildState, keys: list[str], rules: EntryRules, paths: dict[str, str]
@@ -309,7 +330,6 @@ def date_warnings(entries: list[Entry], today: dt.date, config: SiteConfig) -> l
 class RenderedSite:
     page_count: int
     page_keys: dict[str, str]  # output path -> key
-    to_render: int  # pages whose key changed
     files: Iterable[OutputFile]  # lazy: pages arrive as the renderers finish them
     problems: list[Diagnostic]  # complete once `files` has been consumed
 
@@ -323,18 +343,14 @@ def render_site(config: SiteConfig, site: LoadedSite, state: BuildState, out: Pa
     site_digest = digest(__version__, RENDERER_VERSION, config_digest(config))
     pages = plan_pages(SiteInputs(config, site.entries, site.bodies, site.snippets, site.streaks,
                                   site.today, site_digest))
-    template_digests: dict[str, str] = {}
-    reuse = state.out_path == str(out) and output_id(out) is not None
     keys: dict[str, str] = {}
     reused: list[OutputFile] = []
     todo: list[Page] = []
     for page in pages:
-        if page.template not in template_digests:
-            template_digests[page.template] = theme.digest(page.template) if page.template[0] != "@" else ""
-        key = digest(page.key, template_digests[page.template])
+        key = digest(page.key, theme.digest_all)
         path = page.output_path
         keys[path] = key
-        if reuse and state.pages.get(path) == key and path in state.files and (out / path).is_file():
+        if state.pages.get(path) == key and path in state.files and (out / path).is_file():
             reused.append(OutputFile(path, digest=state.files[path]))
         else:
             todo.append(page)
@@ -349,7 +365,7 @@ def render_site(config: SiteConfig, site: LoadedSite, state: BuildState, out: Pa
                 problems.append(problem)
         yield from static_files(config, theme, site.snippets.values())
 
-    return RenderedSite(len(pages), keys, len(todo), files(), problems)
+    return RenderedSite(len(pages), keys, files(), problems)
 
 
 def static_files(config: SiteConfig, theme: Any, results: Iterable[SnippetResult]) -> list[OutputFile]:

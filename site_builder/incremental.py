@@ -68,8 +68,32 @@ def output_id(out: Path) -> list[int] | None:
     return [st.st_ino, st.st_mtime_ns]
 
 
+def _tag(out: Path) -> str:
+    """Names the cache's files about one output folder (its record, lock and spare)."""
+    return hashlib.sha1(str(out).encode()).hexdigest()[:12]
+
+
 def _record_name(out: Path) -> str:
-    return f"last-build-{hashlib.sha1(str(out).encode()).hexdigest()[:12]}.json"
+    return f"last-build-{_tag(out)}.json"
+
+
+def lock_path(cache_dir: Path, out: Path) -> Path:
+    """The lock that keeps a second build of the same output folder waiting."""
+    return cache_dir / "build" / f"lock-{_tag(out)}"
+
+
+def spare_path(cache_dir: Path, out: Path) -> Path:
+    """Where the site's spare folder (output.SiteWriter) lives: in the cache, which git ignores,
+    when that is on the site's file system (only there can two folders be exchanged), else beside it."""
+    inside = cache_dir / "build" / f"site-{_tag(out)}"
+    try:
+        inside.parent.mkdir(parents=True, exist_ok=True)
+        out.parent.mkdir(parents=True, exist_ok=True)
+        if os.stat(inside.parent).st_dev == os.stat(out.parent).st_dev:
+            return inside
+    except OSError:
+        pass
+    return out.parent / f".{out.name}.staging"
 
 
 def read_record(cache_dir: Path, out: Path) -> dict[str, Any]:

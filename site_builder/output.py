@@ -1,11 +1,14 @@
-"""WRITE: put the new site in place without ever exposing a half-written page.
+"""WRITE: put the new site in place so that the output folder is, at every moment, a complete
+site: the old one until a single rename, the new one after it.
 
-Two ways, both entered only after every page rendered without error:
-- `write_site` (cold builds, many changes): lay the whole tree out in a staging folder beside
-  the output, hard-linking unchanged files, then swap the two folders at once;
-- `update_site` (a few changed files): replace just those files in place, each written to a
-  temporary name and renamed over the old one, and remove the files the site no longer has.
-  Swapping a 1,000-page tree costs ~0.4 s of directory work; an edit should cost its own pages.
+Double buffering. Beside `site/` lives its spare, `.site.staging/`, the site as it was one build
+ago. A build brings the spare up to date (writing only the files whose bytes differ, deleting
+only files it recorded writing), then exchanges the two folders with one renameat2 call. An edit
+costs its own pages, a kill at any moment leaves `site/` untouched, and nothing temporary is ever
+inside it. What we know of both folders (`Trees`) is kept in the build state; when that cannot be
+trusted (a killed build, a folder replaced by hand) the spare is thrown away and rebuilt whole.
+
+This module is the single place that writes into the site: every path is checked here.
 """
 
 from __future__ import annotations
@@ -15,17 +18,21 @@ import ctypes.util
 import hashlib
 import os
 import shutil
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from collections.abc import Iterable
+from dataclasses import dataclass, field
 from pathlib import Path
+
+from .slugs import is_safe_path
 
 _RENAME_EXCHANGE = 2
 _AT_FDCWD = -100
+GENERATOR_MARK = b'<meta name="generator" content="logbuild'  # in every page the theme renders
 
 
 @dataclass(frozen=True)
 class OutputFile:
-    """One file of the new site: bytes to write, or an existing file to link/copy (`source`)."""
+    """One file of the new site: bytes to write, a file to copy (`source`), or neither (a page
+    not rendered again: its bytes are those the live site has)."""
 
     path: str  # relative, POSIX
     data: bytes | None = None
@@ -38,137 +45,188 @@ class OutputFile:
 
 
 @dataclass(frozen=True)
-class WriteResult:
-    written: int  # files whose content is new
-    total: int
-    digests: dict[str, str]
+class Trees:
+    """What the last build left in the two folders: path -> digest, and each folder's inode."""
+
+    live: dict[str, str] = field(default_factory=dict)
+    live_inode: int | None = None
+    spare: dict[str, str] = field(default_factory=dict)
+    spare_inode: int | None = None  # None: the spare's content is unknown, it is rebuilt whole
 
 
 class UnsafeOutput(Exception):
-    """The output folder holds something that is not a site we made: we will not replace it."""
+    """The output folder holds something we did not make, or a path would leave the site."""
 
 
-def check_output_folder(out: Path, ours: bool) -> None:
-    if out.exists() and not out.is_dir():
-        raise UnsafeOutput(f"{out} is a file, not a folder")
-    if out.is_dir() and not ours and any(out.iterdir()) and not (out / "index.html").is_file():
-        raise UnsafeOutput(f"{out} is not empty and does not look like a built site; "
-                           "choose another --out or empty it first")
-
-
-def write_site(out: Path, files: Iterable[OutputFile], previous: Mapping[str, str]) -> WriteResult:
-    """Build the new tree in `.<out>.staging`, reusing unchanged files, then swap it with `out`."""
-    staging, result = stage_site(out, files, previous)
-    swap_in(staging, out)
-    return result
-
-
-def stage_site(out: Path, files: Iterable[OutputFile], previous: Mapping[str, str]) -> tuple[Path, WriteResult]:
-    """Lay the new tree out beside `out` (files may still be arriving from the renderers); `out` is
-    untouched until `swap_in`, and `discard` throws the staging folder away."""
-    staging = out.parent / f".{out.name}.staging"
-    if staging.exists():
-        shutil.rmtree(staging)
-    staging.mkdir(parents=True)
-    made: set[Path] = {staging}
-    written = 0
-    digests: dict[str, str] = {}
-    for file in files:
-        dest = staging / file.path
-        if dest.parent not in made:
-            dest.parent.mkdir(parents=True, exist_ok=True)
-            made.add(dest.parent)
-        current = out / file.path
-        if file.digest and previous.get(file.path) == file.digest and _link(current, dest):
-            pass
-        elif file.data is not None:
-            dest.write_bytes(file.data)
-            written += 1
-        elif file.source is not None:
-            if not _link(file.source, dest):
-                shutil.copyfile(file.source, dest)
-            written += 1
-        else:  # a page we chose not to render again: it must already be in the site
-            if not _link(current, dest):
-                raise FileNotFoundError(f"{current} vanished during the build")
-        digests[file.path] = file.digest
-    return staging, WriteResult(written, len(digests), digests)
-
-
-def swap_in(staging: Path, out: Path) -> None:
-    _swap(staging, out)
-
-
-def discard(staging: Path) -> None:
-    shutil.rmtree(staging, ignore_errors=True)
-
-
-def _link(src: Path, dest: Path) -> bool:
+def inode(path: Path) -> int | None:
     try:
-        os.link(src, dest)
-        return True
+        return os.lstat(path).st_ino
+    except OSError:
+        return None
+
+
+def known_trees(out: Path, trees: Trees | None) -> Trees | None:
+    """`trees` if the folders are still the ones it describes; None when the site is ours but
+    unknown; raises UnsafeOutput when `out` is something logbuild did not write.
+
+    Decided once per build: this is the only place that asks "is this output folder ours"."""
+    if out.is_symlink() or (out.exists() and not out.is_dir()):
+        raise UnsafeOutput(f"{out} is not a folder; choose another --out")
+    if trees is not None and trees.live_inode is not None and inode(out) == trees.live_inode:
+        return trees
+    if out.is_dir() and any(out.iterdir()) and not _looks_built(out):
+        raise UnsafeOutput(f"{out} is not empty and was not built by logbuild; "
+                           "choose another --out or empty it first")
+    return None
+
+
+def _looks_built(out: Path) -> bool:
+    """A site logbuild wrote (its state lost): the home page carries our generator tag."""
+    try:
+        with (out / "index.html").open("rb") as f:
+            return GENERATOR_MARK in f.read(4096)
     except OSError:
         return False
 
 
-def _swap(staging: Path, out: Path) -> None:
-    """Exchange the two folders atomically where the kernel can (renameat2), else rename twice."""
-    if not out.exists():
-        os.replace(staging, out)
-        return
-    if not _exchange(staging, out):
-        old = out.parent / f".{out.name}.old"
-        if old.exists():
-            shutil.rmtree(old)
-        os.replace(out, old)
-        os.replace(staging, out)
-        staging = old
-    shutil.rmtree(staging, ignore_errors=True)
+class SiteWriter:
+    """Brings the spare up to date file by file (`put`), then swaps it in (`swap`)."""
+
+    def __init__(self, out: Path, spare: Path, trees: Trees | None):
+        self.out, self.spare = out, spare
+        self.live = trees.live if trees is not None else {}
+        known = trees is not None and trees.spare_inode is not None and inode(self.spare) == trees.spare_inode
+        self.spare_files = dict(trees.spare) if known and trees is not None else {}
+        if not known:
+            _remove(self.spare)
+        self.spare.mkdir(parents=True, exist_ok=True)
+        self._real_spare = os.path.realpath(self.spare)
+        self._dirs: set[str] = set()
+        self.new: dict[str, str] = {}
+
+    def put_all(self, files: Iterable[OutputFile]) -> None:
+        for file in files:
+            self.put(file)
+
+    def put(self, file: OutputFile) -> None:
+        if not is_safe_path(file.path):
+            raise UnsafeOutput(f"refusing to write {file.path!r}: it is not a path inside the site")
+        dest = os.path.join(self.spare, file.path)
+        self.new[file.path] = file.digest
+        if file.digest and self.spare_files.get(file.path) == file.digest and _is_plain_file(dest):
+            return
+        self._make_parent(file.path)
+        _clear(dest)
+        self.spare_files.pop(file.path, None)  # from here on the spare's copy is unknown until written
+        current = os.path.join(self.out, file.path)
+        if file.digest and self.live.get(file.path) == file.digest and _is_plain_file(current):
+            _link_or_copy(current, dest)  # the live site has these bytes: share its file (both are ours)
+        elif file.data is not None:
+            _write_new(dest, file.data)
+        elif file.source is not None:
+            shutil.copyfile(file.source, dest)  # a copy, never a link to the user's own file
+        else:
+            raise FileNotFoundError(f"{current} vanished during the build")
+        self.spare_files[file.path] = file.digest
+
+    @property
+    def written(self) -> int:
+        """Files whose bytes the live site does not have yet."""
+        return sum(1 for path, digest in self.new.items() if not digest or self.live.get(path) != digest)
+
+    def _make_parent(self, path: str) -> None:
+        """Create the folders of `path` inside the spare; none of them may lead out of it."""
+        parent = path.rpartition("/")[0]
+        if not parent or parent in self._dirs:
+            return
+        step = str(self.spare)
+        for part in parent.split("/"):
+            step = os.path.join(step, part)
+            if os.path.islink(step) or (os.path.exists(step) and not os.path.isdir(step)):
+                _clear(step)  # a file (or a link) where the new site has a folder
+            if not os.path.isdir(step):
+                os.mkdir(step)
+        real = os.path.realpath(step)
+        if not real.startswith(self._real_spare + os.sep):
+            raise UnsafeOutput(f"refusing to write {path!r}: {parent} leads outside the site")
+        self._dirs.add(parent)
+
+    def swap(self) -> Trees:
+        """Delete what the new site no longer has, then exchange the folders at once."""
+        for gone in [p for p in self.spare_files if p not in self.new]:
+            _clear(os.path.join(self.spare, gone))
+            _prune_empty(self.spare, Path(self.spare, gone).parent)
+            del self.spare_files[gone]
+        live_known = inode(self.out) is not None and bool(self.live)
+        if not self.out.exists():
+            os.replace(self.spare, self.out)
+        elif not _exchange(self.spare, self.out):
+            _replace_twice(self.spare, self.out)
+            live_known = False
+        return Trees(dict(self.new), inode(self.out), dict(self.live) if live_known else {},
+                     inode(self.spare) if live_known else None)
 
 
-def _exchange(a: Path, b: Path) -> bool:
-    libc_name = ctypes.util.find_library("c")
-    if not libc_name:
+def _link_or_copy(src: str, dest: str) -> None:
+    try:
+        os.link(src, dest)
+    except OSError:
+        shutil.copyfile(src, dest)
+
+
+def _is_plain_file(path: str) -> bool:
+    try:
+        return os.lstat(path).st_mode & 0o170000 == 0o100000
+    except OSError:
         return False
-    libc = ctypes.CDLL(libc_name, use_errno=True)
-    renameat2 = getattr(libc, "renameat2", None)
-    if renameat2 is None:
-        return False
-    return bool(renameat2(_AT_FDCWD, os.fsencode(a), _AT_FDCWD, os.fsencode(b), _RENAME_EXCHANGE) == 0)
 
 
-def update_site(out: Path, files: Iterable[OutputFile], previous: Mapping[str, str]) -> WriteResult:
-    """Change only what changed, in place; `previous` lists the files (and digests) we wrote last time."""
-    written = 0
-    digests: dict[str, str] = {}
-    for file in files:
-        digests[file.path] = file.digest
-        dest = out / file.path
-        if (file.data is None and file.source is None) or (
-            file.digest and previous.get(file.path) == file.digest and dest.exists()
-        ):
-            continue
-        dest.parent.mkdir(parents=True, exist_ok=True)
-        tmp = dest.parent / f".{dest.name}.logbuild-tmp"
-        if file.data is not None:
-            tmp.write_bytes(file.data)
-        elif not _link(file.source, tmp):  # type: ignore[arg-type]
-            shutil.copyfile(file.source, tmp)  # type: ignore[arg-type]
-        os.replace(tmp, dest)
-        written += 1
-    for gone in set(previous) - set(digests):  # only files we wrote ourselves are ever removed
-        try:
-            (out / gone).unlink()
-            _prune_empty(out, (out / gone).parent)
-        except OSError:
-            pass
-    return WriteResult(written, len(digests), digests)
+def _clear(path: str) -> None:
+    """Remove whatever is at `path` inside the spare (a file, a link, a folder), if anything."""
+    try:
+        if os.path.isdir(path) and not os.path.islink(path):
+            shutil.rmtree(path)
+        else:
+            os.unlink(path)
+    except FileNotFoundError:
+        pass
 
 
-def _prune_empty(out: Path, folder: Path) -> None:
-    while folder != out and folder.is_relative_to(out):
+def _remove(folder: Path) -> None:
+    if folder.is_symlink():
+        folder.unlink()
+    elif folder.exists():
+        shutil.rmtree(folder)
+
+
+def _write_new(path: str, data: bytes) -> None:
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC, 0o644)
+    with os.fdopen(fd, "wb") as f:
+        f.write(data)
+
+
+def _prune_empty(top: Path, folder: Path) -> None:
+    while folder != top and folder.is_relative_to(top):
         try:
             folder.rmdir()
         except OSError:
             return
         folder = folder.parent
+
+
+def _exchange(a: Path, b: Path) -> bool:
+    """renameat2(RENAME_EXCHANGE): both names stay valid throughout (Linux 3.15+)."""
+    libc_name = ctypes.util.find_library("c")
+    renameat2 = getattr(ctypes.CDLL(libc_name, use_errno=True), "renameat2", None) if libc_name else None
+    if renameat2 is None:
+        return False
+    return bool(renameat2(_AT_FDCWD, os.fsencode(a), _AT_FDCWD, os.fsencode(b), _RENAME_EXCHANGE) == 0)
+
+
+def _replace_twice(spare: Path, out: Path) -> None:
+    """Where the kernel cannot exchange: a moment without `out`, never a mixed one."""
+    old = out.parent / f".{out.name}.old"
+    _remove(old)
+    os.replace(out, old)
+    os.replace(spare, out)
+    shutil.rmtree(old, ignore_errors=True)

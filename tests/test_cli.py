@@ -121,7 +121,7 @@ def test_output_folder_that_is_not_a_site_is_refused(tmp_path: Path) -> None:
     (out / "thesis.tex").write_text("do not delete", "utf-8")
     result = run_logbuild("-C", root, "build", "--out", out, "--today", TODAY)
     assert result.returncode == 1 and "Traceback" not in result.stderr
-    assert "does not look like a built site" in result.stderr
+    assert "is not empty and was not built by logbuild" in result.stderr
     assert [p.name for p in out.iterdir()] == ["thesis.tex"]
 
 
