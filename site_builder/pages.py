@@ -6,17 +6,18 @@ whose inputs did not change since the last build.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import hashlib
 import zoneinfo
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
 from .calendar import calendar_svg, calendar_years
 from .config import SiteConfig
-from .links import entry_link_targets, page_urls, resolve_entry_links
+from .links import page_urls, resolve_entry_links
 from .model import Entry, Page, RenderedBody, SnippetResult, Streaks
 from .snippet_view import snippet_view
 
@@ -34,11 +35,6 @@ class Card:
     tags: tuple[str, ...]
     summary: str
     figures: int = 0
-    key: str = ""  # digest of the fields above: list pages key on these, not on the cards
-
-    def __post_init__(self) -> None:
-        fields = (self.slug, self.url, self.title, self.date, self.tags, self.summary, self.figures)
-        object.__setattr__(self, "key", hashlib.sha1(repr(fields).encode()).hexdigest())
 
 
 @dataclass(frozen=True)
@@ -75,6 +71,41 @@ def digest(*parts: Any) -> str:
     return hashlib.sha1(repr(parts).encode()).hexdigest()
 
 
+def context_digest(value: Any) -> str:
+    """A digest of everything a page is rendered from, walked value by value, so a page's key
+    cannot forget an input: whatever is in the context is in the key."""
+    h = hashlib.sha1()
+    _feed(h.update, value, {})
+    return h.hexdigest()
+
+
+def _feed(update: Any, value: Any, seen: dict[int, bytes]) -> None:
+    if isinstance(value, str):
+        data = value.encode("utf-8", "surrogatepass")
+        update(b"s%d:" % len(data) + data)
+    elif value is None or isinstance(value, (bool, int, float, dt.date)):
+        update(f"{type(value).__name__}:{value!r};".encode())
+    elif isinstance(value, dict):
+        update(b"{%d" % len(value))
+        for k, v in value.items():
+            _feed(update, k, seen)
+            _feed(update, v, seen)
+    elif isinstance(value, (list, tuple)):
+        update(b"[%d" % len(value))
+        for item in value:
+            _feed(update, item, seen)
+    elif dataclasses.is_dataclass(value) and not isinstance(value, type):
+        # frozen values shared by many pages (cards, entries) are walked once per build
+        if id(value) not in seen:
+            inner = hashlib.sha1(type(value).__name__.encode())
+            for f in dataclasses.fields(value):
+                _feed(inner.update, getattr(value, f.name), seen)
+            seen[id(value)] = inner.digest()
+        update(b"D" + seen[id(value)])
+    else:
+        raise TypeError(f"a page context holds a {type(value).__name__}, which has no digest")
+
+
 def plan_pages(site: SiteInputs) -> list[Page]:
     cards = [_card(e, site.bodies[e.slug], site.snippets) for e in site.entries]
     pages: list[Page] = []
@@ -89,10 +120,10 @@ def plan_pages(site: SiteInputs) -> list[Page]:
     return pages
 
 
-def _page(site: SiteInputs, url: str, template: str, title: str, key_parts: Iterable[Any] = (),
-          root: str | None = None, **context: Any) -> Page:
+def _page(site: SiteInputs, url: str, template: str, title: str, root: str | None = None,
+          **context: Any) -> Page:
     context.update(page={"url": url, "title": title, "root": root_for(url) if root is None else root})
-    return Page(url, template, context, digest(site.site_digest, url, title, *key_parts))
+    return Page(url, template, context, digest(site.site_digest, url, template, context_digest(context)))
 
 
 def _card(entry: Entry, body: RenderedBody, snippets: Mapping[str, SnippetResult]) -> Card:
@@ -102,19 +133,6 @@ def _card(entry: Entry, body: RenderedBody, snippets: Mapping[str, SnippetResult
 
 def _unique_refs(entry: Entry) -> list[Any]:
     return list({r.name: r for r in reversed(entry.snippets)}.values())[::-1]
-
-
-def _keys(cards: Iterable[Card]) -> list[str]:
-    return [c.key for c in cards]
-
-
-def _nav(card: Card | None) -> Any:
-    """What an entry page shows of a neighbour (not its summary: editing it leaves us alone)."""
-    return None if card is None else (card.url, card.title, card.date)
-
-
-def _snippet_state(result: SnippetResult | None) -> Any:
-    return None if result is None else (result.key, result.status, result.from_cache, result.ran_at)
 
 
 def _slugs(site: SiteInputs) -> dict[str, str]:
@@ -132,23 +150,32 @@ def _entry_pages(site: SiteInputs, cards: list[Card]) -> list[Page]:
     slugs = _slugs(site)
     pages = []
     for i, entry in enumerate(site.entries):
-        prev = cards[i - 1] if i > 0 else None
-        nxt = cards[i + 1] if i + 1 < len(cards) else None
+        prev = _nav(cards[i - 1]) if i > 0 else None
+        nxt = _nav(cards[i + 1]) if i + 1 < len(cards) else None
         names = [r.name for r in _unique_refs(entry)]
         results = {n: site.snippets.get(n) for n in names}
         inline = {r.name for r in entry.snippets if r.inline}
-        views = {n: snippet_view(r) for n, r in results.items() if r is not None}
+        views = _views(entry, site.snippets)
         body = _with_entry_links(site.bodies[entry.slug], slugs, root_for(entry_url(entry.slug)))
         pages.append(_page(
             site, entry_url(entry.slug), "entry.html", entry.title,
-            (entry.digest, _nav(prev), _nav(nxt), [_snippet_state(r) for r in results.values()],
-             entry.date > site.today, [(t, slugs.get(t)) for t in entry_link_targets(body.html)]),
             entry=entry, body=body, prev=prev, next=nxt, snippets=views,
             trailing_snippets=[views[n] for n in names if n not in inline and n in views],
             missing_snippets=[n for n, r in results.items() if r is None and n not in inline],
             is_future=entry.date > site.today,
         ))
     return pages
+
+
+def _nav(card: Card) -> dict[str, Any]:
+    """What a page shows of a neighbour: a context holds only what its page shows, so that the key
+    made from it changes only when the page would."""
+    return {"url": card.url, "title": card.title, "date": card.date}
+
+
+def _views(entry: Entry, snippets: Mapping[str, SnippetResult]) -> dict[str, dict[str, Any]]:
+    """What the entry shows of each snippet it names (those with a result)."""
+    return {r.name: snippet_view(snippets[r.name]) for r in _unique_refs(entry) if r.name in snippets}
 
 
 def _home_pages(site: SiteInputs, cards: list[Card]) -> list[Page]:
@@ -165,7 +192,6 @@ def _home_pages(site: SiteInputs, cards: list[Card]) -> list[Page]:
                  "next": f"page/{n + 1}/" if n < len(chunks) else None}
         pages.append(_page(
             site, url, "home.html", site.config.title if n == 1 else f"{site.config.title}, page {n}",
-            (_keys(chunk), pager, streak, calendars if n == 1 else None, site.today),
             cards=chunk, pager=pager, streak=streak, calendars=calendars if n == 1 else [],
             today=site.today, total_entries=len(cards),
         ))
@@ -196,9 +222,9 @@ def _tag_pages(site: SiteInputs, cards: list[Card]) -> list[Page]:
             by_tag[tag].append(card)
     tags = sorted(by_tag.items())
     counts = [(tag, len(members)) for tag, members in tags]
-    pages = [_page(site, "tags/", "tags.html", "Tags", (counts,), tags=counts)]
+    pages = [_page(site, "tags/", "tags.html", "Tags", tags=counts)]
     for tag, members in tags:
-        pages.append(_page(site, tag_url(tag), "tag.html", f"Tagged “{tag}”", (_keys(members),), tag=tag, cards=members))
+        pages.append(_page(site, tag_url(tag), "tag.html", f"Tagged “{tag}”", tag=tag, cards=members))
     return pages
 
 
@@ -208,16 +234,17 @@ def _archive_pages(site: SiteInputs, cards: list[Card]) -> list[Page]:
         months[(card.date.year, card.date.month)].append(card)
     listing: list[dict[str, Any]] = [{"year": y, "month": m, "date": dt.date(y, m, 1), "url": month_url(dt.date(y, m, 1)),
                 "cards": members} for (y, m), members in sorted(months.items(), reverse=True)]
-    listing_key = [(m["url"], _keys(m["cards"])) for m in listing]
-    pages = [_page(site, "archive/", "archive.html", "Archive", (listing_key,), months=listing)]
+    pages = [_page(site, "archive/", "archive.html", "Archive", months=listing)]
     for i, month in enumerate(listing):
-        newer = listing[i - 1] if i > 0 else None
-        older = listing[i + 1] if i + 1 < len(listing) else None
+        newer = _month_nav(listing[i - 1]) if i > 0 else None
+        older = _month_nav(listing[i + 1]) if i + 1 < len(listing) else None
         title = f"{month['date']:%B %Y}"
-        pages.append(_page(site, month["url"], "month.html", title,
-                           (_keys(month["cards"]), newer and newer["url"], older and older["url"]),
-                           month=month, newer=newer, older=older))
+        pages.append(_page(site, month["url"], "month.html", title, month=month, newer=newer, older=older))
     return pages
+
+
+def _month_nav(month: dict[str, Any]) -> dict[str, Any]:
+    return {"url": month["url"], "date": month["date"]}
 
 
 def _figures_page(site: SiteInputs) -> Page:
@@ -229,17 +256,15 @@ def _figures_page(site: SiteInputs) -> Page:
                 continue
             for figure in snippet_view(result)["figures"]:
                 figures.append({"entry": entry, "url": entry_url(entry.slug), "snippet": ref.name, **figure})
-    state = [(f["entry"].slug, f["src"], f["alt"]) for f in figures]
-    return _page(site, "figures/", "figures.html", "Figures", (state,), figures=figures)
+    return _page(site, "figures/", "figures.html", "Figures", figures=figures)
 
 
 def _search_pages(site: SiteInputs, cards: list[Card]) -> list[Page]:
     records = [{"t": c.title, "u": c.url, "d": c.date.isoformat(), "g": list(c.tags),
                 "s": c.summary, "x": site.bodies[c.slug].text} for c in reversed(cards)]
     return [
-        _page(site, "search/", "search.html", "Search", ()),
-        Page("search.json", "@json", {"data": records},
-             digest(site.site_digest, "search", [(c.key, site.bodies[c.slug].text) for c in cards])),
+        _page(site, "search/", "search.html", "Search"),
+        Page("search.json", "@json", {"data": records}, digest(site.site_digest, context_digest(records))),
     ]
 
 
@@ -252,13 +277,11 @@ def _feed_and_sitemap(site: SiteInputs, cards: list[Card], urls: list[str]) -> l
     zone = zoneinfo.ZoneInfo(site.config.timezone)
     latest = [e for e in reversed(site.entries)][:FEED_SIZE]
     slugs = _slugs(site)
-    feed_items = [(e, _with_entry_links(site.bodies[e.slug], slugs, site.config.base_url), _published(e, zone))
-                  for e in latest]
-    updated = max((when for _, _, when in feed_items), default=None)
+    feed_items = [(e, _with_entry_links(site.bodies[e.slug], slugs, site.config.base_url), _published(e, zone),
+                   _views(e, site.snippets)) for e in latest]
+    updated = max((item[2] for item in feed_items), default=None)
     lastmod = {c.url: c.date for c in cards}
     return [
-        _page(site, "feed.xml", "feed.xml", site.config.title,
-              ([e.digest for e, _, _ in feed_items], updated), items=feed_items, updated=updated),
-        _page(site, "sitemap.xml", "sitemap.xml", "Sitemap", (urls, lastmod),
-              urls=[u for u in urls if u != "404.html"], lastmod=lastmod),
+        _page(site, "feed.xml", "feed.xml", site.config.title, items=feed_items, updated=updated),
+        _page(site, "sitemap.xml", "sitemap.xml", "Sitemap", urls=[u for u in urls if u != "404.html"], lastmod=lastmod),
     ]

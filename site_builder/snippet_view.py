@@ -1,4 +1,7 @@
-"""PRESENT: a SnippetResult as the values the theme shows (highlighted source, badge, figure URLs). Pure."""
+"""PRESENT: a SnippetResult as the values the theme shows (highlighted source, badge, figure URLs). Pure.
+
+Only what the result says, never how this build got it: a page is the same whether the snippet
+ran now or came from the cache, and a failure (run again by every build) shows no time of its own."""
 
 from __future__ import annotations
 
@@ -8,7 +11,6 @@ from .model import SnippetResult
 
 BADGES = {
     "ok": ("ran", "ok"),
-    "cached": ("from cache", "cached"),
     "failed": ("failed", "failed"),
     "timeout": ("timed out", "failed"),
     "error": ("could not run", "failed"),
@@ -25,23 +27,23 @@ def snippet_view(result: SnippetResult) -> dict[str, Any]:
     from pygments.formatters import HtmlFormatter
     from pygments.lexers import PythonTracebackLexer
 
-    status = "cached" if result.status == "ok" and result.from_cache else result.status
-    label, tone = BADGES[status]
+    label, tone = BADGES[result.status]
+    ok = result.status == "ok"
     return {
         "name": result.name,
-        "status": status,
+        "status": result.status,
         "badge": label,
         "tone": tone,
-        "ok": result.status == "ok",
+        "ok": ok,
         "source_html": _source_html(result.source, result.error_line),
         "stdout": result.stdout,
         "stderr": result.stderr,
         "traceback_html": highlight(result.traceback, PythonTracebackLexer(), HtmlFormatter(nowrap=True))
         if result.traceback else "",
-        "raised_as_expected": result.status == "ok" and bool(result.traceback),
+        "raised_as_expected": ok and bool(result.traceback),
         "error_line": result.error_line,
-        "seconds": result.seconds,
-        "ran_at": result.ran_at,
+        "seconds": result.seconds if ok else None,  # a stored run's figures, the same on every build
+        "ran_at": result.ran_at if ok else None,
         "figures": [
             {"src": figure_url(result, f.path), "width": f.width, "height": f.height, "alt": f.alt,
              "svg": figure_url(result, f.svg_path) if f.svg_path else None}

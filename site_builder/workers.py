@@ -3,8 +3,12 @@
 
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
 import itertools
 import multiprocessing
+import os
+import signal
 import sys
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import Executor, ProcessPoolExecutor
@@ -17,7 +21,8 @@ T = TypeVar("T")
 R = TypeVar("R")
 MIN_PARALLEL = 48  # below this many items, forking costs more than it saves
 
-_theme: Any = None  # set before the fork: workers inherit the Jinja2 environment
+_PR_SET_PDEATHSIG = 1
+_worker_theme: Any = None  # in a worker process only: set by its initializer
 
 
 class Workers:
@@ -35,10 +40,9 @@ class Workers:
 
     def _executor(self) -> Executor:
         if self._pool is None:
-            global _theme
-            _theme = self.theme
             method = "fork" if sys.platform == "linux" else "spawn"
-            self._pool = ProcessPoolExecutor(self.jobs, mp_context=multiprocessing.get_context(method))
+            self._pool = ProcessPoolExecutor(self.jobs, mp_context=multiprocessing.get_context(method),
+                                             initializer=_start_worker, initargs=(self.theme, os.getpid()))
         return self._pool
 
     def map(self, fn: Callable[[T], R], items: Sequence[T]) -> Iterator[R]:
@@ -65,9 +69,21 @@ def _chunk(items: int, jobs: int) -> int:
     return max(1, min(32, items // (jobs * 16)))
 
 
+def _start_worker(theme: Any, parent: int) -> None:
+    """Die with the build, however it ends (SIGKILL included): the kernel signals us when the
+    parent goes, and if it went before we asked, we go now."""
+    global _worker_theme
+    _worker_theme = theme
+    if sys.platform == "linux":
+        libc = ctypes.CDLL(ctypes.util.find_library("c"), use_errno=True)
+        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+    if os.getppid() != parent:
+        os._exit(1)
+
+
 def _render_in_worker(job: tuple[Page, Mapping[str, Any]]) -> tuple[str, bytes, Diagnostic | None]:
     page, extra = job
-    return render_page(page, _theme, extra)
+    return render_page(page, _worker_theme, extra)
 
 
 def render_page(page: Page, theme: Any, extra: Mapping[str, Any]) -> tuple[str, bytes, Diagnostic | None]:
