@@ -73,7 +73,7 @@ def _build(config: SiteConfig, options: BuildOptions, out: Path, fingerprint: st
     state = load_state(cache_dir, out)
     diagnostics: list[Diagnostic] = []
     try:
-        trees = known_trees(out, None if read_record(cache_dir, out).get("dirty") else state_trees(state))
+        trees = known_trees(out, state_trees(state), trusted=not read_record(cache_dir, out).get("dirty"))
     except UnsafeOutput as exc:
         trees, diagnostics = None, [Diagnostic(str(out), None, f"cannot write the site: {exc}")]
     if trees is None:  # nothing of the live site can be reused: a cold build

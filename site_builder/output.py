@@ -65,15 +65,19 @@ def inode(path: Path) -> int | None:
         return None
 
 
-def known_trees(out: Path, trees: Trees | None) -> Trees | None:
-    """`trees` if the folders are still the ones it describes; None when the site is ours but
-    unknown; raises UnsafeOutput when `out` is something logbuild did not write.
+def known_trees(out: Path, trees: Trees, trusted: bool) -> Trees | None:
+    """`trees` if the folders are still the ones it describes and the last build finished
+    (`trusted`); None when the site is ours but its content unknown (a cold build); raises
+    UnsafeOutput when `out` is something logbuild did not write.
 
     Decided once per build: this is the only place that asks "is this output folder ours"."""
     if out.is_symlink() or (out.exists() and not out.is_dir()):
         raise UnsafeOutput(f"{out} is not a folder; choose another --out")
-    if trees is not None and trees.live_inode is not None and inode(out) == trees.live_inode:
-        return trees
+    current = inode(out)
+    if current is not None and current == trees.live_inode:
+        return trees if trusted else None
+    if current is not None and current == trees.spare_inode:
+        return None  # a build swapped its spare in and was stopped before it could say so
     if out.is_dir() and any(out.iterdir()) and not _looks_built(out):
         raise UnsafeOutput(f"{out} is not empty and was not built by logbuild; "
                            "choose another --out or empty it first")

@@ -8,6 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 from .model import SnippetResult
+from .slugs import slugify
 
 BADGES = {
     "ok": ("ran", "ok"),
@@ -19,7 +20,7 @@ BADGES = {
 
 def figure_url(result: SnippetResult, path: str) -> str:
     """Where a figure file of `result` lives in the site (relative to the site root)."""
-    return f"figures/{result.name}/{result.key[:16]}/{path}"
+    return f"figures/{slugify(result.name, 'snippet')}/{result.key[:16]}/{path}"
 
 
 def snippet_view(result: SnippetResult) -> dict[str, Any]:

@@ -18,7 +18,8 @@ PACKAGE = Path(__file__).parent.parent / "site_builder"
 # Lowest first. A module may import modules of earlier layers only; inside a subpackage
 # (snippets/, importer/, serve/) its own modules may import each other.
 LAYERS: list[list[str]] = [
-    ["errors", "calendar", "output", "state", "links", "slugs"],  # no project imports (state: the version only)
+    ["slugs", "lock"],  # content -> path segments; one build at a time
+    ["errors", "calendar", "output", "state", "links"],  # no project imports but those above
     ["model", "config", "frontmatter"],  # the values that flow, the settings, YAML blocks
     ["streaks", "markdown", "snippet_view", "workers"],  # pure stages on those values
     ["entries", "incremental", "snippets"],  # LOAD and EXECUTE
