@@ -9,6 +9,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import hashlib
+import json
 import zoneinfo
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
@@ -71,39 +72,28 @@ def digest(*parts: Any) -> str:
     return hashlib.sha1(repr(parts).encode()).hexdigest()
 
 
-def context_digest(value: Any) -> str:
-    """A digest of everything a page is rendered from, walked value by value, so a page's key
-    cannot forget an input: whatever is in the context is in the key."""
-    h = hashlib.sha1()
-    _feed(h.update, value, {})
-    return h.hexdigest()
+def context_digest(value: Any, seen: dict[int, str]) -> str:
+    """A digest of everything a page is rendered from, so a page's key cannot forget an input:
+    whatever is in the context is in the key. `seen` memoises frozen values (cards, entries
+    shared by many pages) by identity, so it must not outlive them."""
+    return hashlib.sha1(_encode(value, seen).encode("utf-8", "surrogatepass")).hexdigest()
 
 
-def _feed(update: Any, value: Any, seen: dict[int, bytes]) -> None:
-    if isinstance(value, str):
-        data = value.encode("utf-8", "surrogatepass")
-        update(b"s%d:" % len(data) + data)
-    elif value is None or isinstance(value, (bool, int, float, dt.date)):
-        update(f"{type(value).__name__}:{value!r};".encode())
-    elif isinstance(value, dict):
-        update(b"{%d" % len(value))
-        for k, v in value.items():
-            _feed(update, k, seen)
-            _feed(update, v, seen)
-    elif isinstance(value, (list, tuple)):
-        update(b"[%d" % len(value))
-        for item in value:
-            _feed(update, item, seen)
-    elif dataclasses.is_dataclass(value) and not isinstance(value, type):
-        # frozen values shared by many pages (cards, entries) are walked once per build
+def _encode(value: Any, seen: dict[int, str]) -> str:
+    """JSON's C encoder walks the plain values; dataclasses and dates are handed to `_part`."""
+    return json.dumps(value, default=lambda o: _part(o, seen), ensure_ascii=False, check_circular=False,
+                      separators=(",", ":"))
+
+
+def _part(value: Any, seen: dict[int, str]) -> Any:
+    if isinstance(value, dt.date):
+        return ["date", value.isoformat()]
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
         if id(value) not in seen:
-            inner = hashlib.sha1(type(value).__name__.encode())
-            for f in dataclasses.fields(value):
-                _feed(inner.update, getattr(value, f.name), seen)
-            seen[id(value)] = inner.digest()
-        update(b"D" + seen[id(value)])
-    else:
-        raise TypeError(f"a page context holds a {type(value).__name__}, which has no digest")
+            fields = [getattr(value, f.name) for f in dataclasses.fields(value)]
+            seen[id(value)] = type(value).__name__ + context_digest(fields, seen)
+        return seen[id(value)]
+    raise TypeError(f"a page context holds a {type(value).__name__}, which has no digest")
 
 
 def plan_pages(site: SiteInputs) -> list[Page]:
@@ -117,13 +107,15 @@ def plan_pages(site: SiteInputs) -> list[Page]:
     pages += _search_pages(site, cards)
     pages += _feed_and_sitemap(site, cards, [p.url for p in pages])
     pages.append(_page(site, "404.html", "404.html", "Page not found", root=site.config.base_path))
-    return pages
+    seen: dict[int, str] = {}  # values shared by many pages (cards, entries) are walked once
+    return [replace(p, key=digest(site.site_digest, p.url, p.template, context_digest(p.context, seen)))
+            for p in pages]
 
 
 def _page(site: SiteInputs, url: str, template: str, title: str, root: str | None = None,
           **context: Any) -> Page:
     context.update(page={"url": url, "title": title, "root": root_for(url) if root is None else root})
-    return Page(url, template, context, digest(site.site_digest, url, template, context_digest(context)))
+    return Page(url, template, context)
 
 
 def _card(entry: Entry, body: RenderedBody, snippets: Mapping[str, SnippetResult]) -> Card:
@@ -264,7 +256,7 @@ def _search_pages(site: SiteInputs, cards: list[Card]) -> list[Page]:
                 "s": c.summary, "x": site.bodies[c.slug].text} for c in reversed(cards)]
     return [
         _page(site, "search/", "search.html", "Search"),
-        Page("search.json", "@json", {"data": records}, digest(site.site_digest, context_digest(records))),
+        Page("search.json", "@json", {"data": records}),
     ]
 
 

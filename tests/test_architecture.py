@@ -19,9 +19,9 @@ PACKAGE = Path(__file__).parent.parent / "site_builder"
 # (snippets/, importer/, serve/) its own modules may import each other.
 LAYERS: list[list[str]] = [
     ["slugs", "lock"],  # content -> path segments; one build at a time
-    ["errors", "calendar", "output", "state", "links"],  # no project imports but those above
-    ["model", "config", "frontmatter"],  # the values that flow, the settings, YAML blocks
-    ["streaks", "markdown", "snippet_view", "workers"],  # pure stages on those values
+    ["errors", "calendar", "output", "links"],  # no project imports but those above
+    ["model", "config", "frontmatter", "confine"],  # the values that flow, the settings, YAML blocks, walks
+    ["streaks", "markdown", "snippet_view", "workers", "state"],  # pure stages on those values; the state of them
     ["entries", "incremental", "snippets"],  # LOAD and EXECUTE
     ["pages", "templates"],  # PLAN and THEME
     ["build", "newentry"],  # the one place that knows the stage order; `new` beside it
