@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import os
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
 
+from site_builder import __version__
 from site_builder.config import load_config
-from site_builder.publish import PublishOptions, PublishReport, publish_site
+from site_builder.incremental import lock_path
+from site_builder.publish import PublishOptions, PublishReport, Uncommitted, publish_site
 from site_builder.state import state_path
 
 ENTRY = "---\ndate: 2024-03-0{day}\ntitle: Day {day}\n---\nWhat I learned on day {day}.\n"
@@ -169,3 +174,156 @@ def test_cli_publish_then_nothing_to_push(log: Path) -> None:
     assert len(remote_commits(log)) == 1
     wrong = run("--remote", "nowhere")
     assert wrong.returncode == 1 and "not published" in wrong.stderr
+
+
+def head_message(root: Path) -> str:
+    return git("log", "-1", "--format=%B", "gh-pages", cwd=root.parent / "remote.git")
+
+
+def warnings(report: PublishReport) -> list[str]:
+    return [d.format() for d in report.diagnostics if d.severity == "warning"]
+
+
+def test_a_committed_log_is_published_under_its_commit_alone(log: Path) -> None:
+    report = publish(log)
+    assert report.outcome == "pushed" and report.uncommitted == () and warnings(report) == []
+    head = git("rev-parse", "--short", "HEAD", cwd=log)
+    assert head_message(log) == f"Publish the site from {head} (logbuild {__version__})"
+
+
+def test_uncommitted_files_are_listed_and_the_commit_message_says_so(log: Path) -> None:
+    # Nothing is ignored: the cache and output folders are skipped by logbuild itself.
+    (log / ".gitignore").write_text("*.bak\n")
+    git("commit", "--quiet", "-am", "ignore backups only", cwd=log)
+    (log / "entries" / "2024-03-02.md").write_text(ENTRY.format(day=2) + "An edit not yet committed.\n")
+    (log / "entries" / "2024-03-03.md").write_text(ENTRY.format(day=3))
+    (log / "entries" / "2024-03-01.md.bak").write_text("ignored")
+    (log / "site").mkdir()
+    (log / "site" / "index.html").write_text("an old build")
+    head = git("rev-parse", "--short", "HEAD", cwd=log)
+
+    report = publish(log)
+
+    assert report.outcome == "pushed", [d.format() for d in report.diagnostics]
+    assert report.uncommitted == (Uncommitted("entries/2024-03-02.md", "modified"),
+                                  Uncommitted("entries/2024-03-03.md", "new"))
+    assert warnings(report) == [
+        (f"{log}: warning: publishing the working tree, which has 2 uncommitted changes since {head}"
+         " (commit them to publish exactly a commit)"),
+        "entries/2024-03-02.md: warning: not committed (modified); published as it is in the working tree",
+        "entries/2024-03-03.md: warning: not committed (new); published as it is in the working tree",
+    ]
+    assert head_message(log) == (f"Publish the site from {head} with 2 uncommitted changes (logbuild {__version__})"
+                                 "\n\n  entries/2024-03-02.md (modified)\n  entries/2024-03-03.md (new)")
+    assert "Day 3" in remote_file(log, "index.html")
+
+
+def test_a_deleted_file_and_a_custom_message(log: Path) -> None:
+    (log / "entries" / "2024-03-02.md").unlink()
+    report = publish(log, message="Spring cleaning")
+    assert report.uncommitted == (Uncommitted("entries/2024-03-02.md", "deleted"),)
+    head = git("rev-parse", "--short", "HEAD", cwd=log)
+    assert head_message(log) == (f"Spring cleaning\n\nBuilt from {head} with 1 uncommitted change:\n"
+                                 "  entries/2024-03-02.md (deleted)")
+
+
+def test_a_log_in_a_subfolder_lists_only_its_own_files(tmp_path: Path) -> None:
+    git("init", "--quiet", "--bare", "remote.git", cwd=tmp_path)
+    repo = tmp_path / "repo"
+    root = repo / "docs" / "log"
+    (root / "entries").mkdir(parents=True)
+    (root / "entries" / "2024-03-01.md").write_text(ENTRY.format(day=1))
+    git("init", "--quiet", "-b", "main", cwd=repo)
+    git("add", ".", cwd=repo)
+    git("-c", "user.name=L", "-c", "user.email=l@example.org", "commit", "--quiet", "-m", "log", cwd=repo)
+    git("remote", "add", "origin", str(tmp_path / "remote.git"), cwd=repo)
+    (repo / "README.md").write_text("outside the log")
+    (root / "entries" / "2024-03-01.md").write_text(ENTRY.format(day=1) + "More.\n")
+    report = publish(root, dry_run=True)
+    assert report.outcome == "would-push"
+    assert report.uncommitted == (Uncommitted("entries/2024-03-01.md", "modified"),)
+
+
+def test_the_refusal_names_the_log(log: Path) -> None:
+    (log / "snippets").mkdir()
+    (log / "snippets" / "broken.py").write_text("raise ValueError('no data')\n")
+    (log / "entries" / "2024-03-02.md").write_text(ENTRY.format(day=2) + "\n```{snippet} broken\n```\n")
+    report = publish(log)
+    assert report.outcome == "refused"
+    refusal = report.diagnostics[-1]
+    assert refusal.path == str(log) and "snippets failed (broken)" in refusal.message
+
+
+def dead_pid() -> int:
+    """The id of a process that has ended and been reaped."""
+    done = subprocess.Popen(["true"])
+    done.wait()
+    return done.pid
+
+
+def test_a_dead_publishs_folder_is_removed_by_the_next(log: Path) -> None:
+    work = log / ".logbuild" / "publish"
+    dead = work / f"{dead_pid()}-k1ll3d"
+    (dead / "site").mkdir(parents=True)
+    (dead / "site" / "index.html").write_text("half a site")
+    record = lock_path(log / ".logbuild", (dead / "site").resolve())
+    record.parent.mkdir(parents=True, exist_ok=True)
+    record.write_text("its lock")
+    alive = work / f"{os.getpid()}-running"  # a publish still running in this process
+    alive.mkdir()
+    stranger = work / "notes"
+    stranger.mkdir()
+
+    assert publish(log).outcome == "pushed"
+
+    assert sorted(p.name for p in work.iterdir()) == sorted([alive.name, stranger.name])
+    assert not record.exists()
+
+
+def test_a_killed_publish_leaves_nothing_after_the_next_run(log: Path) -> None:
+    (log / "snippets").mkdir()
+    started = log.parent / "started"
+    (log / "snippets" / "slow.py").write_text(
+        f"import os, time\nopen({str(started)!r}, 'w').write(str(os.getpid()))\ntime.sleep(300)\n")
+    (log / "entries" / "2024-03-02.md").write_text(ENTRY.format(day=2) + "\n```{snippet} slow\n```\n")
+    proc = subprocess.Popen([sys.executable, "-m", "site_builder.cli", "publish"], cwd=log,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 120  # a bound on waiting, not a speed check
+        while not started.exists() and proc.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert started.exists(), "the snippet never started"
+        leftovers = list((log / ".logbuild" / "publish").iterdir())
+        assert [p.name.split("-")[0] for p in leftovers] == [str(proc.pid)]
+        dead_site = leftovers[0].resolve() / "site"
+    finally:
+        proc.kill()
+        proc.wait()
+    snippet = int(started.read_text() or 0)
+    if snippet:
+        try:
+            os.killpg(snippet, signal.SIGKILL)  # in case it outlived the publish
+        except ProcessLookupError:
+            pass
+    dead_lock = lock_path(log / ".logbuild", dead_site)
+    assert dead_lock.exists()  # the killed build's records are still in the cache
+    (log / "entries" / "2024-03-02.md").write_text(ENTRY.format(day=2))
+    assert publish(log).outcome == "pushed"
+    assert list((log / ".logbuild" / "publish").iterdir()) == []
+    tag = dead_lock.name.removeprefix("lock-")
+    assert [p.name for p in (log / ".logbuild" / "build").iterdir() if tag in p.name] == []
+
+
+def test_two_publishes_of_a_log_with_a_snippet_make_one_commit(log: Path) -> None:
+    (log / "snippets").mkdir()
+    (log / "snippets" / "hello.py").write_text("print('hello from the snippet')\n")
+    (log / "entries" / "2024-03-02.md").write_text(ENTRY.format(day=2) + "\n```{snippet} hello\n```\n")
+    git("add", ".", cwd=log)
+    git("commit", "--quiet", "-m", "a snippet", cwd=log)
+    first = publish(log)
+    assert first.outcome == "pushed"
+    assert first.build is not None and first.build.snippets.ran == 1
+    again = publish(log)
+    assert again.build is not None and again.build.snippets.cached == 1  # the second one reads the cache
+    assert again.outcome == "up-to-date"
+    assert remote_commits(log) == [first.commit]
