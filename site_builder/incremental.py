@@ -97,11 +97,48 @@ def spare_path(cache_dir: Path, out: Path) -> Path:
 
 
 def read_record(cache_dir: Path, out: Path) -> dict[str, Any]:
+    """The last build's record, or {} (no record) when it is missing or not of the shape
+    build_site writes: the cache is restored from CI, so a damaged one is no reason to fail."""
     try:
         data = json.loads((cache_dir / "build" / _record_name(out)).read_text("utf-8"))
-        return data if isinstance(data, dict) else {}
-    except (OSError, ValueError):
+    except (OSError, ValueError, RecursionError):
         return {}
+    return data if _is_record(data) else {}
+
+
+def _is_record(data: object) -> bool:
+    """{"dirty": true}, or {"fingerprint", "out_id", "summary"} with every field of its type."""
+    if not isinstance(data, dict) or not set(data) <= {"dirty", "fingerprint", "out_id", "summary"}:
+        return False
+    out_id = data.get("out_id")
+    return (isinstance(data.get("dirty", False), bool) and isinstance(data.get("fingerprint", ""), str)
+            and (out_id is None or (isinstance(out_id, list) and len(out_id) == 2 and all(map(_is_int, out_id))))
+            and (_is_summary(data["summary"]) if "summary" in data else not data.get("fingerprint")))
+
+
+def _is_summary(summary: object) -> bool:
+    return (isinstance(summary, dict) and set(summary) == {"pages", "entries", "snippets", "streaks"}
+            and all(_is_int(summary[k]) for k in ("pages", "entries", "snippets"))
+            and _is_streaks(summary["streaks"]))
+
+
+def _is_streaks(data: object) -> bool:
+    """What streaks_json wrote: each field of Streaks but `counts`, a date as ISO text."""
+    kinds = {f.name: str(f.type) for f in dataclasses.fields(Streaks) if f.name != "counts"}
+    return isinstance(data, dict) and set(data) == set(kinds) and all(
+        (v is None and "None" in kinds[k]) or (_is_day(v) if "date" in kinds[k] else _is_int(v))
+        for k, v in data.items())
+
+
+def _is_int(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _is_day(value: object) -> bool:
+    try:
+        return isinstance(value, str) and bool(dt.date.fromisoformat(value))
+    except ValueError:
+        return False
 
 
 def write_record(cache_dir: Path, out: Path, record: dict[str, Any]) -> None:

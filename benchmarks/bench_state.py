@@ -1,0 +1,68 @@
+#!/usr/bin/env python3
+"""Build-state benchmark: how long the incremental state takes to load and to save.
+
+    python benchmarks/bench_state.py [--n 1000] [--repeat 5] [--log DIR]
+
+Every build that is not a no-change build loads the state once and saves it once, so their sum
+is a floor under a one-edit rebuild. Makes a synthetic log of --n entries (or uses --log, already
+built), builds it once, then times `load_state` and `save_state` on the state that build wrote.
+Prints the median of --repeat runs and the state file's size.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+SHARED = HERE.parent.parent / "shared" / "bench"
+
+
+def built_log(n: int, folder: Path) -> Path:
+    log = folder / f"log-{n}"
+    subprocess.run([sys.executable, str(SHARED / "make_corpus.py"), "--n", str(n), "--out",
+                    str(log / "entries"), "--format", "yaml"], check=True, stdout=subprocess.DEVNULL)
+    subprocess.run([sys.executable, "-m", "site_builder.cli", "-C", str(log), "build"], check=True,
+                   stdout=subprocess.DEVNULL)
+    return log
+
+
+def measure(log: Path, repeat: int) -> tuple[float, float, int, int]:
+    """(median load seconds, median save seconds, entries in the state, state file bytes)."""
+    from site_builder.state import load_state, save_state, state_path
+
+    cache, out = log / ".logbuild", (log / "site").resolve()
+    loads, saves = [], []
+    state = load_state(cache, out)
+    for _ in range(repeat):
+        start = time.perf_counter()
+        state = load_state(cache, out)
+        loads.append(time.perf_counter() - start)
+        start = time.perf_counter()
+        save_state(cache, state, out)
+        saves.append(time.perf_counter() - start)
+    return statistics.median(loads), statistics.median(saves), len(state.entries), state_path(cache, out).stat().st_size
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--n", type=int, default=1000)
+    parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--log", type=Path, help="an already built log (skips making one)")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        log = args.log or built_log(args.n, Path(tmp))
+        load, save, entries, size = measure(log, args.repeat)
+    if entries == 0:
+        sys.exit("the state is empty: was the log built by this version?")
+    print(f"{entries} entries, state {size / 1e6:.1f} MB: load {load * 1000:.0f} ms, save {save * 1000:.0f} ms, "
+          f"load+save {(load + save) * 1000:.0f} ms (median of {args.repeat})")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,264 @@
+"""The build state and the last-build record are untrusted input (the cache is restored from CI):
+plain JSON, read back exactly, and anything odd in them is a cold build, never a traceback."""
+
+from __future__ import annotations
+
+import ast
+import dataclasses
+import datetime as dt
+import json
+import os
+import pickle
+import zoneinfo
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from conftest import run_logbuild
+
+from site_builder.errors import Diagnostic
+from site_builder.model import Entry, Heading, RenderedBody, SnippetRef
+from site_builder.state import BuildState, load_state, save_state, state_path
+
+PACKAGE = Path(__file__).parent.parent / "site_builder"
+MISSING = "<no such key>"
+OUT = Path("/srv/site")
+ZONE = zoneinfo.ZoneInfo("Europe/Berlin")
+
+
+def _entry(path: str, digest: str, **changes: Any) -> Entry:
+    entry = Entry(path, dt.date(2018, 9, 9), "2018-09-09", "Day 1: pooling", ("cnn", "c++"),
+                  (("colab", "https://colab.example/x"),), (SnippetRef("max_pooling", 3, True),), False, None,
+                  "Some *text* — with ünïcode.\n", 5, digest)
+    return dataclasses.replace(entry, **changes)
+
+
+def full_state() -> BuildState:
+    """A state using every kind of value the format holds."""
+    late = dt.datetime(2018, 10, 28, 2, 30, fold=1, tzinfo=ZONE)  # the second 02:30 of a DST change
+    first = _entry("entries/2018-09-09.md", "a" * 64)
+    second = _entry("entries/2018-09-10.md", "b" * 64, date=dt.date(2018, 9, 10), slug="2018-09-10",
+                    draft=True, declared_streak=2, timestamp=late, tags=(), links=(), snippets=())
+    utc = _entry("entries/2018-09-11.md", "c" * 64, timestamp=dt.datetime(2018, 9, 11, 8, tzinfo=dt.timezone.utc))
+    warning = Diagnostic("entries/2018-09-10.md", 2, "dated later", "warning", hint="fix it", code="x")
+    return BuildState(
+        entries={
+            "entries/2018-09-09.md\0" + "a" * 64 + "\0rules": (first, []),
+            "entries/2018-09-10.md\0" + "b" * 64 + "\0rules": (second, [warning]),
+            "entries/2018-09-11.md\0" + "c" * 64 + "\0rules": (utc, []),
+            "entries/bad.md\0" + "d" * 64 + "\0rules": (None, [Diagnostic("entries/bad.md", None, "no date")]),
+        },
+        bodies={"3\0" + "a" * 64: RenderedBody("<p>x &amp; \"y\"</p>\n", "x & y",
+                                                (Heading(2, "Code", "code"),), "x & y",
+                                                (("entries/2018-09-10.md", 4),))},
+        pages={"index.html": "k1", "entries/2018-09-09/index.html": "k2"},
+        files={"index.html": "d1", "static/My plot.png": "d2"},
+        live_inode=1234, spare_files={"index.html": "d0"}, spare_inode=None,
+        highlights={"h1": "<span>x</span>", "h2": None},
+        stats={"entries/2018-09-09.md": (1, 1_600_000_000_000_000_000, 300)},
+        stat_keys={"entries/2018-09-09.md": "entries/2018-09-09.md\0" + "a" * 64 + "\0rules"},
+    )
+
+
+def test_a_saved_state_reads_back_equal(tmp_path: Path) -> None:
+    state = full_state()
+    save_state(tmp_path, state, OUT)
+    back = load_state(tmp_path, OUT)
+    assert back == state
+    moments = [e.timestamp for e, _ in back.entries.values() if e is not None and e.timestamp is not None]
+    assert [(m.tzinfo, m.fold) for m in moments] == [(ZONE, 1), (dt.timezone.utc, 0)]  # not a fixed offset
+    assert state_path(tmp_path, OUT).name.startswith("state-2-") and state_path(tmp_path, OUT).suffix == ".json"
+    assert sorted(p.name for p in state_path(tmp_path, OUT).parent.iterdir()) == [state_path(tmp_path, OUT).name]
+
+
+def test_missing_state_is_empty(tmp_path: Path) -> None:
+    assert load_state(tmp_path, OUT) == BuildState()
+
+
+def _doc(tmp_path: Path) -> dict[str, Any]:
+    save_state(tmp_path, full_state(), OUT)
+    data: dict[str, Any] = json.loads(state_path(tmp_path, OUT).read_text())
+    return data
+
+
+def _first(d: dict[str, Any]) -> Any:
+    return next(iter(d.values()))
+
+
+def _set_entry_field(index: int, value: Any) -> Callable[[dict[str, Any]], None]:
+    def edit(doc: dict[str, Any]) -> None:
+        _first(doc["entries"])[0][index] = value
+    return edit
+
+
+DAMAGE: dict[str, Callable[[dict[str, Any]], None]] = {
+    "another format": lambda d: d.update(format=1),
+    "another logbuild": lambda d: d.update(logbuild="0.0.1"),
+    "a key missing": lambda d: d.pop("stats"),
+    "an unknown key": lambda d: d.update(extra=1),
+    "a list for a string": lambda d: d["stat_keys"].update({"entries/x.md": ["x"]}),
+    "a string for a map": lambda d: d.update(pages="x"),
+    "a number in a map of strings": lambda d: d["files"].update({"a.html": 1}),
+    "a bad date": _set_entry_field(1, "2018-02-30"),
+    "a date that is a number": _set_entry_field(1, 20180909),
+    "a bool for a line": _set_entry_field(10, True),
+    "a float for a line": _set_entry_field(10, 5.0),
+    "a string for the tags": _set_entry_field(4, "cnn"),
+    "a short entry": lambda d: _first(d["entries"])[0].pop(),
+    "a long entry": lambda d: _first(d["entries"])[0].append(1),
+    "a null entry list": lambda d: d["entries"].update({"k": None}),
+    "a bad severity": lambda d: list(d["entries"].values())[1][1][0].__setitem__(3, "fatal"),
+    "a bad snippet ref": _set_entry_field(6, [["max_pooling", "3", True]]),
+    "a bad timestamp": lambda d: list(d["entries"].values())[1][0].__setitem__(12, ["yesterday", None, 0]),
+    "a zone that climbs": lambda d: list(d["entries"].values())[1][0][12].__setitem__(1, "../../etc/passwd"),
+    "an unknown zone": lambda d: list(d["entries"].values())[1][0][12].__setitem__(1, "Mars/Olympus"),
+    "an aware time with a zone": lambda d: list(d["entries"].values())[1][0][12].__setitem__(
+        0, "2018-10-28T02:30:00+01:00"),
+    "an entry filed under another file": lambda d: d["entries"].update(
+        {"entries/other.md\0" + "a" * 64 + "\0rules": _first(d["entries"])}),
+    "a heading of two": lambda d: _first(d["bodies"])[2].__setitem__(0, [2, "Code"]),
+    "a stat of two": lambda d: _first(d["stats"]).pop(),
+    "an output path that climbs": lambda d: d["files"].update({"../victim/index.html": "d"}),
+    "an absolute output path": lambda d: d["pages"].update({"/etc/passwd": "k"}),
+    "a spare path with a backslash": lambda d: d["spare_files"].update({"a\\..\\b": "d"}),
+    "a string inode": lambda d: d.update(live_inode="1234"),
+}
+
+
+@pytest.mark.parametrize("damage", sorted(DAMAGE))
+def test_any_odd_field_is_a_cold_build(tmp_path: Path, damage: str) -> None:
+    doc = _doc(tmp_path)
+    DAMAGE[damage](doc)
+    state_path(tmp_path, OUT).write_text(json.dumps(doc))
+    assert load_state(tmp_path, OUT) == BuildState()
+
+
+@pytest.mark.parametrize("damage", ["truncated", "empty", "not utf-8", "deeply nested", "huge number",
+                                    "a list at the top", "NaN for an inode"])
+def test_an_odd_file_is_a_cold_build(tmp_path: Path, damage: str) -> None:
+    path = state_path(tmp_path, OUT)
+    text = json.dumps(_doc(tmp_path), separators=(",", ":"))
+    data = {
+        "truncated": text[: len(text) // 2].encode(),
+        "empty": b"",
+        "not utf-8": text.replace("Day 1", "Day \udcff").encode("utf-8", "surrogateescape"),
+        "deeply nested": text.replace('"pages":', '"x":' + "[" * 100_000 + "]" * 100_000 + ',"pages":')
+        .encode(),
+        "huge number": text.replace('"live_inode":1234', '"live_inode":' + "9" * 10_000).encode(),
+        "a list at the top": b"[1, 2]",
+        "NaN for an inode": text.replace('"live_inode":1234', '"live_inode":NaN').encode(),
+    }[damage]
+    path.write_bytes(data)
+    assert load_state(tmp_path, OUT) == BuildState()
+
+
+def test_a_symlinked_state_is_not_followed(tmp_path: Path) -> None:
+    elsewhere = tmp_path / "elsewhere"
+    save_state(elsewhere, full_state(), OUT)
+    path = state_path(tmp_path / "cache", OUT)
+    path.parent.mkdir(parents=True)
+    path.symlink_to(state_path(elsewhere, OUT))
+    assert load_state(tmp_path / "cache", OUT) == BuildState()
+
+
+def test_a_fifo_in_place_of_the_state_does_not_hang(tmp_path: Path) -> None:
+    path = state_path(tmp_path, OUT)
+    path.parent.mkdir(parents=True)
+    os.mkfifo(path)
+    assert load_state(tmp_path, OUT) == BuildState()
+
+
+def test_save_replaces_atomically_and_clears_leftovers(tmp_path: Path) -> None:
+    path = state_path(tmp_path, OUT)
+    path.parent.mkdir(parents=True)
+    leftover = path.with_name(f".{path.name}.99999.tmp")  # a build killed while saving
+    leftover.write_text("half")
+    other = path.with_name(".state-2-0123456789ab.json.1.tmp")  # another output folder's: not ours
+    other.write_text("half")
+    save_state(tmp_path, full_state(), OUT)
+    assert sorted(p.name for p in path.parent.iterdir()) == sorted([path.name, other.name])
+
+
+def test_no_module_of_logbuild_imports_pickle() -> None:
+    for module in PACKAGE.rglob("*.py"):
+        tree = ast.parse(module.read_text("utf-8"))
+        names = {a.name for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names}
+        names |= {n.module or "" for n in ast.walk(tree) if isinstance(n, ast.ImportFrom)}
+        assert not names & {"pickle", "cPickle", "_pickle", "dill", "shelve", "marshal"}, module
+
+
+class _Touch:
+    """Unpickling this creates `path`: the harm a crafted state-1 pickle could do."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (Path.touch, (self.path,))
+
+
+def tiny_log(root: Path) -> Path:
+    (root / "entries").mkdir(parents=True)
+    (root / "entries" / "2020-01-01.md").write_text("---\ntitle: One\n---\nFirst day.\n")
+    (root / "entries" / "2020-01-02.md").write_text("---\ntitle: Two\n---\nSecond day.\n")
+    return root
+
+
+def build(root: Path) -> None:
+    done = run_logbuild("-C", root, "build", "--today", "2020-01-02")
+    assert done.returncode == 0, done.stderr
+    assert "Traceback" not in done.stderr
+
+
+def test_an_old_pickle_state_is_never_opened(tmp_path: Path) -> None:
+    root = tiny_log(tmp_path / "log")
+    build(root)
+    record = next((root / ".logbuild" / "build").glob("last-build-*.json"))
+    tag = record.stem.removeprefix("last-build-")
+    marker = tmp_path / "pwned"
+    old = root / ".logbuild" / "build" / f"state-1-{tag}.pickle"
+    old.write_bytes(pickle.dumps(("0.1.0:anything", _Touch(marker))))
+    (root / "entries" / "2020-01-02.md").write_text("---\ntitle: Two\n---\nSecond day, edited.\n")
+    build(root)
+    assert not marker.exists()
+    assert not old.exists()  # a leftover of the old format is removed, unread
+    assert "Second day, edited." in (root / "site" / "entries" / "2020-01-02" / "index.html").read_text()
+
+
+def test_a_damaged_state_file_means_a_cold_build(tmp_path: Path) -> None:
+    root = tiny_log(tmp_path / "log")
+    build(root)
+    path = next((root / ".logbuild" / "build").glob("state-2-*.json"))
+    path.write_text(path.read_text()[:-100])
+    (root / "entries" / "2020-01-01.md").write_text("---\ntitle: One\n---\nFirst day, edited.\n")
+    build(root)
+    assert "First day, edited." in (root / "site" / "entries" / "2020-01-01" / "index.html").read_text()
+    assert load_state(root / ".logbuild", (root / "site").resolve()).entries  # and saved anew
+
+
+@pytest.mark.parametrize("damage", [
+    {"summary": "x"},
+    {"summary": {"pages": "1", "entries": 2, "snippets": 0, "streaks": {}}},
+    {"summary": {"pages": 1, "entries": 2, "snippets": 0, "streaks": {"current": 1}}},
+    {"summary": None},
+    {"summary": MISSING},
+    {"summary": {"pages": 1, "entries": 2, "snippets": 0, "streaks": {
+        "current": 1, "current_start": "2020-13-01", "best": 1, "best_start": None, "best_end": None,
+        "total_days": 1, "longest_gap": 0, "longest_gap_after": None, "first_day": None, "last_day": None,
+        "challenge_days": None, "challenge_day": None}}},
+    {"fingerprint": ["x"]},
+    {"dirty": "yes"},
+    {"out_id": "x"},
+])
+def test_a_damaged_build_record_is_no_record(tmp_path: Path, damage: dict[str, Any]) -> None:
+    root = tiny_log(tmp_path / "log")
+    build(root)
+    path = next((root / ".logbuild" / "build").glob("last-build-*.json"))
+    record = json.loads(path.read_text())
+    assert record["fingerprint"]  # an unchanged log would come back with the record's summary
+    record.update(damage)
+    record = {k: v for k, v in record.items() if v != MISSING}
+    path.write_text(json.dumps(record))
+    build(root)
+    assert json.loads(path.read_text())["summary"]["entries"] == 2  # rebuilt, a good record again
