@@ -3,6 +3,7 @@
 Started as `python -m site_builder.snippets.harness SPEC_JSON` with cwd = the snippet's work folder.
 The spec names the snippet file, snippets_dir, the output folder and the options. Matplotlib is
 touched only if the snippet imported it, so a numpy-only snippet starts as fast as Python does.
+The snippet runs in a forked child under a supervisor that ends its whole process tree (sandbox).
 """
 
 from __future__ import annotations
@@ -19,6 +20,8 @@ import time
 import traceback
 from types import ModuleType, TracebackType
 from typing import Any
+
+from . import sandbox
 
 PYPLOT = "matplotlib.pyplot"
 
@@ -145,7 +148,8 @@ def run(spec: dict[str, Any]) -> dict[str, Any]:
     manifest: dict[str, Any] = {"status": "ok", "traceback": None, "error_line": None, "exc_type": None}
     start = time.perf_counter()
     try:
-        runpy.run_path(snippet, run_name="__main__")
+        with sandbox.snippet_running(out):
+            runpy.run_path(snippet, run_name="__main__")
         if spec.get("raises"):
             manifest["status"] = "failed"
             manifest["traceback"] = (
@@ -159,31 +163,46 @@ def run(spec: dict[str, Any]) -> dict[str, Any]:
             manifest["status"] = "ok" if expected else "failed"
             manifest["exc_type"] = type(exc).__name__
             manifest["traceback"], manifest["error_line"] = _snippet_traceback(exc, snippet, spec["root"])
+            if isinstance(exc, MemoryError) and not expected:
+                manifest["traceback"] += _memory_note(spec)
     manifest["seconds"] = time.perf_counter() - start
     try:
         saver.save_open_figures()
-    except Exception:  # noqa: BLE001 - a figure that cannot be saved fails the snippet, not us
+    except Exception as exc:  # noqa: BLE001 - a figure that cannot be saved fails the snippet, not us
         manifest["status"] = "failed"
         manifest["traceback"] = "saving the figures failed:\n" + traceback.format_exc()
+        if isinstance(exc, MemoryError):
+            manifest["traceback"] += _memory_note(spec)
     manifest["figures"] = saver.figures
     manifest["peak_memory_mb"] = _peak_rss_mb()
     return manifest
+
+
+def _memory_note(spec: dict[str, Any]) -> str:
+    """Why a MemoryError happened and what to change, when a limit was in force."""
+    note = spec.get("memory_note")
+    return f"\n{note}\n" if note else ""
+
+
+def write_manifest(out: str, manifest: dict[str, Any]) -> None:
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError):
+            pass
+    tmp = os.path.join(out, "manifest.json.tmp")
+    with open(tmp, "w", encoding="utf-8") as f:
+        json.dump(manifest, f)
+    os.replace(tmp, os.path.join(out, "manifest.json"))
 
 
 def main(argv: list[str]) -> int:
     with open(argv[1], encoding="utf-8") as f:
         spec = json.load(f)
     os.environ["MPLBACKEND"] = "Agg"
-    manifest = run(spec)
-    for stream in (sys.stdout, sys.stderr):
-        try:
-            stream.flush()
-        except (OSError, ValueError):
-            pass
-    tmp = os.path.join(spec["out"], "manifest.json.tmp")
-    with open(tmp, "w", encoding="utf-8") as f:
-        json.dump(manifest, f)
-    os.replace(tmp, os.path.join(spec["out"], "manifest.json"))
+    sandbox.contain(int(spec["parent"]), spec["out"])  # returns in the child only
+    sandbox.limit_memory(spec.get("memory"))
+    write_manifest(spec["out"], run(spec))
     return 0
 
 

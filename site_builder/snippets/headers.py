@@ -11,7 +11,10 @@ from ..errors import did_you_mean
 
 OPTION_LINE = re.compile(r"^#\s*logbuild:\s*(.*?)\s*$")
 FLAGS = ("exclusive", "svg")
-VALUED = ("timeout", "raises", "data")
+VALUED = ("timeout", "raises", "data", "memory")
+SIZE = re.compile(r"(\d+(?:\.\d+)?)\s*([KMGT])(?:i?B)?", re.IGNORECASE)
+UNITS = {"K": 1024, "M": 1024**2, "G": 1024**3, "T": 1024**4}
+MIN_MEMORY = 64 * 1024**2  # below this Python cannot even import numpy
 
 
 @dataclass(frozen=True)
@@ -24,12 +27,16 @@ class SnippetOptions:
     raises_line: int | None = None
     data: tuple[str, ...] = ()
     svg: bool = False
+    memory: int | None = None  # bytes from `memory=`; None: the default limit; 0: `memory=none`
     problems: tuple[tuple[int, str], ...] = ()
 
     def key_text(self) -> str:
         """The options that can change a snippet's output, as one stable line (no timeout)."""
         parts = [f"exclusive={int(self.exclusive)}", f"svg={int(self.svg)}", f"raises={self.raises or ''}"]
-        return " ".join(parts + [f"data={d}" for d in self.data])
+        parts += [f"data={d}" for d in self.data]
+        if self.memory is not None:  # absent from the line when unset, so older keys still hold
+            parts.append(f"memory={format_size(self.memory) if self.memory else 'none'}")
+        return " ".join(parts)
 
 
 def option_comments(source: str) -> list[tuple[int, str]]:
@@ -82,6 +89,11 @@ def _apply_valued(name: str, value: str, line: int, values: dict[str, object]) -
         if seconds <= 0:
             return "timeout must be more than 0 seconds"
         values["timeout"] = seconds
+    elif name == "memory":
+        memory = parse_size(value)
+        if isinstance(memory, str):
+            return memory
+        values["memory"] = memory
     elif name == "raises":
         if not re.fullmatch(r"[A-Za-z_][\w.]*", value):
             return f"raises must name an exception class, not '{value}'"
@@ -91,3 +103,24 @@ def _apply_valued(name: str, value: str, line: int, values: dict[str, object]) -
             return f"data path must be relative to the log's root, not '{value}'"
         values["data"].append(value.replace("\\", "/"))  # type: ignore[attr-defined]
     return None
+
+
+def parse_size(value: str) -> int | str:
+    """Bytes for `512M`, `2G`, `1.5G` (binary units), 0 for `none`; or what is wrong with it."""
+    if value.lower() == "none":
+        return 0
+    m = SIZE.fullmatch(value)
+    if m is None:
+        return f"memory must be a size like 512M or 2G (K, M, G, T), or none, not '{value}'"
+    size = int(float(m.group(1)) * UNITS[m.group(2).upper()])
+    if size < MIN_MEMORY:
+        return f"memory must be at least {format_size(MIN_MEMORY)}, not '{value}'"
+    return size
+
+
+def format_size(size: int) -> str:
+    """The shortest exact way to write `size` bytes as the `memory=` option does (2G, 300M)."""
+    for unit in ("T", "G", "M", "K"):
+        if size % UNITS[unit] == 0:
+            return f"{size // UNITS[unit]}{unit}"
+    return f"{size / UNITS['M']:.0f}M"

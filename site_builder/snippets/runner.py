@@ -1,4 +1,4 @@
-"""EXECUTE: run snippets in subprocesses (timeouts, process groups, parallelism), using the cache."""
+"""EXECUTE: run snippets in subprocesses (timeouts, process trees, memory, parallelism), using the cache."""
 
 from __future__ import annotations
 
@@ -18,14 +18,17 @@ from pathlib import Path
 from typing import IO, Literal
 
 from ..model import Figure, SnippetResult, SnippetStatus
-from . import cache
-from .headers import SnippetOptions, parse_options
+from . import cache, sandbox
+from .headers import SnippetOptions, format_size, parse_options
 from .inputs import PackageVersions, gather_inputs
+from .workdirs import private_work_folder, sweep_work_folders
 
 log = logging.getLogger(__name__)
 
 OUTPUT_LIMIT = 2 * 1024 * 1024  # bytes of stdout/stderr kept per stream
-KILL_GRACE = 1.0  # seconds between SIGTERM and SIGKILL
+KILL_GRACE = 15.0  # seconds the harness has, after SIGTERM, to end the snippet's tree before SIGKILL
+MEMORY_FLOOR = 8 * 1024**3  # the default limit is the physical memory, never less than this
+# (TensorFlow reserves ~2.8 GB of address space on 2 cores for ~0.8 GB resident: README, "Snippets")
 THREAD_VARS = (
     "OMP_NUM_THREADS",
     "OPENBLAS_NUM_THREADS",
@@ -154,6 +157,8 @@ def _run_jobs(jobs: list[Job], settings: SnippetSettings, report: _Reporter) -> 
     shared = [j for j in jobs if not j.options.exclusive]
     width = max(1, min(settings.jobs or cores, len(shared) or 1))
     results: dict[str, SnippetResult] = {}
+    if jobs:
+        sweep_work_folders(settings.cache_dir)
 
     def run(job: Job, threads: int) -> None:
         report("started", job.name)
@@ -188,10 +193,9 @@ class _Reporter:
 
 
 def execute(job: Job, settings: SnippetSettings, threads: int) -> SnippetResult:
-    """Run one snippet in its own process group and store what it made."""
+    """Run one snippet in its own work folder and process group, and store what it made."""
     staging = cache.new_staging(settings.cache_dir, job.name)
-    workdir = settings.cache_dir / "work" / job.name
-    workdir.mkdir(parents=True, exist_ok=True)
+    limit = memory_limit(job.options)
     spec = {
         "name": job.name,
         "snippet": str(job.path.resolve()),
@@ -200,17 +204,52 @@ def execute(job: Job, settings: SnippetSettings, threads: int) -> SnippetResult:
         "out": str(staging.resolve()),
         "svg": job.options.svg,
         "raises": job.options.raises,
+        "parent": os.getpid(),
+        "memory": limit,
+        "memory_note": memory_note(job.options),
     }
     (staging / "spec.json").write_text(json.dumps(spec), "utf-8")
     command = [sys.executable, "-m", "site_builder.snippets.harness", str(staging / "spec.json")]
     ran_at = dt.datetime.now(dt.timezone.utc)
-    outcome = run_process(command, workdir, child_env(settings.env, threads), job.timeout)
-    (staging / "spec.json").unlink()
+    with private_work_folder(settings.cache_dir, job.name) as work:
+        env = child_env(settings.env, threads)
+        outcome = run_process(command, work.path, env, job.timeout, (work.lock_fd,))
     result = _result(job, outcome, staging, ran_at)
-    (staging / "manifest.json").unlink(missing_ok=True)
+    for leftover in ("spec.json", "manifest.json", sandbox.EXIT_FILE, sandbox.RUNNING_FILE):
+        (staging / leftover).unlink(missing_ok=True)
     if result.error_line is None and result.status == "failed" and job.options.raises_line:
         result = replace(result, error_line=job.options.raises_line)
     return cache.store_result(staging, result, job.digests, settings.cache_dir)
+
+
+def memory_limit(options: SnippetOptions) -> int | None:
+    """Bytes of address space the snippet may use; None: no limit (`memory=none`)."""
+    if options.memory is None:
+        return default_memory()
+    return options.memory or None
+
+
+def default_memory() -> int:
+    """The machine's physical memory in whole GiB, at least MEMORY_FLOOR: a snippet reaching it
+    could not have run in memory anyway, and a MemoryError beats swapping or the OOM killer."""
+    gib = 1024**3
+    try:
+        physical = os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (ValueError, OSError):
+        return MEMORY_FLOOR
+    return max(MEMORY_FLOOR, physical // gib * gib)
+
+
+def memory_note(options: SnippetOptions) -> str | None:
+    """The line added to a failure that ran out of memory under the limit: which one, how to raise it."""
+    limit = memory_limit(options)
+    if limit is None:
+        return None
+    whose = "logbuild's default memory limit" if options.memory is None else "its memory limit"
+    return (
+        f"logbuild: the snippet hit {whose} of {format_size(limit)} (address space, RLIMIT_AS); "
+        f"raise it with `# logbuild: memory={format_size(2 * limit)}` or lift it with `# logbuild: memory=none`"
+    )
 
 
 def child_env(extra: Mapping[str, str], threads: int) -> dict[str, str]:
@@ -231,8 +270,11 @@ class Outcome:
     timed_out: bool
 
 
-def run_process(command: list[str], cwd: Path, env: Mapping[str, str], timeout: float) -> Outcome:
-    """Run `command` as a new session; at the timeout kill its whole process group."""
+def run_process(
+    command: list[str], cwd: Path, env: Mapping[str, str], timeout: float, pass_fds: tuple[int, ...] = ()
+) -> Outcome:
+    """Run `command` as a new session. At the timeout SIGTERM lets the harness end the snippet's
+    whole tree (escaped children too); then its process group is killed, as it is after every run."""
     start = time.monotonic()
     proc = subprocess.Popen(
         command,
@@ -242,6 +284,7 @@ def run_process(command: list[str], cwd: Path, env: Mapping[str, str], timeout: 
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         start_new_session=True,
+        pass_fds=pass_fds,
     )
     readers = [_Capture(proc.stdout), _Capture(proc.stderr)]  # type: ignore[arg-type]
     timed_out = False
@@ -308,7 +351,8 @@ def _result(job: Job, outcome: Outcome, staging: Path, ran_at: dt.datetime) -> S
         return replace(base, status="timeout", traceback=message)
     manifest = cache.read_json(staging / "manifest.json")
     if manifest is None:
-        return replace(base, status=_crash_status(outcome.returncode), traceback=_crash_text(outcome))
+        crash, text = _without_manifest(job, outcome, staging)
+        return replace(base, status=crash, traceback=text)
     try:
         figures = tuple(
             Figure(f["path"], f["width"], f["height"], f["alt"], f.get("svg_path"))
@@ -328,17 +372,36 @@ def _result(job: Job, outcome: Outcome, staging: Path, ran_at: dt.datetime) -> S
         return replace(base, traceback=f"unreadable manifest from the snippet harness: {exc!r}")
 
 
-def _crash_status(returncode: int) -> SnippetStatus:
-    # Killed by a signal (segfault, out of memory) is the snippet's doing; anything else is ours.
-    return "failed" if returncode < 0 else "error"
-
-
-def _crash_text(outcome: Outcome) -> str:
-    if outcome.returncode < 0:
-        name = signal.Signals(-outcome.returncode).name
-        return f"the snippet's process was killed by {name} (out of memory, or a crash in native code?)"
+def _without_manifest(job: Job, outcome: Outcome, staging: Path) -> tuple[SnippetStatus, str]:
+    """Whose doing a run without a manifest was: the snippet's (it ended or crashed its own
+    process) is `failed`; the harness stopping on its own is ours, `error`."""
+    ended = cache.read_json(staging / sandbox.EXIT_FILE) or {}
+    signum = ended.get("signal") or (-outcome.returncode if outcome.returncode < 0 else None)
+    if isinstance(signum, int):
+        return "failed", _killed_text(signum, job.options)
+    code = ended.get("code")
+    if isinstance(code, int) and (staging / sandbox.RUNNING_FILE).exists():
+        return "failed", (
+            f"the snippet ended its own process (exit code {code}: os._exit or a crash) before "
+            "logbuild could collect its output; its figures and any output it had not flushed are lost"
+        )
     tail = "\n".join(outcome.stderr.splitlines()[-20:])
-    return f"the snippet harness stopped without a manifest (exit code {outcome.returncode})\n{tail}"
+    return "error", f"the snippet harness stopped without a manifest (exit code {outcome.returncode})\n{tail}"
+
+
+def _killed_text(signum: int, options: SnippetOptions) -> str:
+    try:
+        name = signal.Signals(signum).name
+    except ValueError:
+        name = f"signal {signum}"
+    text = f"the snippet's process was killed by {name} (out of memory, or a crash in native code?)"
+    limit = memory_limit(options)
+    if limit is not None:
+        text += (
+            f"; it ran with a memory limit of {format_size(limit)} "
+            f"(`# logbuild: memory={format_size(2 * limit)}` raises it, `memory=none` lifts it)"
+        )
+    return text
 
 
 def _error(name: str, source: str, message: str, line: int | None = None) -> SnippetResult:
