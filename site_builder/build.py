@@ -155,6 +155,7 @@ def load_site(config: SiteConfig, options: BuildOptions, today: dt.date, state: 
     entries, diagnostics = load_and_render(config, rules, state, workers or Workers(1))
     published = [e for e in entries if options.drafts or not e.draft]
     bodies = {e.slug: state.bodies[_body_key(e)] for e in published}
+    diagnostics += [d for body in bodies.values() for d in body.problems]  # e.g. nested too deep to render
     names = list(dict.fromkeys(r.name for e in published for r in e.snippets if r.name in known))
     snippets = run_linked_snippets(config, options, names, progress)
     diagnostics += snippet_diagnostics(config, snippets.values())

@@ -38,10 +38,9 @@ def calendar_svg(
         f"<title>{year}: {logged} days logged</title>",
     ]
     parts += _labels(year, start)
-    day = first
-    while day.year == year:
+    for ordinal in range(first.toordinal(), dt.date(year, 12, 31).toordinal() + 1):  # no day after 9999-12-31
+        day = dt.date.fromordinal(ordinal)
         parts.append(_cell(day, start, counts.get(day, 0), titles.get(day), href, today))
-        day += dt.timedelta(days=1)
     parts.append("</svg>")
     return "".join(parts)
 

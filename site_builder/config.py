@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .errors import Diagnostic, did_you_mean
+from .errors import Diagnostic, did_you_mean, not_utf8
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -102,8 +102,8 @@ def find_config_file(root: Path) -> Path | None:
     if own.is_file():
         return own
     pyproject = root / "pyproject.toml"
-    if pyproject.is_file() and re.search(r"^\[tool\.logbuild(\.|\])", pyproject.read_text("utf-8"), re.MULTILINE):
-        return pyproject
+    if pyproject.is_file() and re.search(rb"^\[tool\.logbuild(\.|\])", _read(pyproject), re.MULTILINE):
+        return pyproject  # found in the bytes: a file that is not UTF-8 is reported when it is read
     return None
 
 
@@ -116,7 +116,9 @@ def load_config(root: Path, overrides: dict[str, Any] | None = None) -> tuple[Si
     source = ""
     if file is not None:
         source = file.name
-        text = file.read_text("utf-8")
+        text, unreadable = _read_text(file)
+        if unreadable is not None:
+            return SiteConfig(root=root), [unreadable]
         try:
             data = tomllib.loads(text)
         except tomllib.TOMLDecodeError as exc:
@@ -131,6 +133,25 @@ def load_config(root: Path, overrides: dict[str, Any] | None = None) -> tuple[Si
     values.update({k: v for k, v in (overrides or {}).items() if v is not None})
     values = _normalise(values, source, text if file else "", diagnostics)
     return SiteConfig(root=root, source=source, **values), diagnostics
+
+
+def _read_text(file: Path) -> tuple[str, Diagnostic | None]:
+    """The file's text, or why there is none (unreadable, not UTF-8) as a Diagnostic."""
+    try:
+        data = file.read_bytes()
+    except OSError as exc:
+        return "", Diagnostic(file.name, None, f"cannot read this file: {exc.strerror}")
+    try:
+        return data.decode("utf-8-sig"), None
+    except UnicodeDecodeError as exc:
+        return "", not_utf8(file.name, data, exc)
+
+
+def _read(file: Path) -> bytes:
+    try:
+        return file.read_bytes()
+    except OSError:  # an unreadable pyproject.toml is not taken for ours
+        return b""
 
 
 def _validate(raw: dict[str, Any], source: str, text: str) -> list[Diagnostic]:

@@ -7,20 +7,22 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import os
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .errors import Diagnostic, did_you_mean
-from .frontmatter import KeyLines, local_time, parse_date, parse_yaml, split_front_matter
+from .confine import walk_confined
+from .errors import Diagnostic, did_you_mean, not_utf8
+from .frontmatter import KeyLines, local_time, parse_date, parse_yaml, shown, split_front_matter
 from .links import LinkContext
 from .model import Entry, SnippetRef
+from .slugs import slugify
 from .streaks import log_day
 
-FILE_NAME = re.compile(r"^(\d{4})-(\d{2})-(\d{2})(?:-([\w-]+))?$")
+# A date, then nothing or any separator and the rest: "2018-09-21", "2018-09-21 my entry", "2018-09-21_x".
+FILE_NAME = re.compile(r"^(\d{4})-(\d{2})-(\d{2})(?:[-_. ]+(.*))?$", re.DOTALL)
 DIRECTIVE = re.compile(r"^\s{0,3}(`{3,}|~{3,})\s*\{snippet\}\s*(\S*)")
 FENCE = re.compile(r"^\s{0,3}(`{3,}|~{3,})")
 KEYS = ("date", "title", "tags", "links", "snippets", "draft", "streak")
@@ -35,38 +37,35 @@ class EntryRules:
     static_dir: str = "static"
 
     def links_for(self, entry: Entry) -> LinkContext:
-        return LinkContext(entry.path, self.entries_dir, self.static_dir, f"entries/{entry.slug}/")
+        return LinkContext(entry.path, self.entries_dir, self.static_dir, f"entries/{entry.slug}/",
+                           entry.body_first_line)
 
 
-def scan_entry_files(root: Path, entries_dir: Path) -> list[tuple[str, str, tuple[int, int, int]]]:
-    """(path relative to root, absolute path, (inode, mtime_ns, size)) of every entry file, sorted.
-
-    os.walk rather than Path.rglob: this runs on every build and rglob costs ~30 ms per 1,000 files."""
-    found = []
-    base = os.fspath(root)
-    for dirpath, dirnames, filenames in os.walk(entries_dir, followlinks=True):
-        dirnames[:] = [d for d in dirnames if not d.startswith(".")]
-        folder = os.path.relpath(dirpath, base).replace(os.sep, "/")  # once per folder, not per file
-        for name in filenames:
-            if name.endswith(".md") and not name.startswith("."):
-                full = os.path.join(dirpath, name)
-                st = os.stat(full)
-                rel = name if folder == "." else f"{folder}/{name}"
-                found.append((rel, full, (st.st_ino, st.st_mtime_ns, st.st_size)))
-    return sorted(found)
+ScannedFile = tuple[str, str, tuple[int, int, int]]  # (path from the root, real path to read, stat)
 
 
-def find_entry_files(entries_dir: Path) -> list[Path]:
-    return [Path(full) for _, full, _ in scan_entry_files(entries_dir, entries_dir)]
+def scan_entry_files(root: Path, entries_dir: Path) -> tuple[list[ScannedFile], list[Diagnostic]]:
+    """Every entry file (sorted, one stat each) and the links refused on the way (confine.py):
+    a symlinked entry is read as its target, and only when that is inside the log."""
+    found, problems = walk_confined(root, entries_dir, _is_entry_name)
+    return [(f.shown, f.path, f.stat) for f in found], problems
 
 
-def read_entry_files(root: Path, entries_dir: Path) -> list[tuple[str, bytes]]:
+def _is_entry_name(name: str) -> bool:
+    return name.endswith(".md")
+
+
+def read_entry_files(root: Path, entries_dir: Path) -> tuple[list[tuple[str, bytes]], list[Diagnostic]]:
     """(path relative to root, bytes) of every entry file: the only I/O of this stage."""
+    scanned, problems = scan_entry_files(root, entries_dir)
     out = []
-    for rel, full, _ in scan_entry_files(root, entries_dir):
-        with open(full, "rb") as f:
-            out.append((rel, f.read()))
-    return out
+    for rel, full, _ in scanned:
+        try:
+            with open(full, "rb") as f:
+                out.append((rel, f.read()))
+        except OSError as exc:  # removed or made unreadable since the scan
+            problems.append(Diagnostic(rel, None, f"cannot read this file: {exc.strerror}"))
+    return out, problems
 
 
 def entry_cache_key(path: str, data: bytes, rules: EntryRules) -> str:
@@ -77,8 +76,9 @@ def load_entries(
     root: Path, entries_dir: Path, rules: EntryRules, cache: dict[str, Any] | None = None
 ) -> tuple[list[Entry], list[Diagnostic]]:
     """Read and validate every entry; `cache` maps entry_cache_key() to an earlier parse."""
-    parsed = []
-    for path, data in read_entry_files(root, entries_dir):
+    files, problems = read_entry_files(root, entries_dir)
+    parsed: list[tuple[Entry | None, list[Diagnostic]]] = [(None, problems)]
+    for path, data in files:
         key = entry_cache_key(path, data, rules)
         if cache is None or key not in cache:
             result = parse_entry(path, data, rules)
@@ -125,10 +125,8 @@ def parse_entry(path: str, data: bytes, rules: EntryRules) -> tuple[Entry | None
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        line = data[: exc.start].count(b"\n") + 1
-        return None, [Diagnostic(path, line, f"not UTF-8 text (byte 0x{data[exc.start]:02x})",
-                                 hint="save the file as UTF-8")]
-    text = text.replace("\r\n", "\n")
+        return None, [not_utf8(path, data, exc)]
+    text = text.replace("\r\n", "\n").replace("\r", "\n")  # Windows and old Mac line ends count as one
     problems: list[Diagnostic] = []
     front, body, body_line = split_front_matter(text, path, problems)
     if front is None:
@@ -143,28 +141,11 @@ def parse_entry(path: str, data: bytes, rules: EntryRules) -> tuple[Entry | None
                                        did_you_mean(str(key), KEYS)))
     stem = Path(path).stem if Path(path).name != "index.md" else Path(path).parent.name  # a page bundle
     name_match = FILE_NAME.match(stem)
-    timestamp = None
-    date = _file_date(name_match, path, problems)
-    if "date" in meta:
-        parsed = parse_date(meta["date"], path, lambda: lines.of("date"), problems)
-        if parsed is not None:
-            if isinstance(parsed, dt.datetime):
-                timestamp = local_time(parsed, rules.timezone)
-                day = log_day(timestamp, rules.day_ends_at)
-            else:
-                day = parsed
-            if date is not None and day != date:
-                problems.append(Diagnostic(path, lines.of("date"),
-                                           f"date {day} disagrees with the file name ({date})",
-                                           hint="rename the file or fix the date"))
-            date = day
-    elif date is None and name_match is None:
-        problems.append(Diagnostic(path, 1, "no date: the file name has none and the front matter no 'date'",
-                                   hint="name the file YYYY-MM-DD.md or add 'date: YYYY-MM-DD'"))
+    date, timestamp = _entry_date(meta, name_match, path, lines, rules, problems)
     if date is None:
         return None, problems
     title, body, body_line = _title(meta, body, body_line, date, path, lines, problems)
-    slug = stem if name_match else f"{date.isoformat()}-{_slugify(stem)}"
+    slug = _entry_slug(name_match, stem, date)
     entry = Entry(
         path=path,
         date=date,
@@ -181,6 +162,46 @@ def parse_entry(path: str, data: bytes, rules: EntryRules) -> tuple[Entry | None
         timestamp=timestamp,
     )
     return entry, problems
+
+
+def _entry_date(meta: dict[str, Any], name_match: re.Match[str] | None, path: str, lines: KeyLines,
+                rules: EntryRules, problems: list[Diagnostic]) -> tuple[dt.date | None, dt.datetime | None]:
+    """(log day, timestamp when a time was given): the front matter's date wins, checked against
+    the file name's."""
+    date = _file_date(name_match, path, problems)
+    if "date" not in meta:
+        if date is None and name_match is None:
+            problems.append(Diagnostic(path, 1, "no date: the file name has none and the front matter no 'date'",
+                                       hint="name the file YYYY-MM-DD.md or add 'date: YYYY-MM-DD'"))
+        return date, None
+    parsed = parse_date(meta["date"], path, lambda: lines.of("date"), problems)
+    if parsed is None:
+        return date, None
+    timestamp = None
+    try:
+        if isinstance(parsed, dt.datetime):
+            timestamp = local_time(parsed, rules.timezone)
+            day = log_day(timestamp, rules.day_ends_at)
+        else:
+            day = parsed
+    except OverflowError:  # 0001-01-01 00:30 is the day before year 1 once day_ends_at or a time zone moves it
+        problems.append(Diagnostic(path, lines.of("date"), f"date '{meta['date']}' falls outside the years "
+                                   f"1 to 9999 on the clock of {rules.timezone}", hint="check the year"))
+        return None, None
+    if date is not None and day != date:
+        problems.append(Diagnostic(path, lines.of("date"), f"date {day} disagrees with the file name ({date})",
+                                   hint="rename the file or fix the date"))
+    return day, timestamp
+
+
+def _entry_slug(name_match: re.Match[str] | None, stem: str, date: dt.date) -> str:
+    """'2018-09-21 My entry' -> '2018-09-21-my-entry'; a name without a date gets the entry's.
+    Everything after the date goes through slugify, so no name can make a path that climbs."""
+    if name_match is None:
+        return f"{date.isoformat()}-{slugify(stem, 'entry')}"
+    day = f"{name_match[1]}-{name_match[2]}-{name_match[3]}"
+    rest = slugify(name_match[4] or "", fallback="")
+    return f"{day}-{rest}" if rest else day
 
 
 def _file_date(match: re.Match[str] | None, path: str, problems: list[Diagnostic]) -> dt.date | None:
@@ -214,7 +235,8 @@ def _title(meta: dict[str, Any], body: str, body_line: int, date: dt.date, path:
 
 
 def normalise_tag(tag: str) -> str:
-    return re.sub(r"[\s_]+", "-", tag.strip().lstrip("#").strip().lower())
+    """'#Machine_Learning' -> 'machine-learning'; '../../x' -> 'x', '..' -> '' (a tag is a path segment)."""
+    return slugify(re.sub(r"[\s_]+", "-", tag.strip().lstrip("#").strip().lower()), fallback="")
 
 
 def _tags(value: Any, path: str, line: Callable[[], int], problems: list[Diagnostic]) -> tuple[str, ...]:
@@ -229,7 +251,12 @@ def _tags(value: Any, path: str, line: Callable[[], int], problems: list[Diagnos
         problems.append(Diagnostic(path, line(), f"tags must be a list or a space-separated string, "
                                    f"not {type(value).__name__}", hint="e.g. 'tags: [keras, cnn]'"))
         return ()
-    return tuple(dict.fromkeys(t for t in (normalise_tag(r) for r in raw) if t))
+    tags = {raw_tag: normalise_tag(raw_tag) for raw_tag in raw}
+    for raw_tag, tag in tags.items():
+        if raw_tag.strip().lstrip("#").strip() and not tag:
+            problems.append(Diagnostic(path, line(), f"tag '{raw_tag.strip()}' has no letter or digit to name "
+                                       "its page by; it is left out", "warning"))
+    return tuple(dict.fromkeys(t for t in tags.values() if t))
 
 
 def _links(value: Any, path: str, line: Callable[[], int], problems: list[Diagnostic]) -> tuple[tuple[str, str], ...]:
@@ -244,7 +271,7 @@ def _links(value: Any, path: str, line: Callable[[], int], problems: list[Diagno
     out = []
     for label, url in value.items():
         if not isinstance(url, str) or not re.match(r"^(https?://|/|\.|#)", url.strip()):
-            problems.append(Diagnostic(path, line(), f"link '{label}' is not a URL: {url!r}", "warning"))
+            problems.append(Diagnostic(path, line(), f"link '{label}' is not a URL: {shown(url)}", "warning"))
             continue
         out.append((str(label), url.strip()))
     return tuple(out)
@@ -307,10 +334,7 @@ def _typed(meta: dict[str, Any], key: str, kind: type, default: Any, path: str, 
         return value
     if kind is int and isinstance(value, bool) or not isinstance(value, kind):
         problems.append(Diagnostic(path, lines.of(key), f"'{key}' must be {'true or false' if kind is bool else 'a whole number'}, "
-                                   f"not {value!r}"))
+                                   f"not {shown(value)}"))
         return default
     return value
 
-
-def _slugify(text: str) -> str:
-    return re.sub(r"[^\w]+", "-", text.lower()).strip("-") or "entry"

@@ -55,6 +55,13 @@ def fails(diagnostics: Iterable[Diagnostic], strict: bool = False) -> bool:
     return bool(errors_in(found) or (strict and warnings_in(found)))
 
 
+def not_utf8(path: str, data: bytes, exc: UnicodeDecodeError) -> Diagnostic:
+    """A file that is not UTF-8, at the line of its first bad byte (\r\n, \r and \n each end a line)."""
+    head = data[: exc.start]
+    line = head.count(b"\n") + head.count(b"\r") - head.count(b"\r\n") + 1
+    return Diagnostic(path, line, f"not UTF-8 text (byte 0x{data[exc.start]:02x})", hint="save the file as UTF-8")
+
+
 def did_you_mean(word: str, choices: Iterable[str]) -> str | None:
     """A 'did you mean' hint for a misspelt key, or None."""
     close = difflib.get_close_matches(word, list(choices), n=1)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import reprlib
 from collections.abc import Callable
 from typing import Any
 
@@ -17,6 +18,9 @@ TIMESTAMP = re.compile(
     r"^(\d{4})-(\d{1,2})-(\d{1,2})(?:[T ](\d{1,2}):(\d{2})(?::(\d{2})(?:\.\d+)?)?"
     r"\s*(Z|[+-]\d{2}:?\d{2})?)?\s*$"
 )
+
+
+MAX_NODES = 10_000  # values front matter may stand for once aliases are copied out; real ones have ~30
 
 
 class _Loader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[misc]
@@ -45,10 +49,21 @@ def split_front_matter(text: str, path: str, problems: list[Diagnostic]) -> tupl
 
 
 def parse_yaml(front: str, path: str, problems: list[Diagnostic]) -> dict[str, Any] | None:
+    """The front matter as a dict, or None with the problem at its line. Aliases are bounded:
+    twelve lines of nested `*a` (an alias bomb) would otherwise stand for a billion values."""
     if not front.strip():
         return {}
+    loader = _Loader(front)
     try:
-        meta = yaml.load(front, Loader=_Loader)
+        node = loader.get_single_node()
+        if node is not None and "&" in front and "*" in front:  # no anchor, no alias: size is the text's
+            where = _oversized(node)
+            if where is not None:
+                problems.append(Diagnostic(path, where, f"front matter stands for more than {MAX_NODES:,} values "
+                                           "once its aliases (*name) are copied out",
+                                           hint="write the values out; front matter needs no anchors and aliases"))
+                return None
+        meta = loader.construct_document(node) if node is not None else None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
         line = mark.line + 2 if mark is not None else 1
@@ -56,10 +71,59 @@ def parse_yaml(front: str, path: str, problems: list[Diagnostic]) -> dict[str, A
         problems.append(Diagnostic(path, line, f"invalid YAML in front matter: {reason}",
                                    hint="check indentation and quote values that contain ': '"))
         return None
+    finally:
+        loader.dispose()
     if not isinstance(meta, dict):
         problems.append(Diagnostic(path, 2, "front matter must be 'key: value' lines"))
         return None
     return {str(k): v for k, v in meta.items()}
+
+
+def _oversized(root: yaml.Node) -> int | None:
+    """The file line of the key where the expanded size first passes MAX_NODES, else None."""
+    sizes: dict[int, int] = {}
+    pairs = root.value if isinstance(root, yaml.MappingNode) else [(root, root)]
+    total = 0
+    for key, value in pairs:
+        total += 1 + _expanded_size(value, sizes)
+        if total > MAX_NODES:
+            return int(key.start_mark.line) + 2
+    return None
+
+
+def _expanded_size(root: yaml.Node, sizes: dict[int, int]) -> int:
+    """Nodes `root` stands for with every alias copied out, capped just above MAX_NODES.
+    Iterative and memoised (a shared node is counted once per use, computed once); a value that
+    contains itself is infinite."""
+    over = MAX_NODES + 1
+    visiting: set[int] = set()
+    stack: list[tuple[yaml.Node, bool]] = [(root, False)]
+    while stack:
+        node, done = stack.pop()
+        children = _children(node)
+        if done:
+            visiting.discard(id(node))
+            sizes[id(node)] = min(over, 1 + sum(sizes.get(id(c), over) for c in children))
+        elif id(node) in visiting:
+            return over
+        elif id(node) not in sizes:
+            visiting.add(id(node))
+            stack.append((node, True))
+            stack += [(c, False) for c in children if id(c) not in sizes]
+    return sizes[id(root)]
+
+
+def _children(node: yaml.Node) -> list[yaml.Node]:
+    if isinstance(node, yaml.SequenceNode):
+        return list(node.value)
+    if isinstance(node, yaml.MappingNode):
+        return [n for pair in node.value for n in pair]
+    return []
+
+
+def shown(value: Any) -> str:
+    """A user's value for a message: short and shallow whatever it holds (deep, shared or huge)."""
+    return reprlib.repr(value)
 
 
 class KeyLines:
@@ -72,14 +136,14 @@ class KeyLines:
     def of(self, key: str) -> int:
         if self._lines is None:
             self._lines = {}
-            node = yaml.compose(self.front, Loader=yaml.SafeLoader)
+            node = yaml.compose(self.front, Loader=_Loader)
             if isinstance(node, yaml.MappingNode):
                 for k, _ in node.value:
                     self._lines.setdefault(str(k.value), k.start_mark.line + 2)
         return self._lines.get(key, 1)
 
     def item(self, key: str, index: int) -> int:
-        node = yaml.compose(self.front, Loader=yaml.SafeLoader)
+        node = yaml.compose(self.front, Loader=_Loader)
         if isinstance(node, yaml.MappingNode):
             for k, v in node.value:
                 if k.value == key and isinstance(v, yaml.SequenceNode) and index < len(v.value):
@@ -89,9 +153,9 @@ class KeyLines:
 
 def parse_date(value: Any, path: str, line: Callable[[], int], problems: list[Diagnostic]
                 ) -> dt.date | dt.datetime | None:
-    m = TIMESTAMP.match(str(value).strip())
+    m = TIMESTAMP.match(value.strip()) if isinstance(value, str) else None
     if m is None:
-        problems.append(Diagnostic(path, line(), f"'{value}' is not a date",
+        problems.append(Diagnostic(path, line(), f"{_quoted(value)} is not a date",
                                    hint="write it as YYYY-MM-DD, or 'YYYY-MM-DD HH:MM'"))
         return None
     y, mo, d, h, mi, s = (int(g) if g else None for g in m.groups()[:6])
@@ -100,9 +164,13 @@ def parse_date(value: Any, path: str, line: Callable[[], int], problems: list[Di
             return dt.date(y, mo, d)  # type: ignore[arg-type]
         return dt.datetime(y, mo, d, h, mi or 0, s or 0, tzinfo=_offset(m.group(7)))  # type: ignore[arg-type]
     except ValueError as exc:
-        problems.append(Diagnostic(path, line(), f"impossible date '{value}': {exc}",
+        problems.append(Diagnostic(path, line(), f"impossible date {_quoted(value)}: {exc}",
                                    hint="check the day and month"))
         return None
+
+
+def _quoted(value: Any) -> str:
+    return f"'{value}'" if isinstance(value, (str, int, float)) else shown(value)
 
 
 def _offset(text: str | None) -> dt.tzinfo | None:

@@ -22,12 +22,14 @@ _SCHEME = re.compile(r"^[a-z][a-z0-9+.-]*:", re.IGNORECASE)
 
 @dataclass(frozen=True)
 class LinkContext:
-    """Where an entry file sits and where its page will be, all POSIX paths relative to the root."""
+    """Where an entry file sits (and its body in it) and where its page will be, all POSIX paths
+    relative to the root."""
 
     source: str  # "entries/2018-09-15.md"
     entries_dir: str  # "entries"
     static_dir: str  # "static"
     page_dir: str  # "entries/2018-09-15/"
+    body_first_line: int = 1  # the line of the file where the Markdown body starts
 
     def rewrite(self, url: str) -> tuple[str, str | None]:
         """(URL to write in the page, the project file it points at or None for external links)."""

@@ -11,18 +11,21 @@ from typing import Any
 
 from markdown_it import MarkdownIt
 from markdown_it.renderer import RendererHTML
+from markdown_it.rules_block import StateBlock
 from markdown_it.token import Token
 from markdown_it.utils import EnvType, OptionsDict
 from mdit_py_plugins.anchors import anchors_plugin
 from mdit_py_plugins.footnote import footnote_plugin
 from mdit_py_plugins.tasklists import tasklists_plugin
 
+from .errors import Diagnostic
 from .links import LinkContext
 from .model import Heading, RenderedBody
 
-RENDERER_VERSION = "3"  # bump when the HTML for the same Markdown changes (invalidates cached bodies)
+RENDERER_VERSION = "4"  # bump when the HTML for the same Markdown changes (invalidates cached bodies)
 PLACEHOLDER = "<!--logbuild:snippet {name}-->"
 PLACEHOLDER_RE = re.compile(r"<!--logbuild:snippet (\S+?)-->")
+TOO_DEEP = "logbuild_too_deep"  # env key: body lines where markdown-it stopped at its nesting limit
 
 # Highlighted code blocks by (language, code) digest. A prose edit leaves its code blocks alone, and
 # Pygments costs as much per block as markdown-it per entry (plus ~70 ms to compile a lexer), so the
@@ -106,14 +109,37 @@ def markdown_parser() -> MarkdownIt:
     linkify.pretest = lambda text: ("://" in text or "@" in text) and full_pretest(text)
     md.add_render_rule("fence", _fence)
     md.add_render_rule("image", _image)
+    _watch_nesting(md)
     return md
+
+
+def _watch_nesting(md: MarkdownIt) -> None:
+    """Past `maxNesting` (quotes and lists inside each other) markdown-it skips to the end of
+    what encloses the block, for a list the rest of the entry, without a word. Skip only the
+    too-deep block itself (its lines indented at least as far) and note its body line, so the
+    build can say so. Same test, in the same order, as ParserBlock.tokenize; nested blocks call
+    back through this attribute."""
+    tokenize = md.block.tokenize
+
+    def watched(state: StateBlock, start: int, end: int) -> None:
+        line = state.skipEmptyLines(start)
+        if state.level < md.options.maxNesting or line >= end or state.sCount[line] < state.blkIndent:
+            tokenize(state, start, end)
+            return
+        state.env.setdefault(TOO_DEEP, []).append(line)
+        while line < end and (state.isEmpty(line) or state.sCount[line] >= state.blkIndent):
+            line += 1
+        state.line = line
+
+    md.block.tokenize = watched  # type: ignore[method-assign, assignment]
 
 
 def render_body(markdown: str, where: LinkContext | None = None) -> RenderedBody:
     """Pure (given the parser): Markdown -> HTML, headings, plain text, a summary, and the project
     files its relative links point at (rewritten for the page when `where` says where it is)."""
     md = markdown_parser()
-    tokens = md.parse(markdown)
+    env: dict[str, Any] = {}
+    tokens = md.parse(markdown, env)
     links = _rewrite_links(tokens, where) if where is not None else ()
     html_out = md.renderer.render(tokens, md.options, {}).replace(
         '<a class="header-anchor" ', '<a class="header-anchor" aria-label="Link to this section" ')
@@ -123,7 +149,15 @@ def render_body(markdown: str, where: LinkContext | None = None) -> RenderedBody
         headings=_headings(tokens),
         summary=_summary(tokens),
         links=links,
+        problems=_nesting_problems(env.get(TOO_DEEP, ()), where, md.options.maxNesting),
     )
+
+
+def _nesting_problems(lines: Sequence[int], where: LinkContext | None, limit: int) -> tuple[Diagnostic, ...]:
+    path, first = (where.source, where.body_first_line) if where is not None else ("", 1)
+    return tuple(Diagnostic(path, first + line, f"quotes or lists nested more than {limit} deep: this block "
+                            "is left out of the page", "warning", hint="nest them less deeply")
+                 for line in sorted(set(lines)))
 
 
 def _rewrite_links(tokens: Sequence[Token], where: LinkContext) -> tuple[tuple[str, int], ...]:

@@ -59,6 +59,7 @@ class RenderedBody:
     headings: tuple[Heading, ...]
     summary: str  # first paragraph as plain text, for lists and meta description
     links: tuple[tuple[str, int], ...] = ()  # (project file a relative link points at, line in the body)
+    problems: tuple[Diagnostic, ...] = ()  # found while rendering (too deep to render), at lines of the file
 
 
 SnippetStatus = Literal["ok", "failed", "timeout", "error"]

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import datetime as dt
 import xml.etree.ElementTree as ET
+from pathlib import Path
 
 import pytest
+from conftest import run_logbuild
 
 from site_builder.calendar import calendar_svg, calendar_years
 
@@ -72,3 +74,21 @@ def test_cells_stay_inside_the_view_box(year: int) -> None:
 def test_years_newest_first() -> None:
     counts = [(dt.date(2018, 9, 9), 1), (dt.date(2020, 1, 1), 2), (dt.date(2018, 12, 1), 1)]
     assert calendar_years(counts) == [2020, 2018]
+
+
+@pytest.mark.parametrize("day", [dt.date(9999, 12, 31), dt.date(1, 1, 1)])
+def test_the_first_and_last_years_there_are(day: dt.date) -> None:
+    """No cell needs the day after 9999-12-31 or a week start before year 1 (it crashed)."""
+    root = render(day.year, days=[day])
+    assert len(root.findall(f".//{SVG}rect")) == 365
+    assert [a.get("href") for a in root.findall(f"{SVG}a")] == [f"entries/{day}/"]
+
+
+def test_a_log_dated_9999_12_31_builds(tmp_path: Path) -> None:
+    (tmp_path / "entries").mkdir()
+    (tmp_path / "entries" / "2018-09-20.md").write_text("A real day.\n", "utf-8")
+    (tmp_path / "entries" / "far.md").write_text("---\ndate: 9999-12-31\n---\nThe end of time.\n", "utf-8")
+    result = run_logbuild("-C", tmp_path, "build", "--out", tmp_path / "out", "--today", "2018-09-22")
+    assert result.returncode == 0, result.stderr
+    assert "Traceback" not in result.stderr
+    assert (tmp_path / "out" / "entries" / "9999-12-31-far" / "index.html").is_file()

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from conftest import run_logbuild
 
 from site_builder.config import SiteConfig, load_config
 
@@ -137,3 +138,35 @@ def test_overrides_beat_the_file(tmp_path: Path) -> None:
     config, _ = load_config(tmp_path, {"output_dir": "elsewhere", "title": None})
     assert config.output_dir == "elsewhere" and config.title == "T"
     assert config.path("output_dir") == tmp_path.resolve() / "elsewhere"
+
+
+def test_logbuild_toml_not_utf8_is_an_error_at_its_line(tmp_path: Path) -> None:
+    (tmp_path / "logbuild.toml").write_bytes(b'title = "Log"\nauthor = "Jos\xe9"\n')
+    _, problems = load_config(tmp_path)
+    assert formatted(problems) == ["logbuild.toml:2: not UTF-8 text (byte 0xe9) (save the file as UTF-8)"]
+
+
+def test_pyproject_not_utf8_is_an_error_at_its_line(tmp_path: Path) -> None:
+    (tmp_path / "pyproject.toml").write_bytes(b'[project]\nname = "x"\n\n[tool.logbuild]\ntitle = "Caf\xe9"\n')
+    _, problems = load_config(tmp_path)
+    assert formatted(problems) == ["pyproject.toml:5: not UTF-8 text (byte 0xe9) (save the file as UTF-8)"]
+
+
+def test_a_pyproject_not_ours_may_be_anything(tmp_path: Path) -> None:
+    (tmp_path / "pyproject.toml").write_bytes(b'[project]\nname = "caf\xe9"\n')
+    config, problems = load_config(tmp_path)
+    assert problems == [] and config.source == ""
+
+
+def test_bom_is_accepted(tmp_path: Path) -> None:
+    (tmp_path / "logbuild.toml").write_bytes('\ufefftitle = "Log"\n'.encode())
+    config, problems = load_config(tmp_path)
+    assert problems == [] and config.title == "Log"
+
+
+def test_build_with_a_config_not_utf8_says_so(tmp_path: Path) -> None:
+    (tmp_path / "logbuild.toml").write_bytes(b'title = "Caf\xe9"\n')
+    result = run_logbuild("-C", tmp_path, "build", "--out", tmp_path / "out")
+    assert result.returncode == 1
+    assert result.stderr.splitlines()[0] == "logbuild.toml:1: not UTF-8 text (byte 0xe9) (save the file as UTF-8)"
+    assert "Traceback" not in result.stderr

@@ -6,8 +6,12 @@ import datetime as dt
 from pathlib import Path
 
 import pytest
+import yaml
+from hypothesis import given
+from hypothesis import strategies as st
 
 from site_builder.entries import EntryRules, load_entries, normalise_tag, parse_entry
+from site_builder.slugs import is_safe_segment
 
 RULES = EntryRules(day_ends_at=0, known_snippets=frozenset({"max_pooling", "tiny_plot"}))
 
@@ -287,3 +291,153 @@ def test_a_draft_does_not_clash_with_its_date(tmp_path: Path) -> None:
     entries, problems = load_entries(tmp_path, entries_dir, EntryRules())
     assert problems == []
     assert [e.draft for e in entries] == [False, True]
+
+
+def test_cr_only_line_ends_keep_front_matter_and_lines() -> None:
+    """Old Mac files end lines with a lone \\r: the front matter is read and every line is right."""
+    text = "---\rtitle: Old Mac\rdraft: perhaps\rtags: [mac]\r---\r\rBody\r```{snippet} nope\r```\r"
+    entry, problems = parse_entry("entries/2018-09-09.md", text.encode(), RULES)
+    assert entry is not None and entry.title == "Old Mac" and entry.tags == ("mac",)
+    assert entry.body_first_line == 6 and entry.body == "\nBody\n```{snippet} nope\n```\n"
+    assert [(p.line, p.message.split(",")[0].split(" (")[0]) for p in problems] == [
+        (8, "unknown snippet 'nope'"), (3, "'draft' must be true or false")]
+
+
+def test_not_utf8_line_counts_every_kind_of_line_end() -> None:
+    _, problems = parse_entry("entries/2018-09-09.md", b"---\rtitle: t\r\n---\ncaf\xe9\n", RULES)
+    assert [p.line for p in problems] == [4]
+
+
+@pytest.mark.parametrize(
+    "name, slug",
+    [
+        ("2018-09-21 my entry.md", "2018-09-21-my-entry"),
+        ("2018-09-21_My_Entry.md", "2018-09-21-my_entry"),
+        ("2018-09-21.notes.md", "2018-09-21-notes"),
+        ("2018-09-21 - Max Pooling!.md", "2018-09-21-max-pooling"),
+        ("2018-09-21-max-pooling.md", "2018-09-21-max-pooling"),  # as before
+        ("2018-09-21.md", "2018-09-21"),
+        ("2018-09-21 ...md", "2018-09-21"),  # nothing left to name it by
+        ("2018-09-21 trip/index.md", "2018-09-21-trip"),  # a page bundle
+    ],
+)
+def test_a_name_starting_with_a_date_gets_it(name: str, slug: str) -> None:
+    entry, problems = parse("A day.\n", path=f"entries/{name}")
+    assert problems == []
+    assert entry is not None and entry.date == dt.date(2018, 9, 21) and entry.slug == slug
+
+
+@pytest.mark.parametrize("name", ["2018-09-21x.md", "20180921 notes.md"])
+def test_a_date_not_followed_by_a_separator_is_no_date(name: str) -> None:
+    entry, problems = parse("A day.\n", path=f"entries/{name}")
+    assert entry is None and [p.message.split(":")[0] for p in problems] == ["no date"]
+
+
+def test_a_name_without_a_date_is_slugged_after_the_front_matter_date() -> None:
+    entry, _ = parse("---\ndate: 2018-09-21\n---\nx\n", path="entries/Notes on C++ & Keras.md")
+    assert entry is not None and entry.slug == "2018-09-21-notes-on-c++-keras"
+
+
+@pytest.mark.parametrize("value", ['["../../../victim"]', '[".."]', '["a/../../b", "..\\\\..\\\\c", "x\\u0000y"]',
+                                   '["/etc/passwd"]', '"../.. ./."'])
+def test_tags_can_never_climb(value: str) -> None:
+    entry, _ = parse(f"---\ntags: {value}\n---\nx\n")
+    assert entry is not None
+    assert all(is_safe_segment(t) for t in entry.tags), entry.tags
+
+
+def test_a_tag_with_nothing_to_name_it_is_a_warning() -> None:
+    entry, problems = parse('---\ntitle: t\ntags: ["..", keras, "../../../victim"]\n---\nx\n')
+    assert entry is not None and entry.tags == ("keras", "victim")
+    assert lines_of(problems) == [
+        "entries/2018-09-09.md:3: warning: tag '..' has no letter or digit to name its page by; it is left out"]
+
+
+@given(st.text(max_size=40))
+def test_any_file_name_makes_a_safe_slug(stem: str) -> None:
+    name = stem.replace("/", "").replace("\0", "")
+    for path in (f"entries/2018-09-21 {name}.md", f"entries/{name}.md"):
+        entry, _ = parse("---\ndate: 2018-09-21\n---\nx\n", path=path)
+        assert entry is not None and is_safe_segment(entry.slug), entry.slug
+
+
+@given(st.lists(st.text(max_size=20), max_size=5))
+def test_any_tag_is_a_safe_segment(tags: list[str]) -> None:
+    entry, _ = parse_entry("entries/2018-09-09.md",
+                           yaml.safe_dump({"tags": tags}, explicit_start=True, explicit_end=False).encode()
+                           + b"---\nx\n", RULES)
+    assert entry is not None and all(is_safe_segment(t) for t in entry.tags)
+
+
+def test_normal_tags_keep_their_form() -> None:
+    assert [normalise_tag(t) for t in ("#Deep_Learning", "C++", "node.js", "max pooling", "2018", "Ünïcode")] == [
+        "deep-learning", "c++", "node.js", "max-pooling", "2018", "ünïcode"]
+
+
+BOMB = "\n".join(
+    ["---", 'a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]']
+    + [f"{k}: &{k} [{', '.join(['*' + p] * 9)}]" for p, k in zip("abcdefgh", "bcdefghi")]
+    + ["title: *i", "---", "Boom.", ""]
+)
+
+
+def test_an_alias_bomb_is_refused_at_its_line() -> None:
+    """Twelve lines that stand for 9**9 values: refused before anything is built from them (the
+    count is memoised per node, so this is fast by construction)."""
+    assert len(BOMB.splitlines()) == 13
+    entry, problems = parse(BOMB)
+    assert entry is None
+    assert lines_of(problems) == [
+        ("entries/2018-09-09.md:6: front matter stands for more than 10,000 values once its aliases (*name) "
+        "are copied out (write the values out; front matter needs no anchors and aliases)")]
+
+
+def test_a_value_that_contains_itself_is_refused() -> None:
+    entry, problems = parse("---\ntitle: t\ndraft: &a [*a]\n---\nx\n")
+    assert entry is None and [p.line for p in problems] == [3]
+
+
+def test_a_few_aliases_are_fine() -> None:
+    entry, problems = parse("---\ntags: &t [keras, cnn]\nlinks: {a: 'https://x.org'}\nx: *t\n---\nx\n")
+    assert entry is not None and entry.tags == ("keras", "cnn")
+    assert [p.message for p in problems] == ["unknown front matter key 'x'"]
+
+
+def test_deep_values_give_short_messages_and_no_recursion_error() -> None:
+    deep = "[" * 998 + "]" * 998
+    text = f"---\ndraft: {deep}\ndate: {deep}\ntitle: {deep}\nlinks: {{a: {deep}}}\nsnippets: {deep}\n---\nx\n"
+    _, problems = parse(text)
+    assert sorted(p.line for p in problems) == [2, 3, 4, 5, 6]
+    assert all(len(p.message) < 200 for p in problems)
+
+
+@pytest.mark.parametrize(
+    "date, timezone, day_ends_at",
+    [("0001-01-01 00:30", "UTC", 4), ("0001-01-01T00:30+08:00", "America/New_York", 0),
+     ("9999-12-31T23:00-05:00", "Asia/Tokyo", 0)],
+)
+def test_a_date_pushed_past_year_1_or_9999_is_an_error(date: str, timezone: str, day_ends_at: int) -> None:
+    entry, problems = parse(f"---\ntitle: t\ndate: {date}\n---\nx\n", path="entries/far.md",
+                            rules=EntryRules(day_ends_at=day_ends_at, timezone=timezone))
+    assert entry is None
+    assert lines_of(problems) == [
+        (f"entries/far.md:3: date '{date}' falls outside the years 1 to 9999 on the clock of {timezone} "
+        "(check the year)")]
+
+
+def test_the_last_and_first_days_are_dates() -> None:
+    for day in ("9999-12-31", "0001-01-01"):
+        entry, problems = parse(f"---\ndate: {day}\n---\nx\n", path="entries/far.md")
+        assert problems == [] and entry is not None and entry.date.isoformat() == day
+
+
+def test_load_entries_reports_links_out_of_the_log(tmp_path: Path) -> None:
+    entries_dir = tmp_path / "log" / "entries"
+    entries_dir.mkdir(parents=True)
+    _write(entries_dir, "2018-09-09.md", "Mine\n")
+    (tmp_path / "id_rsa").write_text("-----BEGIN KEY-----\n", "utf-8")
+    (entries_dir / "2018-09-10.md").symlink_to(tmp_path / "id_rsa")
+    entries, problems = load_entries(tmp_path / "log", entries_dir, EntryRules())
+    assert [e.slug for e in entries] == ["2018-09-09"]
+    assert [(p.path, p.severity) for p in problems] == [("entries/2018-09-10.md", "error")]
+    assert "points outside the log" in problems[0].message

@@ -5,8 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from conftest import run_logbuild
 from markdown_it.utils import read_fixture_file
 
+from site_builder.links import LinkContext
 from site_builder.markdown import PLACEHOLDER_RE, highlight_code, pygments_css, render_body
 
 FIXTURES = Path(__file__).parent / "fixtures" / "markdown"
@@ -48,3 +50,49 @@ def test_highlight_code() -> None:
 def test_pygments_css_has_light_and_dark() -> None:
     css = pygments_css()
     assert ".highlight" in css and "prefers-color-scheme: dark" in css
+
+
+WHERE = LinkContext("entries/2018-09-09.md", "entries", "static", "entries/2018-09-09/", body_first_line=5)
+TOO_DEEP = "warning: quotes or lists nested more than 20 deep: this block is left out of the page (nest them less deeply)"
+
+
+def test_a_quote_too_deep_is_a_warning_at_its_file_line() -> None:
+    body = render_body("Intro.\n\n" + "> " * 30 + "lost words\n\n" + "> " * 5 + "kept\n", WHERE)
+    assert [d.format() for d in body.problems] == [f"entries/2018-09-09.md:7: {TOO_DEEP}"]
+    assert "kept" in body.text and "lost words" not in body.text
+
+
+def test_each_too_deep_block_is_one_warning() -> None:
+    """markdown-it itself drops everything after a too-deep list item, to the end of the entry."""
+    text = "".join(f"{'- ' * 12}item {i}\n\npara {i}\n\n" for i in range(3))
+    body = render_body(text, WHERE)
+    assert [d.line for d in body.problems] == [5, 9, 13]
+    assert body.text == "para 0 para 1 para 2"
+
+
+def test_nesting_within_the_limit_is_quiet() -> None:
+    assert render_body("> " * 19 + "fine\n", WHERE).problems == ()
+
+
+@pytest.mark.parametrize("source", [
+    "- " * 10_000 + "x\n",
+    "> " * 10_000 + "x\n",
+    "[" * 10_000 + "x" + "]" * 10_000 + "\n",
+    "*" * 10_000 + "x" + "*" * 10_000 + "\n",
+    "<div>" * 5_000 + "x" + "</div>" * 5_000 + "\n",
+    "![" * 3_000 + "x" + "](y)" * 3_000 + "\n",
+    "a[^1]\n\n[^1]: " + "> " * 1_000 + "x\n",
+    "".join("  " * i + f"- item {i}\n" for i in range(2_000)),
+])
+def test_deep_but_legal_markdown_does_not_crash(source: str) -> None:
+    body = render_body(source, WHERE)  # no RecursionError
+    assert isinstance(body.html, str)
+
+
+def test_build_prints_the_nesting_warning(tmp_path: Path) -> None:
+    (tmp_path / "entries").mkdir()
+    (tmp_path / "entries" / "2018-09-09.md").write_text(
+        "---\ntitle: Deep\n---\nIntro.\n\n" + "> " * 30 + "lost\n", "utf-8")
+    result = run_logbuild("-C", tmp_path, "build", "--out", tmp_path / "out", "--today", "2018-09-10")
+    assert result.returncode == 0, result.stderr
+    assert f"entries/2018-09-09.md:6: {TOO_DEEP}" in result.stderr.splitlines()

@@ -1,0 +1,183 @@
+"""LOAD (input side): walk one folder of the log and return only files that really are the log's.
+
+A symbolic link is read as its target, and only when that target lies inside the log's root or
+inside the walked folder's own real location (a configured folder may itself be a link the user
+made on purpose). Links that leave both, dangle or loop are Diagnostics, each reported once, and
+their files are not returned, so nothing outside the log is ever read, published or copied.
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+import stat
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from .errors import Diagnostic
+
+HINT_OUTSIDE = "copy the file into the log, or remove the link"
+
+
+@dataclass(frozen=True)
+class FoundFile:
+    """A file of the walked folder. `path` is what to read: a symlink's real target, never the link."""
+
+    rel: str  # POSIX, relative to the walked folder: "2018/2018-09-15.md"
+    shown: str  # POSIX, relative to the log's root as the user names it: "entries/2018/2018-09-15.md"
+    path: str  # absolute and real
+    stat: tuple[int, int, int]  # (inode, mtime_ns, size) of the file `path` names
+
+
+Chain = tuple[tuple[str, str], ...]  # the real folders from the walked one down, each with the link that led there
+
+
+@dataclass(frozen=True)
+class _Walk:
+    """What every step of one walk shares: where paths are reported from and what is allowed."""
+
+    where: str  # the folder as the user names it, relative to the root ("" for the root itself)
+    real_root: str
+    real_folder: str
+    keep: Callable[[str], bool]
+
+    def shown(self, rel: str) -> str:
+        return f"{self.where}/{rel}" if self.where else rel
+
+    def shown_real(self, path: str) -> str:
+        """A real path as the user names it: through the folder, else from the root."""
+        if _below(path, self.real_folder):
+            return self.shown(os.path.relpath(path, self.real_folder).replace(os.sep, "/"))
+        if _below(path, self.real_root):
+            return os.path.relpath(path, self.real_root).replace(os.sep, "/")
+        return path
+
+    def hidden(self, real: str) -> bool:
+        """Reached through a hidden name (.git/config): what the walk itself never reads."""
+        base = self.real_folder if _below(real, self.real_folder) else self.real_root
+        return any(part.startswith(".") for part in os.path.relpath(real, base).split(os.sep) if part != ".")
+
+
+def _below(path: str, folder: str) -> bool:
+    return path == folder or path.startswith(folder.rstrip(os.sep) + os.sep)
+
+
+def walk_confined(root: Path, folder: Path, keep: Callable[[str], bool] | None = None
+                  ) -> tuple[list[FoundFile], list[Diagnostic]]:
+    """Every non-hidden file below `folder` whose name passes `keep`, sorted by `rel`, and the
+    problems found (one per bad link). A missing folder is no files and no problem."""
+    real_root, real_folder = os.path.realpath(root), os.path.realpath(folder)
+    where = os.path.relpath(os.path.abspath(folder), os.path.abspath(root)).replace(os.sep, "/")
+    walk = _Walk("" if where == "." else where, real_root, real_folder, keep or (lambda _: True))
+    if not os.path.isdir(real_folder):
+        missing = os.path.islink(folder)
+        return [], [Diagnostic(walk.where, None, "a symbolic link to a missing folder",
+                               hint="fix the link, or the folder's setting in logbuild.toml")] if missing else []
+    files: list[FoundFile] = []
+    problems: list[Diagnostic] = []
+    stack: list[tuple[str, str, Chain]] = [(real_folder, "", ((real_folder, ""),))]
+    while stack:
+        real_dir, prefix, chain = stack.pop()
+        try:
+            items = list(os.scandir(real_dir))
+        except OSError as exc:
+            problems.append(Diagnostic(walk.shown(prefix.rstrip("/")) or ".", None,
+                                       f"cannot read this folder: {exc.strerror}"))
+            continue
+        for item in items:
+            if item.name.startswith("."):
+                continue
+            rel = prefix + item.name
+            if item.is_symlink():
+                _follow(walk, item.path, rel, chain, files, problems, stack)
+            elif item.is_dir(follow_symlinks=False):
+                stack.append((item.path, rel + "/", (*chain, (item.path, ""))))
+            elif walk.keep(item.name):
+                _add_file(walk, item.path, rel, item.stat(), files, problems)
+    files.sort(key=lambda f: f.rel)
+    return files, _once(problems)
+
+
+def _follow(walk: _Walk, link: str, rel: str, chain: Chain, files: list[FoundFile],
+            problems: list[Diagnostic], stack: list[tuple[str, str, Chain]]) -> None:
+    """A symbolic link: its target if that is inside the log, else the one problem it is."""
+    try:
+        st = os.stat(link)
+    except OSError as exc:
+        if walk.keep(os.path.basename(link)):
+            problems.append(_broken_link(walk, link, rel, exc))
+        return
+    real = os.path.realpath(link)
+    is_dir = stat.S_ISDIR(st.st_mode)
+    if not is_dir and not walk.keep(os.path.basename(link)):
+        return
+    if not (_below(real, walk.real_root) or _below(real, walk.real_folder)):
+        problems.append(Diagnostic(walk.shown(rel), None, f"a symbolic link that points outside the log "
+                                   f"(to {real}); it is not read or published", hint=HINT_OUTSIDE))
+    elif walk.hidden(real):
+        problems.append(Diagnostic(walk.shown(rel), None, f"a symbolic link to a hidden file or folder "
+                                   f"({walk.shown_real(real)}); it is not read or published",
+                                   hint=HINT_OUTSIDE))
+    elif not is_dir:
+        _add_file(walk, real, rel, st, files, problems)
+    elif any(_below(folder, real) for folder, _ in chain):
+        problems.append(_folder_loop(walk, link, real, chain))
+    else:
+        stack.append((real, rel + "/", (*chain, (real, link))))
+
+
+def _folder_loop(walk: _Walk, link: str, target: str, chain: Chain) -> Diagnostic:
+    """One problem per loop, however many ways the walk runs into it: named by its links."""
+    start = next(i for i, (folder, _) in enumerate(chain) if _below(folder, target))
+    links = sorted({walk.shown_real(via) for _, via in chain[start + 1 :] if via} | {walk.shown_real(link)})
+    if len(links) == 1:
+        return Diagnostic(links[0], None, "a symbolic link to a folder that contains it, a loop; it is skipped",
+                          hint="remove the link")
+    return Diagnostic(links[0], None, f"symbolic links to folders that make a loop ({', '.join(links)}); "
+                      "they are skipped", hint="remove one of them")
+
+
+def _add_file(walk: _Walk, path: str, rel: str, st: os.stat_result, files: list[FoundFile],
+              problems: list[Diagnostic]) -> None:
+    if stat.S_ISREG(st.st_mode):
+        files.append(FoundFile(rel, walk.shown(rel), path, (st.st_ino, st.st_mtime_ns, st.st_size)))
+    else:
+        problems.append(Diagnostic(walk.shown(rel), None, "not a regular file; it is skipped", "warning"))
+
+
+def _broken_link(walk: _Walk, link: str, rel: str, exc: OSError) -> Diagnostic:
+    if exc.errno == errno.ELOOP:
+        cycle = _link_cycle(link)
+        first = min(cycle)  # every link of a loop reports the same line, which _once keeps once
+        names = " -> ".join(walk.shown_real(p) for p in _rotate(cycle, first) + [first])
+        return Diagnostic(walk.shown_real(first), None, f"a loop of symbolic links: {names}",
+                          hint="point one of them at a real file, or remove them")
+    if exc.errno == errno.ENOENT:
+        return Diagnostic(walk.shown(rel), None, f"a symbolic link to a missing file ({os.readlink(link)})",
+                          hint="restore the file, or remove the link")
+    return Diagnostic(walk.shown(rel), None, f"cannot read this link: {exc.strerror}")
+
+
+def _link_cycle(link: str) -> list[str]:
+    """The links (absolute, in order) of the loop that `link` runs into."""
+    seen: list[str] = []
+    path = os.path.abspath(link)
+    while path not in seen and len(seen) < 64:
+        seen.append(path)
+        try:
+            path = os.path.join(os.path.realpath(os.path.dirname(path)), os.readlink(path))
+            path = os.path.normpath(path)
+        except OSError:  # a folder in the chain loops, not the link itself
+            return [os.path.abspath(link)]
+    return seen[seen.index(path):] if path in seen else [os.path.abspath(link)]
+
+
+def _rotate(cycle: list[str], first: str) -> list[str]:
+    i = cycle.index(first)
+    return cycle[i:] + cycle[:i]
+
+
+def _once(problems: list[Diagnostic]) -> list[Diagnostic]:
+    """Each problem once (every link of a loop finds the same one), in path order."""
+    return sorted(dict.fromkeys(problems), key=lambda d: d.path)
