@@ -162,6 +162,10 @@ def test_escaped_child_dies_when_the_builder_is_killed(tmp_path: Path) -> None:
         proc.kill()
         proc.wait()
     assert_all_gone(pids)
+    # Its work folder stayed behind; no one holds it any more, so a later run removes it.
+    work = tmp_path / ".logbuild" / "work"
+    (left,) = work.iterdir()
+    assert sweep_work_folders(tmp_path / ".logbuild", now=time.time() + SWEEP_AFTER + 1) == [left]
 
 
 def test_a_normal_snippets_own_children_die_with_it(tmp_path: Path) -> None:
@@ -194,6 +198,23 @@ def test_memory_limit_fails_cleanly_and_says_how_to_raise_it(tmp_path: Path) -> 
         "raise it with `# logbuild: memory=600M` or lift it with `# logbuild: memory=none`"
     )
     assert r["small"].status == "ok" and r["small"].stdout == "50000000\n", r["small"].traceback
+
+
+def test_a_huge_figure_fails_cleanly_under_the_limit(tmp_path: Path) -> None:
+    source = """\
+    # logbuild: memory=2G
+    import matplotlib.pyplot as plt
+    fig = plt.figure(figsize=(200, 200))  # 20000 x 20000 px, saved at twice that
+    fig.add_subplot().plot([1, 2, 3])
+    """
+    r = run_snippets(["huge"], make_log(tmp_path, {"huge.py": source}))["huge"]
+    assert r.status == "failed" and r.figures == ()
+    assert "saving the figures failed" in (r.traceback or "") and "MemoryError" in (r.traceback or "")
+    assert (
+        (r.traceback or "")
+        .rstrip()
+        .endswith("raise it with `# logbuild: memory=4G` or lift it with `# logbuild: memory=none`")
+    )
 
 
 def test_memory_none_lifts_the_limit(tmp_path: Path) -> None:

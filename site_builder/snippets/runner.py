@@ -7,26 +7,23 @@ import json
 import logging
 import os
 import signal
-import subprocess
 import sys
 import threading
-import time
 from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import IO, Literal
+from typing import Literal
 
 from ..model import Figure, SnippetResult, SnippetStatus
 from . import cache, sandbox
 from .headers import SnippetOptions, format_size, parse_options
 from .inputs import PackageVersions, gather_inputs
+from .process import Outcome, run_process
 from .workdirs import private_work_folder, sweep_work_folders
 
 log = logging.getLogger(__name__)
 
-OUTPUT_LIMIT = 2 * 1024 * 1024  # bytes of stdout/stderr kept per stream
-KILL_GRACE = 15.0  # seconds the harness has, after SIGTERM, to end the snippet's tree before SIGKILL
 MEMORY_FLOOR = 8 * 1024**3  # the default limit is the physical memory, never less than this
 # (TensorFlow reserves ~2.8 GB of address space on 2 cores for ~0.8 GB resident: README, "Snippets")
 THREAD_VARS = (
@@ -259,78 +256,6 @@ def child_env(extra: Mapping[str, str], threads: int) -> dict[str, str]:
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [PACKAGE_PARENT, env.get("PYTHONPATH")]))
     env.update(extra)
     return env
-
-
-@dataclass(frozen=True)
-class Outcome:
-    returncode: int
-    stdout: str
-    stderr: str
-    seconds: float
-    timed_out: bool
-
-
-def run_process(
-    command: list[str], cwd: Path, env: Mapping[str, str], timeout: float, pass_fds: tuple[int, ...] = ()
-) -> Outcome:
-    """Run `command` as a new session. At the timeout SIGTERM lets the harness end the snippet's
-    whole tree (escaped children too); then its process group is killed, as it is after every run."""
-    start = time.monotonic()
-    proc = subprocess.Popen(
-        command,
-        cwd=cwd,
-        env=env,
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        start_new_session=True,
-        pass_fds=pass_fds,
-    )
-    readers = [_Capture(proc.stdout), _Capture(proc.stderr)]  # type: ignore[arg-type]
-    timed_out = False
-    try:
-        proc.wait(timeout)
-    except subprocess.TimeoutExpired:
-        timed_out = True
-        _kill_group(proc.pid, signal.SIGTERM)
-        try:
-            proc.wait(KILL_GRACE)
-        except subprocess.TimeoutExpired:
-            pass
-    seconds = time.monotonic() - start
-    _kill_group(proc.pid, signal.SIGKILL)  # whatever the snippet left behind goes too
-    proc.wait()
-    return Outcome(proc.returncode, readers[0].text(), readers[1].text(), seconds, timed_out)
-
-
-def _kill_group(pgid: int, sig: signal.Signals) -> None:
-    try:
-        os.killpg(pgid, sig)
-    except (ProcessLookupError, PermissionError):
-        pass
-
-
-class _Capture:
-    """Drains a pipe in a thread, keeping the first OUTPUT_LIMIT bytes."""
-
-    def __init__(self, pipe: IO[bytes]) -> None:
-        self.pipe, self.kept, self.dropped = pipe, bytearray(), 0
-        self.thread = threading.Thread(target=self._drain, daemon=True)
-        self.thread.start()
-
-    def _drain(self) -> None:
-        while chunk := self.pipe.read1(65536):  # type: ignore[attr-defined]
-            room = OUTPUT_LIMIT - len(self.kept)
-            self.kept += chunk[:room]
-            self.dropped += max(0, len(chunk) - room)
-        self.pipe.close()
-
-    def text(self) -> str:
-        self.thread.join(5.0)
-        text = self.kept.decode("utf-8", errors="replace")
-        if self.dropped:
-            text += f"\n[logbuild: output truncated; {self.dropped:,} more bytes not kept]\n"
-        return text
 
 
 def _result(job: Job, outcome: Outcome, staging: Path, ran_at: dt.datetime) -> SnippetResult:
