@@ -53,6 +53,16 @@ class _Walk:
             return os.path.relpath(path, self.real_root).replace(os.sep, "/")
         return path
 
+    def refusal(self, real: str, shown: str) -> Diagnostic | None:
+        """Why a link shown as `shown`, resolving to `real`, may not be read; None if it may."""
+        if not (_below(real, self.real_root) or _below(real, self.real_folder)):
+            return Diagnostic(shown, None, f"a symbolic link that points outside the log (to {real}); it is not "
+                              "read or published", hint=HINT_OUTSIDE)
+        if self.hidden(real):
+            return Diagnostic(shown, None, f"a symbolic link to a hidden file or folder ({self.shown_real(real)}); "
+                              "it is not read or published", hint=HINT_OUTSIDE)
+        return None
+
     def hidden(self, real: str) -> bool:
         """Reached through a hidden name (.git/config): what the walk itself never reads."""
         base = self.real_folder if _below(real, self.real_folder) else self.real_root
@@ -61,6 +71,14 @@ class _Walk:
 
 def _below(path: str, folder: str) -> bool:
     return path == folder or path.startswith(folder.rstrip(os.sep) + os.sep)
+
+
+def refused_target(root: Path, folder: Path, path: str, shown: str) -> Diagnostic | None:
+    """For a file found some other way (a template Jinja looked up): why it may not be read as a
+    file of `folder`, the same rule as the walk's, or None. `shown` names it in the message."""
+    real_root, real_folder = os.path.realpath(root), os.path.realpath(folder)
+    walk = _Walk("", real_root, real_folder, lambda _: True)
+    return walk.refusal(os.path.realpath(path), shown)
 
 
 def walk_confined(root: Path, folder: Path, keep: Callable[[str], bool] | None = None
@@ -112,13 +130,9 @@ def _follow(walk: _Walk, link: str, rel: str, chain: Chain, files: list[FoundFil
     is_dir = stat.S_ISDIR(st.st_mode)
     if not is_dir and not walk.keep(os.path.basename(link)):
         return
-    if not (_below(real, walk.real_root) or _below(real, walk.real_folder)):
-        problems.append(Diagnostic(walk.shown(rel), None, f"a symbolic link that points outside the log "
-                                   f"(to {real}); it is not read or published", hint=HINT_OUTSIDE))
-    elif walk.hidden(real):
-        problems.append(Diagnostic(walk.shown(rel), None, f"a symbolic link to a hidden file or folder "
-                                   f"({walk.shown_real(real)}); it is not read or published",
-                                   hint=HINT_OUTSIDE))
+    refused = walk.refusal(real, walk.shown(rel))
+    if refused is not None:
+        problems.append(refused)
     elif not is_dir:
         _add_file(walk, real, rel, st, files, problems)
     elif any(_below(folder, real) for folder, _ in chain):

@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import os
 import re
 import traceback
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from functools import cached_property
 from pathlib import Path
 from typing import Any
@@ -16,10 +17,45 @@ import jinja2
 from markupsafe import Markup, escape
 
 from .config import default_theme_dir
-from .errors import Diagnostic
+from .confine import refused_target
+from .errors import Diagnostic, not_utf8
 from .markdown import PLACEHOLDER_RE
 
 _REFERENCE = re.compile(r"""{%-?\s*(?:extends|include|import|from)\s+["']([^"']+)["']""")
+
+
+class TemplateInputError(jinja2.TemplateError):
+    """A template file that must not or cannot be read, as the Diagnostic to report."""
+
+    def __init__(self, problem: Diagnostic):
+        super().__init__(problem.message)
+        self.problem = problem
+
+
+class _ConfinedLoader(jinja2.FileSystemLoader):
+    """The log's templates/ over the theme, by Jinja's rules, and by confine's rule for links:
+    a template that is a link out of the log is refused (its target would be in every page)."""
+
+    def __init__(self, dirs: list[Path], root: Path):
+        super().__init__([str(d) for d in dirs])
+        self.dirs, self.root = dirs, root
+
+    def get_source(self, environment: jinja2.Environment, template: str
+                   ) -> tuple[str, str, Callable[[], bool]]:
+        try:
+            source, filename, uptodate = super().get_source(environment, template)
+        except UnicodeDecodeError as exc:
+            path = self._find(template)
+            raise TemplateInputError(not_utf8(_rel(path, self.root), path.read_bytes(), exc)) from None
+        if os.path.realpath(filename) != os.path.abspath(filename):
+            folder = next(d for d in self.dirs if Path(filename).is_relative_to(d))
+            refused = refused_target(self.root, folder, filename, _rel(Path(filename), self.root))
+            if refused is not None:
+                raise TemplateInputError(refused)
+        return source, filename, uptodate
+
+    def _find(self, template: str) -> Path:
+        return next(d / template for d in self.dirs if (d / template).is_file())
 
 
 class Theme:
@@ -28,6 +64,7 @@ class Theme:
     def __init__(self, user_dir: Path | None, root: Path, bytecode_dir: Path | None = None):
         self.dirs = [d for d in (user_dir, default_theme_dir()) if d is not None and d.is_dir()]
         self.root = root
+        self.user_label = _rel(user_dir, root) + "/" if user_dir is not None else "templates/"
         bytecode = None
         if bytecode_dir is not None:
             try:
@@ -37,7 +74,7 @@ class Theme:
                 pass
         self.env = jinja2.Environment(
             bytecode_cache=bytecode,
-            loader=jinja2.FileSystemLoader([str(d) for d in self.dirs]),
+            loader=_ConfinedLoader(self.dirs, root),
             autoescape=jinja2.select_autoescape(["html", "xml"]),
             undefined=jinja2.StrictUndefined,
             trim_blocks=True,
@@ -67,7 +104,10 @@ class Theme:
         if name in seen:
             return
         path = self.source_path(name)
-        text = path.read_text("utf-8") if path else ""
+        try:  # only hashed: a file rendering cannot read is reported by render()
+            text = path.read_bytes().decode("utf-8", "replace") if path else ""
+        except OSError:
+            text = ""
         seen[name] = text
         for ref in _REFERENCE.findall(text):
             self._collect(ref, seen)
@@ -78,9 +118,12 @@ class Theme:
             return self.env.get_template(name).render(context), None
         except jinja2.TemplateSyntaxError as exc:
             return None, Diagnostic(self._rel(exc.filename, name), exc.lineno, f"template error: {exc.message}")
-        except jinja2.TemplateNotFound as exc:
-            return None, Diagnostic(name, None, f"template not found: {exc.name}",
-                                    hint="add it to templates/ or fix the name")
+        except jinja2.TemplateNotFound as exc:  # an {% include %} or {% extends %}: name where it stands
+            path, line = self._template_frame(exc)
+            return None, Diagnostic(path or name, line, f"template '{exc.name}' not found in {self.user_label} or "
+                                    "the default theme", hint="fix the name, or add the file")
+        except TemplateInputError as exc:
+            return None, exc.problem
         except Exception as exc:  # noqa: BLE001 -- an error raised while rendering: point at the template line
             path, line = self._template_frame(exc)
             return None, Diagnostic(path or name, line, f"template error: {type(exc).__name__}: {exc}")
@@ -99,6 +142,14 @@ class Theme:
             return path.resolve().relative_to(self.root.resolve()).as_posix()
         except ValueError:
             return path.as_posix()
+
+
+def _rel(path: Path, root: Path) -> str:
+    """A folder or file as the user names it: relative to the root when it is inside."""
+    try:
+        return path.absolute().relative_to(root.absolute()).as_posix()
+    except ValueError:
+        return path.as_posix()
 
 
 def _isodate(value: dt.date | dt.datetime) -> str:

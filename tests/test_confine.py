@@ -155,3 +155,27 @@ def test_build_refuses_an_entry_linked_out_of_the_log(log: Path, tmp_path: Path)
             "the link)") in lines
     assert sum("loop" in line for line in lines) == 1
     assert not (tmp_path / "out").exists()
+
+
+def test_a_template_linked_out_of_the_log_is_refused(log: Path, tmp_path: Path) -> None:
+    """templates/entry.html -> a file outside: its text would be in every entry page."""
+    (log / "templates").mkdir()
+    (tmp_path / "stolen.html").write_text("THE SECRET {{ site.title }}\n", "utf-8")
+    (log / "templates" / "entry.html").symlink_to(tmp_path / "stolen.html")
+    result = run_logbuild("-C", log, "build", "--out", tmp_path / "out", "--today", "2018-09-20")
+    assert result.returncode == 1
+    assert (f"templates/entry.html: a symbolic link that points outside the log (to {(tmp_path / 'stolen.html').resolve()}); "
+            "it is not read or published (copy the file into the log, or remove the link)") in result.stderr.splitlines()
+    assert not (tmp_path / "out").exists()
+
+
+def test_a_template_linked_inside_the_log_is_used(log: Path, tmp_path: Path) -> None:
+    (log / "templates").mkdir()
+    (log / "layouts").mkdir()
+    (log / "layouts" / "entry.html").write_text("<p>LINKED {{ site.title }}</p>\n", "utf-8")
+    (log / "templates" / "entry.html").symlink_to("../layouts/entry.html")
+    result = run_logbuild("-C", log, "build", "--out", tmp_path / "out", "--today", "2018-09-20")
+    assert result.returncode == 0, result.stderr
+    page = tmp_path / "out" / "entries" / "2018-09-14" / "index.html"
+    assert page.read_text("utf-8").startswith("<p>LINKED ")
+    assert not page.is_symlink()
