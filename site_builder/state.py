@@ -61,17 +61,18 @@ def load_state(cache_dir: Path, out: Path | None = None) -> BuildState:
     """The saved state, or an empty one (a cold build) if it is missing or odd in any way."""
     try:
         with _collector_paused():
-            return decode_state(json.loads(_read_plain_file(state_path(cache_dir, out))))
+            return decode_state(json.loads(read_plain_file(state_path(cache_dir, out))))
     except (OSError, ValueError, TypeError, KeyError, RecursionError):
         return BuildState()
 
 
-def _read_plain_file(path: Path) -> bytes:
-    """Bytes of a regular file at `path` itself: a symlink or a FIFO put there is refused."""
-    fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
+def read_plain_file(path: Path) -> bytes:
+    """Bytes of the regular file at `path` itself. The cache comes from elsewhere: a symlink put
+    there (OSError, ELOOP) would read a file outside it, and a FIFO would hang (ValueError)."""
+    fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)
     with os.fdopen(fd, "rb") as f:
         if not stat.S_ISREG(os.fstat(fd).st_mode):
-            raise BadState("not a regular file")
+            raise ValueError(f"{path.name} is not a regular file")
         return f.read()
 
 
@@ -146,7 +147,8 @@ def _diagnostic_json(d: Diagnostic) -> list[Any]:
 
 
 def _body_json(b: RenderedBody) -> list[Any]:
-    return [b.html, b.text, [[h.level, h.text, h.anchor] for h in b.headings], b.summary, b.links]
+    return [b.html, b.text, [[h.level, h.text, h.anchor] for h in b.headings], b.summary, b.links,
+            [_diagnostic_json(d) for d in b.problems]]
 
 
 # --- decoding: every field checked; the first odd one rejects the whole state ---
@@ -220,9 +222,9 @@ def _severity(value: object) -> Severity:
 
 
 def _body(value: object) -> RenderedBody:
-    html, text, headings, summary, links = _items(value, 5)
+    html, text, headings, summary, links, problems = _items(value, 6)
     return RenderedBody(_str(html), _str(text), tuple(_heading(h) for h in _list(headings)), _str(summary),
-                        tuple(_link(x) for x in _list(links)))
+                        tuple(_link(x) for x in _list(links)), tuple(_diagnostic(d) for d in _list(problems)))
 
 
 def _heading(value: object) -> Heading:

@@ -1,5 +1,9 @@
 """EXECUTE: the snippet cache. A pure key over everything that can change a snippet's
-output, and a store whose entries are written atomically and verified on every read."""
+output, and a store whose entries are written atomically and verified on every read.
+
+The store is restored from CI, so it is untrusted input: a record is plain JSON with every field
+type-checked, names only files directly inside its own folder (no symlink, nothing else), and
+matches its folder's name and key. Anything odd is a miss ("run it again"), never "read elsewhere"."""
 
 from __future__ import annotations
 
@@ -9,6 +13,7 @@ import json
 import logging
 import os
 import shutil
+import stat
 import time
 import uuid
 from collections.abc import Mapping
@@ -17,7 +22,9 @@ from pathlib import Path
 from typing import Any
 
 from .. import __version__
-from ..model import Figure, SnippetResult
+from ..model import Figure, SnippetResult, SnippetStatus
+from ..slugs import is_safe_segment
+from ..state import read_plain_file
 
 log = logging.getLogger(__name__)
 
@@ -76,8 +83,18 @@ def snippet_key(inputs: KeyInputs) -> str:
 
 # --- the store: <cache_dir>/snippets/<NAME>/<key>/{result.json, inputs.json, figures} ---
 
+RESERVED = frozenset({"result.json", "inputs.json"})
+FAILED: frozenset[SnippetStatus] = frozenset({"failed", "timeout", "error"})  # what `_last/` holds
+
+
+class DamagedEntry(ValueError):
+    """A stored entry that is not exactly what store_result wrote: a miss."""
+
 
 def snippet_root(cache_dir: Path, name: str) -> Path:
+    """This snippet's folder in the store; the name is a path segment, so it must be a safe one."""
+    if not is_safe_segment(name):
+        raise DamagedEntry(f"snippet name {name!r} cannot name a folder of the cache")
     return cache_dir / "snippets" / name
 
 
@@ -92,14 +109,16 @@ def _is_key(name: str) -> bool:
     return len(name) == 64 and all(c in "0123456789abcdef" for c in name)
 
 
-def _checksum(record: Mapping[str, Any]) -> str:
+def record_checksum(record: Mapping[str, Any]) -> str:
     body = {k: v for k, v in record.items() if k != "checksum"}
     return sha256_text(json.dumps(body, sort_keys=True, separators=(",", ":")))
 
 
-def _file_sha(path: Path) -> str:
-    with path.open("rb") as f:
-        return hashlib.file_digest(f, "sha256").hexdigest()
+def _figure_sha(folder: Path, name: str, suffix: str) -> str:
+    """Digest of a figure file: a safe name directly inside `folder`, a regular file, not a link."""
+    if not (is_safe_segment(name) and name.endswith(suffix) and name not in RESERVED):
+        raise DamagedEntry(f"figure name {name!r} is not a file of this entry")
+    return hashlib.sha256(read_plain_file(folder / name)).hexdigest()
 
 
 def result_record(result: SnippetResult, folder: Path) -> dict[str, Any]:
@@ -107,9 +126,9 @@ def result_record(result: SnippetResult, folder: Path) -> dict[str, Any]:
     figures = []
     for fig in result.figures:
         item: dict[str, Any] = {"path": fig.path, "width": fig.width, "height": fig.height, "alt": fig.alt}
-        item["sha256"] = _file_sha(folder / fig.path)
+        item["sha256"] = _figure_sha(folder, fig.path, ".png")
         if fig.svg_path:
-            item["svg_path"], item["svg_sha256"] = fig.svg_path, _file_sha(folder / fig.svg_path)
+            item["svg_path"], item["svg_sha256"] = fig.svg_path, _figure_sha(folder, fig.svg_path, ".svg")
         figures.append(item)
     record: dict[str, Any] = {
         "format": CACHE_FORMAT,
@@ -126,7 +145,7 @@ def result_record(result: SnippetResult, folder: Path) -> dict[str, Any]:
         "error_line": result.error_line,
         "peak_memory_mb": result.peak_memory_mb,
     }
-    record["checksum"] = _checksum(record)
+    record["checksum"] = record_checksum(record)
     return record
 
 
@@ -142,6 +161,8 @@ def store_result(
     ok results become `<key>/` (atomic `os.replace`); others replace `_last/`, which is never read
     as a cache hit but keeps the latest failure's figures and text for the page and `explain`.
     """
+    if result.status == "ok" and not _is_key(result.key):
+        raise DamagedEntry(f"cannot store a result under the key {result.key!r}")
     _write_json(staging / "inputs.json", digests)
     _write_json(staging / "result.json", result_record(result, staging))
     root = snippet_root(cache_dir, result.name)
@@ -164,61 +185,150 @@ def _replace_dir(src: Path, target: Path) -> None:
     except FileNotFoundError:
         pass
     os.replace(src, target)
-    shutil.rmtree(trash, ignore_errors=True)
+    _remove(trash)
+
+
+def _remove(path: Path) -> None:
+    """A folder and all in it; a link (which a restored cache may hold) only itself."""
+    if path.is_symlink():
+        path.unlink(missing_ok=True)
+    else:
+        shutil.rmtree(path, ignore_errors=True)
 
 
 def load_result(cache_dir: Path, name: str, key: str) -> SnippetResult | None:
     """The stored result for this key, or None if absent or damaged in any way."""
-    folder = snippet_root(cache_dir, name) / key
+    if not (is_safe_segment(name) and _is_key(key)):
+        return None
+    return _load(snippet_root(cache_dir, name) / key, name, key, frozenset({"ok"}))
+
+
+def load_last_failure(cache_dir: Path, name: str) -> SnippetResult | None:
+    """The latest run that did not succeed (`_last/`), checked as a cache entry is; or None."""
+    if not is_safe_segment(name):
+        return None
+    return _load(snippet_root(cache_dir, name) / "_last", name, None, FAILED)
+
+
+def _load(folder: Path, name: str, key: str | None, statuses: frozenset[str]) -> SnippetResult | None:
     try:
-        record = json.loads((folder / "result.json").read_text("utf-8"))
-        if record.get("checksum") != _checksum(record) or record["key"] != key or record["status"] != "ok":
-            raise ValueError("checksum mismatch")
-        figures = tuple(_verified_figure(folder, item) for item in record["figures"])
-        return SnippetResult(
-            name=record["name"],
-            key=key,
-            status="ok",
-            source=record["source"],
-            stdout=record["stdout"],
-            stderr=record["stderr"],
-            figures=figures,
-            seconds=float(record["seconds"]),
-            ran_at=dt.datetime.fromisoformat(record["ran_at"]),
-            from_cache=True,
-            traceback=record["traceback"],
-            error_line=record["error_line"],
-            peak_memory_mb=record["peak_memory_mb"],
-            output_dir=str(folder),
-        )
+        return read_entry(folder, name, key, statuses)
     except FileNotFoundError:
         return None
-    except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
+    except (OSError, ValueError, RecursionError) as exc:
         log.warning("cached output of snippet %s is damaged (%s); running it again", name, exc)
         return None
 
 
-def _verified_figure(folder: Path, item: Mapping[str, Any]) -> Figure:
-    for path_key, sha_key in (("path", "sha256"), ("svg_path", "svg_sha256")):
-        if item.get(path_key) and _file_sha(folder / item[path_key]) != item[sha_key]:
-            raise ValueError(f"figure {item[path_key]} does not match its checksum")
-    return Figure(item["path"], int(item["width"]), int(item["height"]), item["alt"], item.get("svg_path"))
+def read_entry(folder: Path, name: str, key: str | None, statuses: frozenset[str]) -> SnippetResult:
+    """The result stored in `folder`, a real folder (no link) inside this snippet's own folder;
+    raises DamagedEntry (or OSError) for anything but what store_result wrote there."""
+    for level in (folder.parent, folder):
+        if not stat.S_ISDIR(os.lstat(level).st_mode):
+            raise DamagedEntry(f"{level.name} is not a folder")
+    record = _checked(json.loads(read_plain_file(folder / "result.json")), RECORD_FIELDS)
+    if record["checksum"] != record_checksum(record) or record["format"] != CACHE_FORMAT:
+        raise DamagedEntry("checksum mismatch")
+    if record["name"] != name or (key is not None and record["key"] != key) or not _is_key(record["key"]):
+        raise DamagedEntry("the record names another snippet or key")
+    if record["status"] not in statuses:
+        raise DamagedEntry(f"status {record['status']!r}")
+    return SnippetResult(
+        name=name,
+        key=record["key"],
+        status=record["status"],
+        source=record["source"],
+        stdout=record["stdout"],
+        stderr=record["stderr"],
+        figures=tuple(_verified_figure(folder, item) for item in record["figures"]),
+        seconds=float(record["seconds"]),
+        ran_at=dt.datetime.fromisoformat(record["ran_at"]),
+        from_cache=True,
+        traceback=record["traceback"],
+        error_line=record["error_line"],
+        peak_memory_mb=record["peak_memory_mb"],
+        output_dir=str(folder),
+    )
+
+
+_NONE = type(None)
+_NUMBER = (int, float)
+RECORD_FIELDS: dict[str, tuple[type, ...]] = {  # the exact type of each field result_record writes
+    "format": (int,),
+    "name": (str,),
+    "key": (str,),
+    "status": (str,),
+    "source": (str,),
+    "stdout": (str,),
+    "stderr": (str,),
+    "figures": (list,),
+    "seconds": _NUMBER,
+    "ran_at": (str,),
+    "traceback": (str, _NONE),
+    "error_line": (int, _NONE),
+    "peak_memory_mb": (*_NUMBER, _NONE),
+    "checksum": (str,),
+}
+FIGURE_FIELDS: dict[str, tuple[type, ...]] = {
+    "path": (str,),
+    "width": (int,),
+    "height": (int,),
+    "alt": (str,),
+    "sha256": (str,),
+}
+SVG_FIELDS: dict[str, tuple[type, ...]] = {**FIGURE_FIELDS, "svg_path": (str,), "svg_sha256": (str,)}
+
+
+def _checked(record: object, fields: Mapping[str, tuple[type, ...]]) -> dict[str, Any]:
+    """`record` if it has exactly these keys, each of exactly its type (JSON's: a bool is no int)."""
+    if not isinstance(record, dict) or record.keys() != fields.keys():
+        raise DamagedEntry("fields missing or unknown")
+    for name, value in record.items():
+        if type(value) not in fields[name]:
+            raise DamagedEntry(f"{name} is a {type(value).__name__}")
+    return record
+
+
+def _verified_figure(folder: Path, value: object) -> Figure:
+    item = _checked(value, SVG_FIELDS if isinstance(value, dict) and "svg_path" in value else FIGURE_FIELDS)
+    checks = [(item["path"], ".png", item["sha256"])]
+    if "svg_path" in item:
+        checks.append((item["svg_path"], ".svg", item["svg_sha256"]))
+    for path, suffix, digest in checks:
+        if _figure_sha(folder, path, suffix) != digest:
+            raise DamagedEntry(f"figure {path} does not match its checksum")
+    return Figure(item["path"], item["width"], item["height"], item["alt"], item.get("svg_path"))
+
+
+def read_inputs(folder: Path) -> dict[str, str] | None:
+    """inputs.json of a stored entry (input name -> digest), or None if absent or odd."""
+    data = read_json(folder / "inputs.json")
+    if data is None or not all(isinstance(v, str) for v in data.values()):
+        return None
+    return {k: str(v) for k, v in data.items()}
 
 
 def stored_entries(cache_dir: Path, name: str) -> list[Path]:
-    """This snippet's stored key folders, newest first."""
-    root = snippet_root(cache_dir, name)
-    try:
-        folders = [p for p in root.iterdir() if _is_key(p.name) and p.is_dir()]
-    except FileNotFoundError:
+    """This snippet's stored key folders (real folders, not links), newest first."""
+    if not is_safe_segment(name):
         return []
-    return sorted(folders, key=lambda p: p.stat().st_mtime, reverse=True)
+    try:
+        with os.scandir(snippet_root(cache_dir, name)) as items:
+            found = [
+                (i.stat(follow_symlinks=False).st_mtime, Path(i.path))
+                for i in items
+                if _is_key(i.name) and i.is_dir(follow_symlinks=False)
+            ]
+    except (FileNotFoundError, NotADirectoryError):
+        return []
+    return [path for _, path in sorted(found, key=lambda item: item[0], reverse=True)]
 
 
 def read_json(path: Path) -> dict[str, Any] | None:
+    """A JSON object from a regular file at `path` itself (a link is not followed), or None."""
     try:
-        data = json.loads(path.read_text("utf-8"))
-    except (OSError, ValueError):
+        data = json.loads(read_plain_file(path))
+    except (OSError, ValueError, RecursionError):
         return None
     return data if isinstance(data, dict) else None
 
@@ -226,11 +336,11 @@ def read_json(path: Path) -> dict[str, Any] | None:
 def prune(cache_dir: Path, name: str, keep: int = KEEP_ENTRIES) -> None:
     """Drop all but the newest `keep` keys, and staging folders a crash left behind."""
     for old in stored_entries(cache_dir, name)[keep:]:
-        shutil.rmtree(old, ignore_errors=True)
+        _remove(old)
     now = time.time()
     for leftover in snippet_root(cache_dir, name).glob(".*-*"):
         try:
-            if now - leftover.stat().st_mtime > STALE_STAGING_SECONDS:
-                shutil.rmtree(leftover, ignore_errors=True)
+            if now - leftover.lstat().st_mtime > STALE_STAGING_SECONDS:
+                _remove(leftover)
         except FileNotFoundError:
             pass

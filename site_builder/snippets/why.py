@@ -50,20 +50,19 @@ def explain(name: str, settings: SnippetSettings) -> Explanation:
     if (settings.cache_dir / "snippets" / name / key).is_dir():
         return Explanation(name, True, changed + ["its cached output is damaged"], None, key)
     for entry in cache.stored_entries(settings.cache_dir, name):
-        old = cache.read_json(entry / "inputs.json")
-        record = cache.read_json(entry / "result.json")
-        if old is not None and record is not None:
-            when = dt.datetime.fromisoformat(record["ran_at"])
-            return Explanation(name, True, changed + describe_changes(old, digests), when, key)
+        old = cache.read_inputs(entry)
+        stored = cache.load_result(settings.cache_dir, name, entry.name)
+        if old is not None and stored is not None:
+            return Explanation(name, True, changed + describe_changes(old, digests), stored.ran_at, key)
     return Explanation(name, True, changed or ["it has never run successfully (nothing cached)"], None, key)
 
 
 def _last_failure(cache_dir: Path, name: str, key: str) -> list[str]:
-    last = cache.read_json(cache.snippet_root(cache_dir, name) / "_last" / "result.json")
-    if last is None or last.get("key") != key:
+    last = cache.load_last_failure(cache_dir, name)
+    if last is None or last.key != key:
         return []
-    where = f" at line {last['error_line']}" if last.get("error_line") else ""
-    return [f"its last run with these inputs ended '{last.get('status')}'{where}; only successes are cached"]
+    where = f" at line {last.error_line}" if last.error_line else ""
+    return [f"its last run with these inputs ended '{last.status}'{where}; only successes are cached"]
 
 
 def describe_changes(old: Mapping[str, str], new: Mapping[str, str]) -> list[str]:
