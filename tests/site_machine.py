@@ -140,7 +140,7 @@ def seed_log(root: Path) -> None:
 # ---------------------------------------------------------------------------------------------
 # Builds and trees
 
-def build(root: Path, out: Path) -> tuple[bool, list[str]]:
+def build(root: Path, out: Path, today: dt.date = TODAY) -> tuple[bool, list[str]]:
     """Build `root` into `out` in-process as `logbuild build` does: (up to date, diagnostics)."""
     from site_builder.build import BuildOptions, build_site
     from site_builder.config import load_config
@@ -148,13 +148,13 @@ def build(root: Path, out: Path) -> tuple[bool, list[str]]:
 
     config, problems = load_config(root)
     assert not [p for p in problems if p.severity == "error"], [p.format() for p in problems]
-    options = BuildOptions(out=out, today=TODAY)
+    options = BuildOptions(out=out, today=today)
     fresh = freshness(config, options)
     report = build_site(config, options, fresh=fresh)
     return fresh.report is not None, sorted(d.format() for d in report.diagnostics)
 
 
-def clean_build(root: Path, out: Path) -> list[str]:
+def clean_build(root: Path, out: Path, today: dt.date = TODAY) -> list[str]:
     """A build with no build state: a fresh out folder, and every part of the cache folder but the
     snippet outputs moved aside meanwhile (then put back as it was)."""
     cache = root / ".logbuild"
@@ -164,11 +164,9 @@ def clean_build(root: Path, out: Path) -> list[str]:
         os.replace(p, aside / p.name)
     shutil.rmtree(out, ignore_errors=True)
     try:
-        return build(root, out)[1]
+        return build(root, out, today)[1]
     finally:
-        for p in cache.iterdir() if cache.is_dir() else []:
-            if p.name != KEEP:
-                _remove(p)
+        forget_build_state(root)
         for p in kept:
             os.replace(aside / p.name, p)
         aside.rmdir()
@@ -241,10 +239,16 @@ def prepare_seed(folder: Path) -> Path:
     seed_log(root)
     build(root, folder / "warm-site")
     shutil.rmtree(folder / "warm-site")
-    for p in (root / ".logbuild").iterdir():
+    forget_build_state(root)
+    return root
+
+
+def forget_build_state(root: Path) -> None:
+    """Everything in the cache folder but the snippets' outputs goes: the next build is cold."""
+    cache = root / ".logbuild"
+    for p in cache.iterdir() if cache.is_dir() else []:
         if p.name != KEEP:
             _remove(p)
-    return root
 
 
 def _remove(path: Path) -> None:
