@@ -4,6 +4,7 @@ exit 1 and leave the published site untouched (Zola's test_sites_invalid, plus a
 from __future__ import annotations
 
 import json
+import re
 import shutil
 from pathlib import Path
 
@@ -13,6 +14,10 @@ from conftest import FIXTURES, copy_fixture, run_logbuild
 INVALID = sorted(p.name for p in FIXTURES.glob("invalid-*") if (p / "expected.txt").is_file())
 TODAY = "2016-01-10"
 GOOD_ENTRY = "---\ntitle: Before the mistake\ntags: [start]\n---\nA valid first day.\n"
+GOOD_CONFIG = 'title = "Before the mistake"\ntimezone = "UTC"\n'
+COMMANDS = ("build", "build --strict", "check")  # what a fixture's command.txt may say
+CONFIG_FILES = ("logbuild.toml", "pyproject.toml")
+MOVED = ("entries", "templates", *CONFIG_FILES)  # what the mistake brings; the log before it has none
 
 
 def snapshot(folder: Path) -> dict[str, tuple[bytes, int]]:
@@ -21,23 +26,49 @@ def snapshot(folder: Path) -> dict[str, tuple[bytes, int]]:
             for p in sorted(folder.rglob("*")) if p.is_file()}
 
 
+def fixture_command(name: str) -> list[str]:
+    """The command a fixture runs: `build` unless its command.txt says `build --strict` (a log that
+    only warns) or `check` (what CI runs; it fails on broken links and failed snippets)."""
+    file = FIXTURES / name / "command.txt"
+    command = file.read_text("utf-8").strip() if file.is_file() else "build"
+    assert command in COMMANDS, f"{name}/command.txt: {command!r} is not one of {COMMANDS}"
+    return command.split()
+
+
+def diagnostic_lines(stderr: str) -> list[str]:
+    """The `path:line: message` lines of stderr: without the snippet table (box drawing and its
+    title), the `[1/2] name: status` progress lines and the closing `Build failed` summary."""
+    return [line for line in stderr.splitlines()
+            if line.strip() and line.strip() != "Snippets" and not "\u2500" <= line.lstrip()[0] <= "\u257f"
+            and not re.match(r"\[\d+/\d+\] ", line) and not line.startswith("Build failed")]
+
+
 def test_there_are_invalid_logs() -> None:
     assert {"invalid-yaml", "invalid-date", "invalid-duplicate", "invalid-encoding", "invalid-tags",
             "invalid-snippet", "invalid-several"} <= set(INVALID)
+    assert len(INVALID) >= 40
 
 
 @pytest.mark.parametrize("name", INVALID)
 def test_invalid_log(name: str, tmp_path: Path) -> None:
+    """A fixture log holds the mistake (entries/, templates/, snippets/, logbuild.toml or
+    pyproject.toml), expected.txt the exact lines it must print, and optionally command.txt
+    (see fixture_command). The log as it was before the mistake, one good entry and a plain
+    configuration, builds first; the mistake must then fail with exactly those lines, exit 1,
+    say so in its summary, and leave that site as it was."""
+    command = fixture_command(name)
     root = copy_fixture(name, tmp_path / "log")
+    (root / "command.txt").unlink(missing_ok=True)
     out = tmp_path / "published"
     # 1. the log as it was before the mistake builds
     broken = tmp_path / "broken"
     broken.mkdir()
-    for folder in ("entries", "templates"):
-        if (root / folder).exists():
-            shutil.move(root / folder, broken / folder)
+    for moved in MOVED:
+        if (root / moved).exists():
+            shutil.move(root / moved, broken / moved)
     (root / "entries").mkdir()
     (root / "entries" / "2016-01-01.md").write_text(GOOD_ENTRY, "utf-8")
+    (root / "logbuild.toml").write_text(GOOD_CONFIG, "utf-8")
     first = run_logbuild("-C", root, "build", "--out", out, "--today", TODAY)
     assert first.returncode == 0, first.stderr
     before = snapshot(out)
@@ -45,17 +76,26 @@ def test_invalid_log(name: str, tmp_path: Path) -> None:
 
     # 2. then the mistake: exactly the expected lines, exit status 1, no traceback
     shutil.rmtree(root / "entries")
-    for folder in broken.iterdir():
-        shutil.move(folder, root / folder.name)
-    result = run_logbuild("-C", root, "build", "--out", out, "--today", TODAY)
+    (root / "logbuild.toml").unlink()
+    for moved in broken.iterdir():
+        shutil.move(moved, root / moved.name)
+    where = [] if command[0] == "check" else ["--out", out]
+    result = run_logbuild("-C", root, *command, *where, "--today", TODAY)
     expected = (FIXTURES / name / "expected.txt").read_text("utf-8").splitlines()
-    printed = [line for line in result.stderr.splitlines() if line.strip()]
+    assert "Traceback" not in result.stderr, result.stderr
+    assert sorted(diagnostic_lines(result.stderr)) == sorted(expected)
     assert result.returncode == 1, result.stderr
-    assert "Traceback" not in result.stderr
-    assert sorted(line for line in printed if not line.startswith("Build failed")) == sorted(expected)
-    assert printed[-1].startswith(f"Build failed: {sum(': warning: ' not in e for e in expected)} error(s)")
 
-    # 3. and the published site is intact, byte for byte, with no staging folder left behind
+    # 3. the summary says it failed (a broken configuration stops before there is one to give)
+    errors = sum(": warning: " not in line for line in expected)
+    if command[0] == "check":
+        assert result.stdout.strip().splitlines()[-1].startswith("check FAILED")
+    elif not all(line.startswith(CONFIG_FILES) for line in expected):
+        last = [line for line in result.stderr.splitlines() if line.strip()][-1]
+        assert last.startswith(f"Build failed: {errors} error(s), {len(expected) - errors} warning(s)"), (
+            result.stderr + result.stdout)
+
+    # 4. and the published site is intact, byte for byte, with no staging folder left behind
     assert snapshot(out) == before
     assert sorted(p.name for p in tmp_path.iterdir()) == ["broken", "log", "published"]
 
