@@ -18,6 +18,7 @@ from typing import Any
 
 from . import __version__
 from .config import SiteConfig
+from .confine import walk_confined
 from .entries import EntryRules, collect_entries, entry_cache_key, parse_entry, scan_entry_files
 from .errors import BROKEN_LINK, Diagnostic, errors_in, fails
 from .incremental import (
@@ -87,7 +88,7 @@ def _build(config: SiteConfig, options: BuildOptions, out: Path, fingerprint: st
         rendered = render_site(config, site, state, out, theme, workers)
         if not diagnostics:
             written, diagnostics = _write(out, rendered, state, trees, cache_dir, site.diagnostics, options.strict)
-    diagnostics = site.diagnostics + rendered.problems + diagnostics
+    diagnostics = list(dict.fromkeys(site.diagnostics + rendered.problems + diagnostics))  # a link seen twice
     failed = fails(diagnostics, options.strict)
     report = BuildReport(
         pages=rendered.page_count, pages_written=written,
@@ -364,13 +365,17 @@ def render_site(config: SiteConfig, site: LoadedSite, state: BuildState, out: Pa
                 yield OutputFile.of_bytes(path, data)
             elif problem not in problems:
                 problems.append(problem)
-        yield from static_files(config, theme, site.snippets.values())
+        assets, refused = static_files(config, theme, site.snippets.values())
+        problems.extend(refused)
+        yield from assets
 
     return RenderedSite(len(pages), keys, files(), problems)
 
 
-def static_files(config: SiteConfig, theme: Any, results: Iterable[SnippetResult]) -> list[OutputFile]:
-    """Theme assets, Pygments styles, snippet figures, the log's own static/ folder, .nojekyll."""
+def static_files(config: SiteConfig, theme: Any, results: Iterable[SnippetResult]
+                 ) -> tuple[list[OutputFile], list[Diagnostic]]:
+    """Theme assets, Pygments styles, snippet figures, the log's own static/ folder, .nojekyll;
+    and the links among the log's files that may not be published."""
     from .markdown import pygments_css
     from .snippet_view import figure_url
 
@@ -378,14 +383,15 @@ def static_files(config: SiteConfig, theme: Any, results: Iterable[SnippetResult
              OutputFile.of_bytes(".nojekyll", b"")]
     if config.cname:
         files.append(OutputFile.of_bytes("CNAME", config.cname.encode() + b"\n"))
-    for folder in theme.static_dirs:
-        files += _folder_files(folder, "static/")
-    user_static = config.path("static_dir")
-    if user_static.is_dir():
-        files += _folder_files(user_static, "")
-    entries_dir = config.path("entries_dir")
-    if entries_dir.is_dir():  # images and files that entries link to, kept in place under entries/
-        files += _folder_files(entries_dir, "entries/", skip_suffix=".md")
+    problems: list[Diagnostic] = []
+    folders = [(folder, folder, "static/", None) for folder in theme.static_dirs]
+    folders += [(config.root, config.path("static_dir"), "", None),
+                # images and files that entries link to, kept in place under entries/
+                (config.root, config.path("entries_dir"), "entries/", lambda name: not name.endswith(".md"))]
+    for root, folder, prefix, keep in folders:
+        found, refused = walk_confined(root, folder, keep)
+        files += [OutputFile(prefix + f.rel, source=Path(f.path), digest=":".join(map(str, f.stat))) for f in found]
+        problems += refused
     for r in results:
         if r.output_dir:
             for f in r.figures:
@@ -393,23 +399,7 @@ def static_files(config: SiteConfig, theme: Any, results: Iterable[SnippetResult
                     files.append(OutputFile(figure_url(r, rel), source=Path(r.output_dir) / rel,
                                             digest=f"{r.key}:{rel}"))
     by_path = {f.path: f for f in files}  # a log's own file wins over the theme's
-    return list(by_path.values())
-
-
-def _folder_files(folder: Path, prefix: str, skip_suffix: str = "\0") -> list[OutputFile]:
-    """Every non-hidden file below `folder` (os.walk: this runs on every build, over 1,000 entries)."""
-    out = []
-    for dirpath, dirnames, filenames in os.walk(folder):
-        dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
-        rel_dir = os.path.relpath(dirpath, folder).replace(os.sep, "/")
-        for name in sorted(filenames):
-            if name.startswith(".") or name.endswith(skip_suffix):
-                continue
-            path = os.path.join(dirpath, name)
-            st = os.stat(path)
-            rel = prefix + (name if rel_dir == "." else f"{rel_dir}/{name}")
-            out.append(OutputFile(rel, source=Path(path), digest=f"{st.st_size}:{st.st_mtime_ns}"))
-    return out
+    return list(by_path.values()), problems
 
 
 def _counts(results: Iterable[SnippetResult]) -> SnippetCounts:
