@@ -135,12 +135,13 @@ def test_escaped_child_dies_when_the_snippet_ends(tmp_path: Path) -> None:
 
 def test_escaped_child_dies_at_the_timeout(tmp_path: Path) -> None:
     pidfile = tmp_path / "pids"
+    # 10 s: room for the snippet to start its child on a busy machine before the limit strikes.
     source = (
-        "# logbuild: timeout=5\n" + ESCAPE.format(pidfile=str(pidfile)) + "import time\ntime.sleep(600)\n"
+        "# logbuild: timeout=10\n" + ESCAPE.format(pidfile=str(pidfile)) + "import time\ntime.sleep(600)\n"
     )
     s = make_log(tmp_path, {"escape.py": source})
     r = run_snippets(["escape"], s)["escape"]
-    assert r.status == "timeout" and "killed after 5 s" in (r.traceback or "")
+    assert r.status == "timeout" and "killed after 10 s" in (r.traceback or "")
     assert_all_gone(pids_from(pidfile))
 
 
@@ -273,3 +274,13 @@ def test_a_crash_by_signal_is_the_snippets_failure(tmp_path: Path) -> None:
         "the snippet's process was killed by SIGSEGV (out of memory, or a crash in native code?); "
         "it ran with a memory limit of "
     )
+
+
+def test_a_harness_that_cannot_start_is_our_error_not_the_snippets(tmp_path: Path) -> None:
+    # A snippet_env that breaks the interpreter itself: the harness never reaches the snippet.
+    s = make_log(
+        tmp_path, {"fine.py": "print('never runs')\n"}, env={"PYTHONHOME": str(tmp_path / "nowhere")}
+    )
+    r = run_snippets(["fine"], s)["fine"]
+    assert r.status == "error" and r.stdout == ""
+    assert (r.traceback or "").startswith("the snippet harness stopped without a manifest (exit code 1)\n")
