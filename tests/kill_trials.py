@@ -98,6 +98,31 @@ def start_build(root: Path, out: Path, marker: str, log: Path, **env: str) -> su
                                 stdout=subprocess.DEVNULL, stderr=err)
 
 
+SERVE_STYLE = """import sys
+from pathlib import Path
+from site_builder.build import BuildOptions, build_site
+from site_builder.config import load_config
+from site_builder.errors import errors_in
+import datetime as dt
+
+config, _ = load_config(Path(sys.argv[1]))
+options = BuildOptions(out=config.path("cache_dir").resolve() / "serve-site", run_snippets=False,
+                       today=dt.date.fromisoformat(sys.argv[2]))
+report = build_site(config, options)
+for d in report.diagnostics:
+    print(d.format(), file=sys.stderr)
+sys.exit(1 if errors_in(list(report.diagnostics)) else 0)
+"""
+
+
+def start_serve_style_build(root: Path, marker: str, log: Path) -> subprocess.Popen[bytes]:
+    """What `logbuild serve` does first: a cached-only build of the same log into .logbuild/serve-site."""
+    full = dict(os.environ, NO_COLOR="1", **{MARKER: marker})
+    with log.open("wb") as err:
+        return subprocess.Popen([sys.executable, "-c", SERVE_STYLE, str(root), TODAY.isoformat()], env=full,
+                                stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=err)
+
+
 def run_build(root: Path, out: Path, marker: str | None = None, **env: str) -> tuple[int, str]:
     """One whole build: (exit status, stderr)."""
     log = Path(tempfile.mkstemp(prefix="build-", suffix=".log")[1])
@@ -365,8 +390,9 @@ def names_lock_holder(stderr: str) -> bool:
     return bool(re.search(r"\b(pid|process)\b\D{0,20}\d+", stderr, re.IGNORECASE)) and "Traceback" not in stderr
 
 
-def race_trial(log: TrialLog, kind: str, work: Path) -> RaceResult:
-    """Two `logbuild build`s of one log into one site, started together."""
+def race_trial(log: TrialLog, kind: str, work: Path, beside_serve: bool = False) -> RaceResult:
+    """Two `logbuild build`s of one log into one site, started together (or, `beside_serve`, one
+    build and the cached-only build `serve` makes into its own folder, from the same cache)."""
     if kind == "cold":
         log.switch("base")
         shutil.rmtree(log.site, ignore_errors=True)
@@ -377,13 +403,16 @@ def race_trial(log: TrialLog, kind: str, work: Path) -> RaceResult:
         log.switch(kind)
         new = kind
     marker = uuid.uuid4().hex
-    procs = [start_build(log.root, log.site, marker, work / f"race-{i}.log") for i in range(2)]
+    procs = [start_build(log.root, log.site, marker, work / "race-0.log"),
+             start_serve_style_build(log.root, marker, work / "race-1.log") if beside_serve
+             else start_build(log.root, log.site, marker, work / "race-1.log")]
     codes = (procs[0].wait(timeout=600), procs[1].wait(timeout=600))
     errs = tuple((work / f"race-{i}.log").read_text("utf-8", "replace") for i in range(2))
     difference = tree_difference(read_tree(log.site), log.refs[new], ("site", "clean build"))
-    result = RaceResult(kind, codes, (errs[0], errs[1]),
+    result = RaceResult(kind + (" beside serve" if beside_serve else ""), codes, (errs[0], errs[1]),
                         all(c == 0 or names_lock_holder(e) for c, e in zip(codes, errs)),
-                        difference is None and 0 in codes, difference or "")
+                        difference is None and (codes[0] == 0 if beside_serve else 0 in codes),
+                        difference or "")
     result.temp_files = (temp_files(log.site) if log.site.is_dir() else []) + beside(log.site)
     result.survivors = survivors(marker, wait=1.0)
     code, err = run_build(log.root, log.site)
