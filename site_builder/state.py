@@ -3,8 +3,8 @@ kept in the cache folder so the next build redoes only what changed.
 
 The cache folder is restored from CI, so the state is untrusted input: plain JSON, every field's
 type checked on load, and anything odd (another format, a wrong type, a missing key, a bad date,
-a truncated file, a symlink) is an empty state, i.e. a cold build. Values are stored as arrays in
-field order rather than objects: half the size, and faster to read back.
+a truncated file, a symlink) is an empty state, i.e. a cold build. Each value is an array of its
+fields in declaration order, not an object: no field name repeated 5,000 times to write and read.
 """
 
 from __future__ import annotations
@@ -95,8 +95,8 @@ def save_state(cache_dir: Path, state: BuildState, out: Path | None = None) -> N
 
 @contextlib.contextmanager
 def _collector_paused() -> Iterator[None]:
-    """The state is ~10 objects per entry and holds no cycles: the cyclic collector, which would
-    walk them all again and again while they are made, halves the time of a load when paused."""
+    """The state is ~10 objects per entry and holds no cycles: the cyclic collector would walk them
+    all again and again while they are made (a third of a load's time at 5,000 entries)."""
     was_on = gc.isenabled()
     gc.disable()
     try:
