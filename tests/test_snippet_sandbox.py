@@ -201,9 +201,8 @@ def test_memory_limit_fails_cleanly_and_says_how_to_raise_it(tmp_path: Path) -> 
     assert r["small"].status == "ok" and r["small"].stdout == "50000000\n", r["small"].traceback
 
 
-def test_a_huge_figure_fails_cleanly_under_the_limit(tmp_path: Path) -> None:
+def test_a_huge_figure_fails_cleanly_under_the_default_limit(tmp_path: Path) -> None:
     source = """\
-    # logbuild: memory=2G
     import matplotlib.pyplot as plt
     fig = plt.figure(figsize=(200, 200))  # 20000 x 20000 px, saved at twice that
     fig.add_subplot().plot([1, 2, 3])
@@ -214,7 +213,7 @@ def test_a_huge_figure_fails_cleanly_under_the_limit(tmp_path: Path) -> None:
     assert (
         (r.traceback or "")
         .rstrip()
-        .endswith("raise it with `# logbuild: memory=4G` or lift it with `# logbuild: memory=none`")
+        .endswith("raise it with `# logbuild: memory=8G` or lift it with `# logbuild: memory=none`")
     )
 
 
