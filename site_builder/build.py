@@ -12,7 +12,7 @@ import logging
 import os
 import time
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -280,6 +280,9 @@ def snippet_diagnostics(config: SiteConfig, results: Iterable[SnippetResult]) ->
     for r in results:
         if r.status == "ok":
             continue
+        if r.problems:  # its header is wrong: each mistake where it stands, nothing more to see
+            out += [replace(p, message=f"snippet could not run: {p.message}") for p in r.problems]
+            continue
         what = {"failed": "failed", "timeout": "timed out", "error": "could not run"}[r.status]
         last = (r.traceback or r.stderr or "").strip().splitlines()[-1:] or [""]
         out.append(Diagnostic(f"{config.snippets_dir}/{r.name}.py", r.error_line,
@@ -323,7 +326,7 @@ def date_warnings(entries: list[Entry], today: dt.date, config: SiteConfig) -> l
             upto = compute_streaks([d for d in days if d <= e.date], e.date, config.streak_rule)
             mismatch = declared_mismatch(e.declared_streak, upto)
             if mismatch:
-                out.append(Diagnostic(e.path, None, mismatch, "warning",
+                out.append(Diagnostic(e.path, e.streak_line or None, mismatch, "warning",
                                       hint="remove 'streak:', logbuild computes it"))
     return out
 

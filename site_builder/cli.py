@@ -90,7 +90,7 @@ def build(ctx: click.Context, /, as_json: bool, **options: Any) -> None:
     if as_json:
         click.echo(json.dumps(build_json(report)))
     else:
-        print_build_report(report)
+        print_build_report(report, options["strict"])
     from .errors import fails
 
     sys.exit(1 if fails(report.diagnostics, options["strict"]) else 0)

@@ -40,6 +40,7 @@ class Entry:
     body_first_line: int  # line of the file where `body` starts (1-based)
     digest: str  # sha256 of the file's bytes: what caches key on
     timestamp: dt.datetime | None = None  # when a time was given in `date`
+    streak_line: int = 0  # the line of `streak:` in the file, when it has one
 
 
 @dataclass(frozen=True)
@@ -98,6 +99,7 @@ class SnippetResult:
     error_line: int | None = None  # line of the snippet the traceback points at
     peak_memory_mb: float | None = None
     output_dir: str | None = None  # folder holding the figure files (absolute, local only)
+    problems: tuple[Diagnostic, ...] = ()  # mistakes in its `# logbuild:` header, each at its line
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,7 @@ from typing import Any
 
 import click
 
-from .errors import errors_in, warnings_in
+from .errors import errors_in, fails, warnings_in
 from .incremental import streaks_json
 from .model import BuildReport, SnippetResult, Streaks
 
@@ -39,7 +39,7 @@ def print_diagnostics(diagnostics: Any) -> None:
         click.secho(d.format(), fg="red" if d.severity == "error" else "yellow", err=True)
 
 
-def print_build_report(report: BuildReport) -> None:
+def print_build_report(report: BuildReport, strict: bool = False) -> None:
     print_diagnostics(report.diagnostics)
     errors = errors_in(report.diagnostics)
     warns = warnings_in(report.diagnostics)
@@ -47,8 +47,9 @@ def print_build_report(report: BuildReport) -> None:
         print_snippet_table(report.snippet_results)
     s = report.streaks
     streak = f"; streak {s.current} (best {s.best}, {s.total_days} days)" if s else ""
-    if errors:
-        click.secho(f"Build failed: {len(errors)} error(s), {len(warns)} warning(s); the site was not changed.",
+    if fails(report.diagnostics, strict):
+        why = "" if errors else " (warnings are errors under --strict)"
+        click.secho(f"Build failed: {len(errors)} error(s), {len(warns)} warning(s){why}; the site was not changed.",
                     fg="red", err=True)
         return
     click.echo(

@@ -130,7 +130,7 @@ def encode_state(state: BuildState) -> dict[str, Any]:
 def _entry_json(e: Entry) -> list[Any]:
     return [e.path, e.date.isoformat(), e.slug, e.title, e.tags, e.links,
             [[r.name, r.line, r.inline] for r in e.snippets], e.draft, e.declared_streak, e.body,
-            e.body_first_line, e.digest, _moment_json(e.timestamp)]
+            e.body_first_line, e.digest, _moment_json(e.timestamp), e.streak_line]
 
 
 def _moment_json(moment: dt.datetime | None) -> list[Any] | None:
@@ -188,12 +188,14 @@ def _parse(key: str, value: object) -> EntryParse:
 
 
 def _entry(value: object) -> Entry:
-    path, date, slug, title, tags, links, refs, draft, streak, body, first, digest, moment = _items(value, 13)
+    path, date, slug, title, tags, links, refs, draft, streak, body, first, digest, moment, streak_line = (
+        _items(value, 14))
     return Entry(
         path=_str(path), date=_date(date), slug=_str(slug), title=_str(title),
         tags=tuple(_str(t) for t in _list(tags)), links=tuple(_str_pair(p) for p in _list(links)),
         snippets=tuple(_ref(r) for r in _list(refs)), draft=_bool(draft), declared_streak=_opt(_int, streak),
         body=_str(body), body_first_line=_int(first), digest=_str(digest), timestamp=_opt(_moment, moment),
+        streak_line=_int(streak_line),
     )
 
 

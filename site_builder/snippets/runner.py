@@ -15,6 +15,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Literal
 
+from ..errors import Diagnostic
 from ..model import Figure, SnippetResult, SnippetStatus
 from . import cache, sandbox
 from .headers import SnippetOptions, format_size, parse_options
@@ -132,8 +133,11 @@ def plan(name: str, settings: SnippetSettings, packages: PackageVersions) -> Job
         return _error(name, "", f"cannot read {_rel(path, settings.root)}: {exc}")
     options = parse_options(source)
     if options.problems:
-        line, message = options.problems[0]
-        return _error(name, source, f"{_rel(path, settings.root)}:{line}: {message}", line)
+        where = _rel(path, settings.root)
+        problems = tuple(Diagnostic(where, line, message, "warning") for line, message in options.problems)
+        return replace(_error(name, source, "\n".join(f"{p.path}:{p.line}: {p.message}" for p in problems),
+                              problems[0].line),
+                       problems=problems)
     inputs = gather_inputs(
         name, source, options, settings.root, settings.snippets_dir, settings.env, packages
     )
