@@ -4,7 +4,9 @@
     python benchmarks/bench_kill.py [--trials 200] [--snippet-trials 20] [--n 300] [--seed 1] [--json]
 
 On a log of --n entries (../shared/bench/make_corpus.py), each trial starts a real build, sends
-SIGKILL (every 5th: SIGTERM) after a delay drawn over that kind of build's measured run, and checks:
+SIGKILL (every 5th: SIGTERM) after a delay drawn over that kind of build's measured run, or (4 in 10) the moment
+it starts writing the site (a change in the site's top folder, the edited page's folder or beside
+the site), and checks:
 (a) the site folder is exactly the complete old site or the complete new one (clean builds made
 beforehand; "absent" before a first cold build), (b) no temporary or staging file inside it,
 (c) no process of that build alive after a bounded wait (found by a marker in their environment),
@@ -43,7 +45,9 @@ from kill_trials import (
     write_log,
 )
 
-KINDS = ["edit", "cold", "edit", "title", "edit", "cold"]  # half in place, a third cold
+# (kind, killed the moment it starts writing the site instead of after a random delay)
+KINDS = [("edit", False), ("cold", False), ("edit", True), ("title", False), ("edit", False),
+         ("cold", False), ("edit", True), ("cold", True), ("edit", False), ("title", True)]
 
 
 def measure(log: TrialLog, kind: str) -> float:
@@ -96,9 +100,10 @@ def main() -> int:
         print("uninterrupted build seconds: " + ", ".join(f"{k} {v:.2f}" for k, v in seconds.items()),
               file=sys.stderr)
         for i in range(args.trials):
-            kind = KINDS[i % len(KINDS)]
+            kind, at_write = KINDS[i % len(KINDS)]
             sig = signal.SIGTERM if i % 5 == 4 else signal.SIGKILL
-            results.append(kill_trial(log, kind, sig, rng.uniform(0, 1.1 * seconds[kind]), work))
+            delay = None if at_write else rng.uniform(0, 1.1 * seconds[kind])
+            results.append(kill_trial(log, kind, sig, delay, work))
             report_progress(i, results[-1])
         small = work / "small"
         write_log(small / "log", 5)

@@ -284,7 +284,7 @@ def settle(log: TrialLog, version: str, ok: bool) -> None:
 
 @dataclass
 class KillResult:
-    kind: str  # cold | edit | title
+    kind: str  # cold | edit | title, "@write" when killed the moment it started writing
     signal: str
     delay: float
     exit_code: int | None  # None: the build was still running when signalled
@@ -298,8 +298,39 @@ class KillResult:
     revert_ok: bool | None = None  # edit/title: undoing the change and building gives the old site
 
 
-def kill_trial(log: TrialLog, kind: str, sig: signal.Signals, delay: float, work: Path) -> KillResult:
-    """Start a build, signal it after `delay` s, and check everything a user could trip on after."""
+def watched(log: TrialLog) -> list[tuple[Path, str]]:
+    """Where a build's writing shows first: the site's top folder, the edited entry's page folder,
+    and the names beside the site (a staging folder)."""
+    page = log.site / "entries" / log.edited.stem
+    return [(log.site, ""), (page, ""), (log.site.parent, f".{log.site.name}")]
+
+
+def signature(places: list[tuple[Path, str]]) -> set[tuple[str, int, int]]:
+    out = set()
+    for folder, prefix in places:
+        try:
+            with os.scandir(folder) as it:
+                for e in it:
+                    if e.name.startswith(prefix):
+                        st = e.stat(follow_symlinks=False)
+                        out.add((e.path, st.st_ino, st.st_mtime_ns))
+        except OSError:
+            continue
+    return out
+
+
+def wait_for_writing(proc: subprocess.Popen[bytes], places: list[tuple[Path, str]], timeout: float) -> float:
+    """Poll until the build changes anything watched (seconds waited); it is then mid-write."""
+    started = time.perf_counter()
+    before = signature(places)
+    while proc.poll() is None and time.perf_counter() - started < timeout and signature(places) == before:
+        time.sleep(0.0002)
+    return time.perf_counter() - started
+
+
+def kill_trial(log: TrialLog, kind: str, sig: signal.Signals, delay: float | None, work: Path) -> KillResult:
+    """Start a build, signal it after `delay` s (None: the moment it starts writing the site), and
+    check everything a user could trip on after."""
     if kind == "cold":
         log.switch("base")
         shutil.rmtree(log.site, ignore_errors=True)
@@ -311,13 +342,18 @@ def kill_trial(log: TrialLog, kind: str, sig: signal.Signals, delay: float, work
         old, new = "base", kind
     known = {"old" if old != "absent" else "absent": log.refs.get(old), "new": log.refs[new]}
     marker = uuid.uuid4().hex
+    places = watched(log)
+    label = kind if delay is not None else f"{kind}@write"
     proc = start_build(log.root, log.site, marker, work / "killed.log")
-    time.sleep(delay)
+    if delay is None:
+        delay = wait_for_writing(proc, places, timeout=600)
+    else:
+        time.sleep(delay)
     exit_code = proc.poll()
     proc.send_signal(sig)
     proc.wait()
     tree = read_tree(log.site)
-    result = KillResult(kind, sig.name, delay, exit_code, which(tree, known))
+    result = KillResult(label, sig.name, delay, exit_code, which(tree, known))
     if result.state == "mixed":
         result.detail = "; ".join(f"vs {name}: {tree_difference(tree, ref, ('site', name))}"
                                   for name, ref in known.items())
