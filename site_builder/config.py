@@ -132,7 +132,11 @@ def load_config(root: Path, overrides: dict[str, Any] | None = None) -> tuple[Si
     values = {k: v for k, v in raw.items() if k in KEYS and _type_ok(k, v)}
     values.update({k: v for k, v in (overrides or {}).items() if v is not None})
     values = _normalise(values, source, text if file else "", diagnostics)
-    return SiteConfig(root=root, source=source, **values), diagnostics
+    config = SiteConfig(root=root, source=source, **values)
+    if "entries_dir" in raw and "entries_dir" in values and not config.path("entries_dir").is_dir():
+        diagnostics.append(Diagnostic(source, _key_line(text, "entries_dir"), f"entries_dir '{config.entries_dir}' "
+                                      "is not a folder", hint="create it, or fix the setting"))
+    return config, diagnostics
 
 
 def _read_text(file: Path) -> tuple[str, Diagnostic | None]:
@@ -161,8 +165,10 @@ def _validate(raw: dict[str, Any], source: str, text: str) -> list[Diagnostic]:
         if key not in KEYS:
             out.append(Diagnostic(source, line, f"unknown setting '{key}'", hint=did_you_mean(key, KEYS)))
         elif not _type_ok(key, value):
-            want = " or ".join(_TYPE_NAMES[t] for t in KEYS[key][0])
-            out.append(Diagnostic(source, line, f"'{key}' must be {want}, not {_TYPE_NAMES.get(type(value), type(value).__name__)}"))
+            types = KEYS[key][0]
+            want = "a number" if types == (int, float) else " or ".join(_TYPE_NAMES[t] for t in types)
+            got = "a decimal number" if isinstance(value, float) else _TYPE_NAMES.get(type(value), type(value).__name__)
+            out.append(Diagnostic(source, line, f"'{key}' must be {want}, not {got}"))
     return out
 
 

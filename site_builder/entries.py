@@ -151,7 +151,7 @@ def parse_entry(path: str, data: bytes, rules: EntryRules) -> tuple[Entry | None
         date=date,
         slug=slug,
         title=title,
-        tags=_tags(meta.get("tags"), path, lambda: lines.of("tags"), problems),
+        tags=_tags(meta.get("tags"), path, lines, problems),
         links=_links(meta.get("links"), path, lambda: lines.of("links"), problems),
         snippets=_snippets(meta.get("snippets"), body, body_line, path, lines, rules, problems),
         draft=_typed(meta, "draft", bool, False, path, lines, problems),
@@ -160,6 +160,7 @@ def parse_entry(path: str, data: bytes, rules: EntryRules) -> tuple[Entry | None
         body_first_line=body_line,
         digest=hashlib.sha256(data).hexdigest(),
         timestamp=timestamp,
+        streak_line=lines.of("streak") if "streak" in meta else 0,
     )
     return entry, problems
 
@@ -189,9 +190,20 @@ def _entry_date(meta: dict[str, Any], name_match: re.Match[str] | None, path: st
                                    f"1 to 9999 on the clock of {rules.timezone}", hint="check the year"))
         return None, None
     if date is not None and day != date:
-        problems.append(Diagnostic(path, lines.of("date"), f"date {day} disagrees with the file name ({date})",
-                                   hint="rename the file or fix the date"))
+        problems.append(_disagreeing_date(path, lines.of("date"), meta["date"], day, date, timestamp, rules))
     return day, timestamp
+
+
+def _disagreeing_date(path: str, line: int, written: Any, day: dt.date, named: dt.date,
+                      timestamp: dt.datetime | None, rules: EntryRules) -> Diagnostic:
+    """The front matter's day is not the one its file (or a bundle's folder) is named after;
+    when the day-end hour moved it, say so, or the two dates look the same."""
+    what = "folder" if Path(path).name == "index.md" else "file"
+    hint = f"rename the {what} or fix the date"
+    if timestamp is not None and day != timestamp.date():
+        return Diagnostic(path, line, f"date '{written}' counts for {day}, since the day ends at "
+                          f"{rules.day_ends_at}:00; the {what} name says {named}", hint=hint)
+    return Diagnostic(path, line, f"date {day} disagrees with the {what} name ({named})", hint=hint)
 
 
 def _entry_slug(name_match: re.Match[str] | None, stem: str, date: dt.date) -> str:
@@ -239,24 +251,31 @@ def normalise_tag(tag: str) -> str:
     return slugify(re.sub(r"[\s_]+", "-", tag.strip().lstrip("#").strip().lower()), fallback="")
 
 
-def _tags(value: Any, path: str, line: Callable[[], int], problems: list[Diagnostic]) -> tuple[str, ...]:
+def _tags(value: Any, path: str, lines: KeyLines, problems: list[Diagnostic]) -> tuple[str, ...]:
     if value is None:
         return ()
     if isinstance(value, str):
         raw = re.split(r"[,\s]+", value) if "," not in value else value.split(",")
-    elif isinstance(value, list) and all(isinstance(t, (str, int, float)) and not isinstance(t, bool)
-                                         for t in value):
-        raw = [str(t) for t in value]
+    elif isinstance(value, list):
+        raw = [str(t) for t in value if _is_tag_item(t)]
+        for i, item in enumerate(value):
+            if not _is_tag_item(item):
+                problems.append(Diagnostic(path, lines.item("tags", i), f"tag {i + 1} must be text, "
+                                           f"not {type(item).__name__}", hint="e.g. 'tags: [keras, cnn]'"))
     else:
-        problems.append(Diagnostic(path, line(), f"tags must be a list or a space-separated string, "
+        problems.append(Diagnostic(path, lines.of("tags"), f"tags must be a list or a space-separated string, "
                                    f"not {type(value).__name__}", hint="e.g. 'tags: [keras, cnn]'"))
         return ()
     tags = {raw_tag: normalise_tag(raw_tag) for raw_tag in raw}
     for raw_tag, tag in tags.items():
         if raw_tag.strip().lstrip("#").strip() and not tag:
-            problems.append(Diagnostic(path, line(), f"tag '{raw_tag.strip()}' has no letter or digit to name "
-                                       "its page by; it is left out", "warning"))
+            problems.append(Diagnostic(path, lines.of("tags"), f"tag '{raw_tag.strip()}' has no letter or digit "
+                                       "to name its page by; it is left out", "warning"))
     return tuple(dict.fromkeys(t for t in tags.values() if t))
+
+
+def _is_tag_item(item: Any) -> bool:
+    return isinstance(item, (str, int, float)) and not isinstance(item, bool)
 
 
 def _links(value: Any, path: str, line: Callable[[], int], problems: list[Diagnostic]) -> tuple[tuple[str, str], ...]:

@@ -63,13 +63,10 @@ def parse_yaml(front: str, path: str, problems: list[Diagnostic]) -> dict[str, A
                                            "once its aliases (*name) are copied out",
                                            hint="write the values out; front matter needs no anchors and aliases"))
                 return None
+        problems += _duplicate_keys(node, path) if node is not None else []  # an error, but read on
         meta = loader.construct_document(node) if node is not None else None
     except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
-        line = mark.line + 2 if mark is not None else 1
-        reason = getattr(exc, "problem", None) or str(exc)
-        problems.append(Diagnostic(path, line, f"invalid YAML in front matter: {reason}",
-                                   hint="check indentation and quote values that contain ': '"))
+        problems.append(_yaml_problem(exc, path))
         return None
     finally:
         loader.dispose()
@@ -77,6 +74,36 @@ def parse_yaml(front: str, path: str, problems: list[Diagnostic]) -> dict[str, A
         problems.append(Diagnostic(path, 2, "front matter must be 'key: value' lines"))
         return None
     return {str(k): v for k, v in meta.items()}
+
+
+def _yaml_problem(exc: yaml.YAMLError, path: str) -> Diagnostic:
+    """At the line of the problem; but "end of stream" is no place, so an unclosed quote is
+    reported where it opened ("... while scanning a quoted scalar")."""
+    mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
+    reason = getattr(exc, "problem", None) or str(exc)
+    context, context_mark = getattr(exc, "context", None), getattr(exc, "context_mark", None)
+    if reason == "found unexpected end of stream" and context and context_mark is not None:
+        reason, mark = f"{reason} {context}", context_mark
+    return Diagnostic(path, mark.line + 2 if mark is not None else 1, f"invalid YAML in front matter: {reason}",
+                      hint="check indentation and quote values that contain ': '")
+
+
+def _duplicate_keys(root: yaml.Node, path: str) -> list[Diagnostic]:
+    """A key given twice: YAML keeps the last without a word, which hides the first."""
+    if not isinstance(root, yaml.MappingNode):
+        return []
+    first: dict[str, int] = {}
+    out = []
+    for key, _ in root.value:
+        if not isinstance(key, yaml.ScalarNode):
+            continue
+        line = int(key.start_mark.line) + 2
+        if key.value in first:
+            out.append(Diagnostic(path, line, f"front matter key '{key.value}' is given twice "
+                                  f"(first on line {first[key.value]})", hint="keep one of them"))
+        else:
+            first[key.value] = line
+    return out
 
 
 def _oversized(root: yaml.Node) -> int | None:

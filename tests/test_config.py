@@ -170,3 +170,19 @@ def test_build_with_a_config_not_utf8_says_so(tmp_path: Path) -> None:
     assert result.returncode == 1
     assert result.stderr.splitlines()[0] == "logbuild.toml:1: not UTF-8 text (byte 0xe9) (save the file as UTF-8)"
     assert "Traceback" not in result.stderr
+
+
+def test_a_decimal_where_a_whole_number_goes_and_text_where_a_number_goes(tmp_path: Path) -> None:
+    write(tmp_path, "logbuild.toml", 'jobs = 1.5\nsnippet_timeout = "a minute"\n')
+    _, problems = load_config(tmp_path)
+    assert formatted(problems) == ["logbuild.toml:1: 'jobs' must be a whole number, not a decimal number",
+                                   "logbuild.toml:2: 'snippet_timeout' must be a number, not text"]
+
+
+def test_an_entries_dir_that_is_not_there_is_an_error(tmp_path: Path) -> None:
+    write(tmp_path, "logbuild.toml", 'title = "t"\nentries_dir = "entrys"\n')
+    _, problems = load_config(tmp_path)
+    assert formatted(problems) == [
+        "logbuild.toml:2: entries_dir 'entrys' is not a folder (create it, or fix the setting)"]
+    (tmp_path / "entrys").mkdir()
+    assert load_config(tmp_path)[1] == []

@@ -441,3 +441,36 @@ def test_load_entries_reports_links_out_of_the_log(tmp_path: Path) -> None:
     assert [e.slug for e in entries] == ["2018-09-09"]
     assert [(p.path, p.severity) for p in problems] == [("entries/2018-09-10.md", "error")]
     assert "points outside the log" in problems[0].message
+
+
+def test_a_tag_that_is_not_text_is_named_by_its_place() -> None:
+    entry, problems = parse("---\ntitle: t\ntags:\n  - keras\n  - framework: keras\n  - 2018\n---\nx\n")
+    assert entry is not None and entry.tags == ("keras", "2018")
+    assert lines_of(problems) == ["entries/2018-09-09.md:5: tag 2 must be text, not dict (e.g. 'tags: [keras, cnn]')"]
+
+
+def test_a_key_given_twice_is_an_error_at_the_second() -> None:
+    _, problems = parse("---\ntitle: One\ntags: [a]\ntitle: Two\n---\nx\n")
+    assert lines_of(problems) == [
+        "entries/2018-09-09.md:4: front matter key 'title' is given twice (first on line 2) (keep one of them)"]
+
+
+def test_an_unclosed_quote_is_reported_where_it_opens() -> None:
+    _, problems = parse('---\ntitle: t\nlinks:\n  slides: "https://example.org\ndraft: false\n---\nx\n')
+    assert lines_of(problems) == [
+        ("entries/2018-09-09.md:4: invalid YAML in front matter: found unexpected end of stream while scanning a "
+        "quoted scalar (check indentation and quote values that contain ': ')")]
+
+
+def test_a_bundle_disagreeing_with_its_folder_says_folder() -> None:
+    _, problems = parse("---\ndate: 2018-09-11\n---\nx\n", path="entries/2018-09-09-trip/index.md")
+    assert lines_of(problems) == [
+        ("entries/2018-09-09-trip/index.md:2: date 2018-09-11 disagrees with the folder name (2018-09-09) "
+        "(rename the folder or fix the date)")]
+
+
+def test_a_time_moved_by_the_day_end_says_why_it_disagrees() -> None:
+    _, problems = parse("---\ndate: 2018-09-09 02:30\n---\nx\n", rules=EntryRules(day_ends_at=4))
+    assert lines_of(problems) == [
+        ("entries/2018-09-09.md:2: date '2018-09-09 02:30' counts for 2018-09-08, since the day ends at 4:00; "
+        "the file name says 2018-09-09 (rename the file or fix the date)")]
