@@ -23,7 +23,7 @@ from .streaks import log_day
 
 # A date, then nothing or any separator and the rest: "2018-09-21", "2018-09-21 my entry", "2018-09-21_x".
 FILE_NAME = re.compile(r"^(\d{4})-(\d{2})-(\d{2})(?:[-_. ]+(.*))?$", re.DOTALL)
-DIRECTIVE = re.compile(r"^\s{0,3}(`{3,}|~{3,})\s*\{snippet\}\s*(\S*)")
+DIRECTIVE = re.compile(r"^\s{0,3}(`{3,}|~{3,})\s*\{snippet\}\s*(.*?)\s*$")
 FENCE = re.compile(r"^\s{0,3}(`{3,}|~{3,})")
 KEYS = ("date", "title", "tags", "links", "snippets", "draft", "streak")
 @dataclass(frozen=True)
@@ -315,6 +315,9 @@ def _snippets(value: Any, body: str, body_line: int, path: str, lines: KeyLines,
         if not ref.name:
             problems.append(Diagnostic(path, ref.line, "a snippet directive needs a name",
                                        hint="write ```{snippet} NAME"))
+        elif len(ref.name.split()) > 1:
+            problems.append(Diagnostic(path, ref.line, f"a snippet directive takes one name, not '{ref.name}'",
+                                       hint="write one ```{snippet} NAME per snippet"))
         elif rules.known_snippets is not None and ref.name not in rules.known_snippets:
             problems.append(Diagnostic(path, ref.line, f"unknown snippet '{ref.name}'",
                                        hint=did_you_mean(ref.name, rules.known_snippets)

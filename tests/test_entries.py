@@ -474,3 +474,9 @@ def test_a_time_moved_by_the_day_end_says_why_it_disagrees() -> None:
     assert lines_of(problems) == [
         ("entries/2018-09-09.md:2: date '2018-09-09 02:30' counts for 2018-09-08, since the day ends at 4:00; "
         "the file name says 2018-09-09 (rename the file or fix the date)")]
+
+
+def test_a_directive_with_two_names_is_one_error() -> None:
+    _, problems = parse("---\ntitle: t\n---\n```{snippet} max_pooling tiny_plot\n```\n")
+    assert lines_of(problems) == [("entries/2018-09-09.md:4: a snippet directive takes one name, not "
+                                  "'max_pooling tiny_plot' (write one ```{snippet} NAME per snippet)")]
