@@ -21,8 +21,6 @@ from .confine import refused_target
 from .errors import Diagnostic, not_utf8
 from .markdown import PLACEHOLDER_RE
 
-_REFERENCE = re.compile(r"""{%-?\s*(?:extends|include|import|from)\s+["']([^"']+)["']""")
-
 
 class TemplateInputError(jinja2.TemplateError):
     """A template file that must not or cannot be read, as the Diagnostic to report."""
@@ -94,23 +92,20 @@ class Theme:
         """Theme static folders, the default's first so a log's own files win."""
         return [d / "static" for d in reversed(self.dirs) if (d / "static").is_dir()]
 
-    def digest(self, name: str) -> str:
-        """sha1 over a template and everything it extends, includes or imports."""
-        seen: dict[str, str] = {}
-        self._collect(name, seen)
-        return hashlib.sha1("".join(f"{k}\0{v}" for k, v in sorted(seen.items())).encode()).hexdigest()
-
-    def _collect(self, name: str, seen: dict[str, str]) -> None:
-        if name in seen:
-            return
-        path = self.source_path(name)
-        try:  # only hashed: a file rendering cannot read is reported by render()
-            text = path.read_bytes().decode("utf-8", "replace") if path else ""
-        except OSError:
-            text = ""
-        seen[name] = text
-        for ref in _REFERENCE.findall(text):
-            self._collect(ref, seen)
+    @cached_property
+    def digest_all(self) -> str:
+        """sha1 over every template of the theme and the log's templates/: any template change
+        re-renders every page (a filter can load a partial that no `{% include %}` names)."""
+        h = hashlib.sha1()
+        for folder in self.dirs:
+            for path in sorted(folder.rglob("*")):
+                if path.is_file() and "static" not in path.relative_to(folder).parts[:1]:
+                    try:  # only hashed: a template rendering may not read is reported by render()
+                        data = path.read_bytes()
+                    except OSError:
+                        data = b""
+                    h.update(f"{path.relative_to(folder).as_posix()}\0".encode() + data + b"\0")
+        return h.hexdigest()
 
     def render(self, name: str, context: Mapping[str, Any]) -> tuple[str | None, Diagnostic | None]:
         """Render, turning template mistakes into a Diagnostic at the template's file:line."""
