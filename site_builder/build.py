@@ -116,7 +116,7 @@ def _write(out: Path, rendered: RenderedSite, state: BuildState, trees: Trees | 
         writer = SiteWriter(out, spare_path(cache_dir, out), trees)
         writer.put_all(rendered.files)
         if fails(found + rendered.problems, strict):
-            set_trees(state, Trees(state.files, trees and trees.live_inode, writer.spare_files,
+            set_trees(state, Trees(state.files, trees.live_inode if trees else None, writer.spare_files,
                                    inode(writer.spare)))
             return 0, []
         written = writer.written
@@ -387,7 +387,8 @@ def static_files(config: SiteConfig, theme: Any, results: Iterable[SnippetResult
     if config.cname:
         files.append(OutputFile.of_bytes("CNAME", config.cname.encode() + b"\n"))
     problems: list[Diagnostic] = []
-    folders = [(folder, folder, "static/", None) for folder in theme.static_dirs]
+    everything: Callable[[str], bool] | None = None
+    folders = [(folder, folder, "static/", everything) for folder in theme.static_dirs]
     folders += [(config.root, config.path("static_dir"), "", None),
                 # images and files that entries link to, kept in place under entries/
                 (config.root, config.path("entries_dir"), "entries/", lambda name: not name.endswith(".md"))]

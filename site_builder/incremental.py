@@ -8,6 +8,7 @@ import datetime as dt
 import hashlib
 import json
 import os
+import shutil
 import sys
 import time
 from dataclasses import dataclass, replace
@@ -94,6 +95,17 @@ def spare_path(cache_dir: Path, out: Path) -> Path:
     except OSError:
         pass
     return out.parent / f".{out.name}.staging"
+
+
+def forget_output(cache_dir: Path, out: Path) -> None:
+    """Drop what builds into `out` left in the cache (state, record, lock, spare folder): for an
+    output folder that is thrown away, such as publish's, they would only pile up."""
+    folder = cache_dir / "build"
+    for path in folder.glob(f"*{_tag(out)}*") if folder.is_dir() else []:
+        if path.is_dir() and not path.is_symlink():
+            shutil.rmtree(path, ignore_errors=True)
+        else:
+            path.unlink(missing_ok=True)
 
 
 def read_record(cache_dir: Path, out: Path) -> dict[str, Any]:

@@ -28,7 +28,7 @@ from . import __version__
 from .build import BuildOptions, Progress, build_site
 from .config import SiteConfig
 from .errors import Diagnostic, errors_in
-from .incremental import lock_path
+from .incremental import forget_output
 from .model import BuildReport
 from .streaks import today_in
 
@@ -113,7 +113,7 @@ def publish_site(config: SiteConfig, options: PublishOptions = PublishOptions(),
         try:
             report = build_site(config, build_options, progress)
         finally:
-            forget_build(cache_dir, site)
+            forget_output(cache_dir, site)
         diagnostics = (uncommitted_warnings(repo, where, changes) + list(report.diagnostics)
                        + _base_url_warning(config, options))
         refusal = _refusal(report, options, where)
@@ -244,7 +244,7 @@ def remove_leftovers(cache_dir: Path) -> list[Path]:
     parent = cache_dir / WORK_DIR
     gone = [p for p in sorted(parent.iterdir()) if _owner_gone(p.name)] if parent.is_dir() else []
     for folder in gone:
-        forget_build(cache_dir, folder.resolve() / "site")
+        forget_output(cache_dir, folder.resolve() / "site")
         shutil.rmtree(folder, ignore_errors=True)
     return gone
 
@@ -260,18 +260,6 @@ def _owner_gone(name: str) -> bool:
     except (PermissionError, OverflowError):
         return False
     return False
-
-
-def forget_build(cache_dir: Path, out: Path) -> None:
-    """Drop what a build into `out` left in the cache (its state, record, lock and spare folder):
-    the publish folder is thrown away, so they would only pile up."""
-    tag = lock_path(cache_dir, out).name.removeprefix("lock-")
-    folder = lock_path(cache_dir, out).parent
-    for path in folder.glob(f"*{tag}*") if folder.is_dir() else []:
-        if path.is_dir() and not path.is_symlink():
-            shutil.rmtree(path, ignore_errors=True)
-        else:
-            path.unlink(missing_ok=True)
 
 
 def _refused(diagnostic: Diagnostic) -> PublishReport:
