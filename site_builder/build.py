@@ -101,6 +101,7 @@ def _build(config: SiteConfig, options: BuildOptions, out: Path, fingerprint: st
     _save_quietly(cache_dir, state, out)
     write_record(cache_dir, out, {
         "fingerprint": fingerprint if clean else "", "out_id": output_id(out),
+        "data": snippet_data(config, site.snippets),
         "summary": {"pages": report.pages, "entries": report.entries, "snippets": len(site.snippets),
                     "streaks": streaks_json(site.streaks)},
     })
@@ -248,6 +249,12 @@ def snippet_names(config: SiteConfig) -> set[str]:
     from .snippets.runner import available_snippets
 
     return available_snippets(config.path("snippets_dir"))
+
+
+def snippet_data(config: SiteConfig, results: Iterable[str]) -> list[str]:
+    from .snippets.runner import data_paths
+
+    return data_paths(results, config.path("snippets_dir"))
 
 
 def snippet_settings(config: SiteConfig, options: BuildOptions) -> Any:

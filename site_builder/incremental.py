@@ -17,7 +17,9 @@ from typing import Any
 
 from . import __version__
 from .config import SiteConfig, default_theme_dir
+from .confine import walk_confined
 from .model import BuildOptions, BuildReport, SnippetCounts, Streaks
+from .slugs import is_safe_path
 from .streaks import today_in
 
 
@@ -26,38 +28,37 @@ def config_digest(config: SiteConfig) -> str:
     return hashlib.sha1(repr(items).encode()).hexdigest()
 
 
-def input_fingerprint(config: SiteConfig, options: BuildOptions, today: dt.date, out: Path) -> str:
-    """Digest of (path, mtime, size) of every input plus the options: equal means nothing to do."""
+def input_fingerprint(config: SiteConfig, options: BuildOptions, today: dt.date, out: Path,
+                      data: list[str]) -> str:
+    """Digest of (path, inode, mtime, size) of every input plus the options: equal means nothing
+    to do. `data` are the files and folders the snippets read (`data=`), as the last build found."""
     opts = dataclasses.replace(options, today=None, out=None)
     parts: list[Any] = [__version__, config_digest(config), repr(opts), today.isoformat(), str(out), sys.version]
     for folder in (config.path("entries_dir"), config.path("snippets_dir"), config.path("templates_dir"),
-                   config.path("static_dir"), default_theme_dir()):
-        parts.append(_stat_tree(folder))
+                   config.path("static_dir")):
+        parts.append(_stat_tree(config.root, folder))
+    parts.append(_stat_tree(default_theme_dir(), default_theme_dir()))
+    parts += [_stat_tree(config.root, config.root / d) if (config.root / d).is_dir() else _stat(config.root / d)
+              for d in data]
     for name in ("logbuild.toml", "pyproject.toml"):
         parts.append(_stat(config.root / name))
     parts += [_stat(Path(p)) for p in sys.path if "site-packages" in p]  # installs and upgrades
     return hashlib.sha1(repr(parts).encode()).hexdigest()
 
 
-def _stat(path: Path) -> tuple[int, int] | None:
+def _stat(path: Path) -> tuple[int, int, int] | None:
     try:
         st = path.stat()
     except OSError:
         return None
-    return (st.st_mtime_ns, st.st_size)
+    return (st.st_ino, st.st_mtime_ns, st.st_size)
 
 
-def _stat_tree(folder: Path) -> list[Any]:
-    out: list[Any] = []
-    for dirpath, dirnames, filenames in os.walk(folder, followlinks=True):
-        dirnames[:] = sorted(d for d in dirnames if not d.startswith((".", "__pycache__")))
-        for name in sorted(filenames):
-            try:
-                st = os.stat(os.path.join(dirpath, name))
-            except OSError:
-                continue
-            out.append((dirpath, name, st.st_mtime_ns, st.st_size))
-    return out
+def _stat_tree(root: Path, folder: Path) -> list[Any]:
+    """The same walk as the build's (confine.walk_confined): links that loop or leave the log
+    are problems there, and here simply part of what is compared."""
+    files, problems = walk_confined(root, folder, lambda name: not name.endswith(".pyc"))
+    return [(f.rel, f.stat) for f in files] + [d.format() for d in problems]
 
 
 def output_id(out: Path) -> list[int] | None:
@@ -120,7 +121,10 @@ def read_record(cache_dir: Path, out: Path) -> dict[str, Any]:
 
 def _is_record(data: object) -> bool:
     """{"dirty": true}, or {"fingerprint", "out_id", "summary"} with every field of its type."""
-    if not isinstance(data, dict) or not set(data) <= {"dirty", "fingerprint", "out_id", "summary"}:
+    if not isinstance(data, dict) or not set(data) <= {"dirty", "fingerprint", "out_id", "summary", "data"}:
+        return False
+    if not (isinstance(data.get("data", []), list) and all(isinstance(d, str) and is_safe_path(d)
+                                                           for d in data.get("data", []))):
         return False
     out_id = data.get("out_id")
     return (isinstance(data.get("dirty", False), bool) and isinstance(data.get("fingerprint", ""), str)
@@ -203,7 +207,8 @@ def freshness(config: SiteConfig, options: BuildOptions) -> Freshness:
     config = with_base_url(config, options)
     out = output_dir(config, options)
     record = read_record(config.path("cache_dir"), out)
-    fingerprint = input_fingerprint(config, options, resolve_today(config, options.today), out)
+    fingerprint = input_fingerprint(config, options, resolve_today(config, options.today), out,
+                                    record.get("data", []))
     if not is_unchanged(record, fingerprint, out):
         return Freshness(fingerprint, None)
     summary = record["summary"]

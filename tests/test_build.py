@@ -300,3 +300,22 @@ def test_a_page_deleted_by_hand_comes_back_with_the_next_change(tmp_path: Path) 
     report = build_site(config, options)
     assert not report.diagnostics
     assert "Text 1." in lost.read_text()
+
+
+def test_a_changed_data_file_reruns_its_snippet_even_when_nothing_else_changed(tmp_path: Path) -> None:
+    """The no-change shortcut watches the snippets' data= files too: stale output never stays."""
+    (tmp_path / "entries").mkdir()
+    (tmp_path / "snippets").mkdir()
+    (tmp_path / "data").mkdir()
+    (tmp_path / "data" / "table.csv").write_text("1,2\n", "utf-8")
+    (tmp_path / "snippets" / "table.py").write_text(
+        "# logbuild: data=data/table.csv\n"
+        "import pathlib, os\nprint(pathlib.Path(os.environ['LOG_ROOT'], 'data/table.csv').read_text())\n", "utf-8")
+    (tmp_path / "logbuild.toml").write_text(f'[snippet_env]\nLOG_ROOT = "{tmp_path}"\n', "utf-8")
+    (tmp_path / "entries" / "2024-03-01.md").write_text("---\nsnippets: [table]\n---\nThe table.\n", "utf-8")
+    page = tmp_path / "site" / "entries" / "2024-03-01" / "index.html"
+    for content in ("1,2", "3,4", "5,6"):
+        (tmp_path / "data" / "table.csv").write_text(content + "\n", "utf-8")
+        result = run_logbuild("-C", tmp_path, "build", "--today", "2024-03-01")
+        assert result.returncode == 0, result.stderr
+        assert content in page.read_text("utf-8")

@@ -179,3 +179,37 @@ def test_a_template_linked_inside_the_log_is_used(log: Path, tmp_path: Path) -> 
     page = tmp_path / "out" / "entries" / "2018-09-14" / "index.html"
     assert page.read_text("utf-8").startswith("<p>LINKED ")
     assert not page.is_symlink()
+
+
+def test_static_files_and_images_linked_out_of_the_log_are_refused(log: Path, tmp_path: Path) -> None:
+    """A static file or an image beside the entries that leads out of the log is never copied."""
+    (log / "static").mkdir()
+    (log / "static" / "notes.txt").symlink_to(tmp_path / "secret.txt")
+    (log / "entries" / "plot.png").symlink_to(tmp_path / "secret.txt")
+    result = run_logbuild("-C", log, "build", "--out", tmp_path / "out", "--today", "2018-09-20")
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    for shown in ("static/notes.txt", "entries/plot.png"):
+        assert any(line.startswith(f"{shown}: a symbolic link that points outside the log")
+                   for line in result.stderr.splitlines()), result.stderr
+    assert not (tmp_path / "out").exists()
+
+
+def test_a_snippet_linked_out_of_the_log_is_neither_run_nor_shown(log: Path, tmp_path: Path) -> None:
+    (log / "snippets").mkdir()
+    (tmp_path / "steal.py").write_text("print('THE SECRET')\n", "utf-8")
+    (log / "snippets" / "steal.py").symlink_to(tmp_path / "steal.py")
+    (log / "entries" / "2018-09-16.md").write_text("---\nsnippets: [steal]\n---\nText.\n", "utf-8")
+    result = run_logbuild("-C", log, "build", "--out", tmp_path / "out", "--today", "2018-09-20")
+    assert result.returncode == 1 and "THE SECRET" not in result.stdout + result.stderr
+    assert any(line.startswith("snippets/steal.py: snippet could not run: a symbolic link that points outside")
+               for line in result.stderr.splitlines()), result.stderr
+    assert not (tmp_path / "out").exists()
+
+
+def test_folders_that_link_to_each_other_end_the_build_with_one_error_each(log: Path, tmp_path: Path) -> None:
+    """The change check walks like the build does: two loops cannot make it walk forever."""
+    (log / "entries" / "a").symlink_to(".", target_is_directory=True)
+    (log / "entries" / "b").symlink_to(".", target_is_directory=True)
+    result = run_logbuild("-C", log, "build", "--out", tmp_path / "out", "--today", "2018-09-20", timeout=60)
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    assert sum("loop" in line for line in result.stderr.splitlines()) == 2, result.stderr

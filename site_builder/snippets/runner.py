@@ -15,6 +15,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Literal
 
+from ..confine import refused_target
 from ..errors import Diagnostic
 from ..model import Figure, SnippetResult, SnippetStatus
 from . import cache, sandbox
@@ -122,11 +123,26 @@ def cached_results(names: Iterable[str], settings: SnippetSettings) -> dict[str,
     return out
 
 
+def data_paths(names: Iterable[str], snippets_dir: Path) -> list[str]:
+    """The files and folders these snippets read (`data=`), for the build's change detection."""
+    found: list[str] = []
+    for name in names:
+        try:
+            found += parse_options((snippets_dir / f"{name}.py").read_text("utf-8")).data
+        except (OSError, UnicodeDecodeError):
+            continue
+    return sorted(set(found))
+
+
 def plan(name: str, settings: SnippetSettings, packages: PackageVersions) -> Job | SnippetResult:
     """A Job to run, or a result already known: a cache hit or an error found before running."""
     path = settings.snippets_dir / f"{name}.py"
     if "/" in name or "\\" in name or name.startswith(".") or not path.is_file():
         return _error(name, "", f"snippet '{name}' not found: no file {_rel(path, settings.root)}")
+    shown = Path(os.path.relpath(path, settings.root)).as_posix()  # the link itself, not its target
+    refused = refused_target(settings.root, settings.snippets_dir, str(path), shown)
+    if refused is not None:  # a link out of the log: its target is neither run nor shown
+        return replace(_error(name, "", refused.format()), problems=(refused,))
     try:
         source = path.read_text("utf-8")
     except (OSError, UnicodeDecodeError) as exc:
