@@ -40,7 +40,7 @@ from .model import BuildOptions, BuildReport, Entry, Page, RenderedBody, Snippet
 from .output import OutputFile, SiteWriter, Trees, UnsafeOutput, inode, known_trees
 from .state import BuildState, load_state, save_state
 from .streaks import compute_streaks, declared_mismatch
-from .workers import Workers
+from .workers import Shared, Workers
 
 __all__ = ["BuildOptions", "build_site", "check_site", "load_site", "resolve_today"]
 
@@ -74,7 +74,8 @@ def _build(config: SiteConfig, options: BuildOptions, out: Path, fingerprint: st
     state = load_state(cache_dir, out)
     diagnostics: list[Diagnostic] = []
     try:
-        trees = known_trees(out, state_trees(state), trusted=not read_record(cache_dir, out).get("dirty"))
+        record = read_record(cache_dir, out)  # none, or a dirty one: the last build did not finish
+        trees = known_trees(out, state_trees(state), trusted=bool(record) and not record.get("dirty"))
     except UnsafeOutput as exc:
         trees, diagnostics = None, [Diagnostic(str(out), None, f"cannot write the site: {exc}")]
     if trees is None:  # nothing of the live site can be reused: a cold build
@@ -83,7 +84,7 @@ def _build(config: SiteConfig, options: BuildOptions, out: Path, fingerprint: st
 
     theme = Theme(config.path("templates_dir"), config.root, cache_dir / "jinja")
     written = 0
-    with Workers(options.jobs or os.cpu_count() or 1, theme=theme) as workers:
+    with Workers(options.jobs or os.cpu_count() or 1, Shared(theme, state.highlights)) as workers:
         site = load_site(config, options, today, state, progress, workers)
         rendered = render_site(config, site, state, out, theme, workers)
         if not diagnostics:
@@ -172,16 +173,13 @@ def load_and_render(config: SiteConfig, rules: EntryRules, state: BuildState, wo
     """Parse every entry and render its body, reusing both for files whose bytes did not change.
 
     A file whose (inode, mtime, size) is as the last build saw it is not even read."""
-    from . import markdown
-
-    markdown.highlights_known = state.highlights  # before the workers fork: they inherit it
     keys: list[str] = []
     todo: list[tuple[str, bytes, EntryRules]] = []
     stat_keys: dict[str, str] = {}
     scanned, refused = scan_entry_files(config.root, config.path("entries_dir"))  # links out of the log
     for rel, full, st in scanned:
         key = state.stat_keys.get(rel, "") if state.stats.get(rel) == st else ""
-        if not (key.endswith(f"\0{rules!r}") and key in state.entries):
+        if not (key.endswith(f"\0{rules.key}") and key in state.entries):
             data = Path(full).read_bytes()  # stat taken before the read: an edit meanwhile shows next time
             key = entry_cache_key(rel, data, rules)
             if key not in state.entries:
@@ -212,16 +210,16 @@ def _missing_bodies(state: BuildState, keys: list[str], rules: EntryRules, paths
     return out
 
 
-def parse_and_render(job: tuple[str, bytes, EntryRules]) -> tuple[tuple[Entry | None, list[Diagnostic]],
-                                                                   RenderedBody | None, dict[str, Any]]:
+def parse_and_render(job: tuple[str, bytes, EntryRules], shared: Shared
+                     ) -> tuple[tuple[Entry | None, list[Diagnostic]], RenderedBody | None, dict[str, str | None]]:
     """Worker task: one entry file -> its parse, its rendered body and the code blocks it highlighted."""
-    from . import markdown
+    from .markdown import Highlights, render_body
 
-    markdown.highlights_made = {}
     path, data, rules = job
     entry, problems = parse_entry(path, data, rules)
-    body = markdown.render_body(entry.body, rules.links_for(entry)) if entry is not None else None
-    return (entry, problems), body, markdown.highlights_made
+    highlights = Highlights(shared.highlights)
+    body = render_body(entry.body, rules.links_for(entry), highlights) if entry is not None else None
+    return (entry, problems), body, highlights.made
 
 
 def _body_key(entry: Entry) -> str:

@@ -36,6 +36,12 @@ class EntryRules:
     entries_dir: str = "entries"  # POSIX, relative to the root: where relative links start from
     static_dir: str = "static"
 
+    @property
+    def key(self) -> str:
+        """The same text in every process (a frozenset's repr follows the hash seed)."""
+        known = None if self.known_snippets is None else sorted(self.known_snippets)
+        return repr((self.day_ends_at, known, self.timezone, self.entries_dir, self.static_dir))
+
     def links_for(self, entry: Entry) -> LinkContext:
         return LinkContext(entry.path, self.entries_dir, self.static_dir, f"entries/{entry.slug}/",
                            entry.body_first_line)
@@ -69,7 +75,7 @@ def read_entry_files(root: Path, entries_dir: Path) -> tuple[list[tuple[str, byt
 
 
 def entry_cache_key(path: str, data: bytes, rules: EntryRules) -> str:
-    return f"{path}\0{hashlib.sha256(data).hexdigest()}\0{rules!r}"
+    return f"{path}\0{hashlib.sha256(data).hexdigest()}\0{rules.key}"
 
 
 def load_entries(

@@ -5,11 +5,12 @@ from __future__ import annotations
 import hashlib
 import html
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from functools import lru_cache
 from typing import Any
 
 from markdown_it import MarkdownIt
+from markdown_it.common.utils import unescapeAll
 from markdown_it.renderer import RendererHTML
 from markdown_it.rules_block import StateBlock
 from markdown_it.token import Token
@@ -27,11 +28,26 @@ PLACEHOLDER = "<!--logbuild:snippet {name}-->"
 PLACEHOLDER_RE = re.compile(r"<!--logbuild:snippet (\S+?)-->")
 TOO_DEEP = "logbuild_too_deep"  # env key: body lines where markdown-it stopped at its nesting limit
 
-# Highlighted code blocks by (language, code) digest. A prose edit leaves its code blocks alone, and
-# Pygments costs as much per block as markdown-it per entry (plus ~70 ms to compile a lexer), so the
-# build keeps them between runs: `known` is what earlier builds made, `made` what this process adds.
-highlights_known: dict[str, str | None] = {}
-highlights_made: dict[str, str | None] = {}
+HIGHLIGHTS = "logbuild_highlights"  # env key: the Highlights of this render
+
+
+class Highlights:
+    """Highlighted code blocks by (language, code) digest. A prose edit leaves its code blocks alone,
+    and Pygments costs as much per block as markdown-it per entry (plus ~70 ms to compile a lexer),
+    so the build keeps them between runs: `known` is what earlier builds made, `made` what this
+    render adds (the build keeps those for the next time)."""
+
+    def __init__(self, known: Mapping[str, str | None]) -> None:
+        self.known = known
+        self.made: dict[str, str | None] = {}
+
+    def html(self, code: str, lang: str) -> str | None:
+        key = hashlib.sha1(f"{lang}\0{code}".encode()).hexdigest()
+        if key in self.known:
+            return self.known[key]
+        if key not in self.made:
+            self.made[key] = highlight_code(code, lang)
+        return self.made[key]
 
 
 @lru_cache(maxsize=64)
@@ -54,30 +70,23 @@ def _formatter() -> Any:
 
 def highlight_code(code: str, lang: str) -> str | None:
     """Pygments HTML for `code` (no wrapper), or None when the language is unknown."""
-    key = hashlib.sha1(f"{lang}\0{code}".encode()).hexdigest()
-    if key in highlights_known:
-        return highlights_known[key]
-    if key not in highlights_made:
-        from pygments import highlight
+    from pygments import highlight
 
-        lexer = _lexer(lang.lower()) if lang else None
-        highlights_made[key] = highlight(code, lexer, _formatter()) if lexer is not None else None
-    return highlights_made[key]
-
-
-def _highlight(code: str, lang: str, _attrs: str) -> str:
-    body = highlight_code(code, lang)
-    if body is None:
-        return ""  # markdown-it escapes it itself
-    return f'<pre class="highlight"><code class="language-{html.escape(lang)}">{body}</code></pre>\n'
+    lexer = _lexer(lang.lower()) if lang else None
+    return highlight(code, lexer, _formatter()) if lexer is not None else None
 
 
 def _fence(self: RendererHTML, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType) -> str:
-    info = tokens[idx].info.strip()
+    token = tokens[idx]
+    info = token.info.strip()
     if info.startswith("{snippet}"):
         name = info[len("{snippet}"):].strip().removesuffix(".py")
         return PLACEHOLDER.format(name=html.escape(name)) + "\n"
-    return self.fence(tokens, idx, options, env)
+    lang = unescapeAll(info).split(maxsplit=1)[0] if info else ""
+    body = env[HIGHLIGHTS].html(token.content, lang) if lang else None
+    if body is None:
+        return self.fence(tokens, idx, options, env)  # plain, escaped by markdown-it
+    return f'<pre class="highlight"><code class="language-{html.escape(lang)}">{body}</code></pre>\n'
 
 
 def _image(self: RendererHTML, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType) -> str:
@@ -92,7 +101,7 @@ def _slug(text: str) -> str:
 @lru_cache(maxsize=1)
 def markdown_parser() -> MarkdownIt:
     md = (
-        MarkdownIt("commonmark", {"linkify": True, "highlight": _highlight})
+        MarkdownIt("commonmark", {"linkify": True})
         .enable(["table", "strikethrough", "linkify"])
         .use(footnote_plugin)
         .use(tasklists_plugin)
@@ -134,14 +143,16 @@ def _watch_nesting(md: MarkdownIt) -> None:
     md.block.tokenize = watched  # type: ignore[method-assign, assignment]
 
 
-def render_body(markdown: str, where: LinkContext | None = None) -> RenderedBody:
+def render_body(markdown: str, where: LinkContext | None = None, highlights: Highlights | None = None
+                ) -> RenderedBody:
     """Pure (given the parser): Markdown -> HTML, headings, plain text, a summary, and the project
-    files its relative links point at (rewritten for the page when `where` says where it is)."""
+    files its relative links point at (rewritten for the page when `where` says where it is).
+    `highlights` holds code blocks highlighted before, and collects the new ones."""
     md = markdown_parser()
     env: dict[str, Any] = {}
     tokens = md.parse(markdown, env)
     links = _rewrite_links(tokens, where) if where is not None else ()
-    html_out = md.renderer.render(tokens, md.options, {}).replace(
+    html_out = md.renderer.render(tokens, md.options, {HIGHLIGHTS: highlights or Highlights({})}).replace(
         '<a class="header-anchor" ', '<a class="header-anchor" aria-label="Link to this section" ')
     return RenderedBody(
         html=html_out,

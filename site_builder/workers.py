@@ -12,6 +12,7 @@ import signal
 import sys
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import Executor, ProcessPoolExecutor
+from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from .errors import Diagnostic
@@ -22,13 +23,22 @@ R = TypeVar("R")
 MIN_PARALLEL = 48  # below this many items, forking costs more than it saves
 
 _PR_SET_PDEATHSIG = 1
-_worker_theme: Any = None  # in a worker process only: set by its initializer
+_worker_shared: Shared | None = None  # in a worker process only: set by its initializer
+
+
+@dataclass(frozen=True)
+class Shared:
+    """What every task of one build may read: given to each worker once, when it starts."""
+
+    theme: Any = None
+    highlights: Mapping[str, str | None] = field(default_factory=dict)  # code blocks highlighted before
 
 
 class Workers:
-    def __init__(self, jobs: int, theme: Any = None):
+    def __init__(self, jobs: int, shared: Shared | None = None):
         self.jobs = max(1, jobs)
-        self.theme = theme
+        self.shared = shared or Shared()
+        self.theme = self.shared.theme
         self._pool: Executor | None = None
 
     def __enter__(self) -> Workers:  # noqa: PYI034
@@ -42,13 +52,15 @@ class Workers:
         if self._pool is None:
             method = "fork" if sys.platform == "linux" else "spawn"
             self._pool = ProcessPoolExecutor(self.jobs, mp_context=multiprocessing.get_context(method),
-                                             initializer=_start_worker, initargs=(self.theme, os.getpid()))
+                                             initializer=_start_worker, initargs=(self.shared, os.getpid()))
         return self._pool
 
-    def map(self, fn: Callable[[T], R], items: Sequence[T]) -> Iterator[R]:
+    def map(self, fn: Callable[[T, Shared], R], items: Sequence[T]) -> Iterator[R]:
+        """fn(item, shared) for each item, in order; `fn` must be a module-level function."""
         if self.jobs == 1 or len(items) < MIN_PARALLEL:
-            return map(fn, items)
-        return self._executor().map(fn, items, chunksize=_chunk(len(items), self.jobs))
+            return (fn(item, self.shared) for item in items)
+        return self._executor().map(_call_in_worker, [(fn, item) for item in items],
+                                    chunksize=_chunk(len(items), self.jobs))
 
     def render_pages(self, pages: list[Page], extra: Mapping[str, Any]
                      ) -> Iterable[tuple[str, bytes, Diagnostic | None]]:
@@ -69,11 +81,11 @@ def _chunk(items: int, jobs: int) -> int:
     return max(1, min(32, items // (jobs * 16)))
 
 
-def _start_worker(theme: Any, parent: int) -> None:
-    """Die with the build, however it ends (SIGKILL included): the kernel signals us when the
-    parent goes, and if it went before we asked, we go now."""
-    global _worker_theme
-    _worker_theme = theme
+def _start_worker(shared: Shared, parent: int) -> None:
+    """Keep what the build shares, and die with the build however it ends (SIGKILL included):
+    the kernel signals us when the parent goes, and if it went before we asked, we go now."""
+    global _worker_shared
+    _worker_shared = shared
     if sys.platform == "linux":
         libc = ctypes.CDLL(ctypes.util.find_library("c"), use_errno=True)
         libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
@@ -83,7 +95,14 @@ def _start_worker(theme: Any, parent: int) -> None:
 
 def _render_in_worker(job: tuple[Page, Mapping[str, Any]]) -> tuple[str, bytes, Diagnostic | None]:
     page, extra = job
-    return render_page(page, _worker_theme, extra)
+    assert _worker_shared is not None, "set by _start_worker"
+    return render_page(page, _worker_shared.theme, extra)
+
+
+def _call_in_worker(job: tuple[Callable[[T, Shared], R], T]) -> R:
+    fn, item = job
+    assert _worker_shared is not None, "set by _start_worker"
+    return fn(item, _worker_shared)
 
 
 def render_page(page: Page, theme: Any, extra: Mapping[str, Any]) -> tuple[str, bytes, Diagnostic | None]:

@@ -18,6 +18,7 @@ from typing import Literal
 from ..confine import refused_target
 from ..errors import Diagnostic
 from ..model import Figure, SnippetResult, SnippetStatus
+from ..slugs import is_safe_segment
 from . import cache, sandbox
 from .headers import SnippetOptions, format_size, parse_options
 from .inputs import PackageVersions, gather_inputs
@@ -139,6 +140,11 @@ def plan(name: str, settings: SnippetSettings, packages: PackageVersions) -> Job
     path = settings.snippets_dir / f"{name}.py"
     if "/" in name or "\\" in name or name.startswith(".") or not path.is_file():
         return _error(name, "", f"snippet '{name}' not found: no file {_rel(path, settings.root)}")
+    if not is_safe_segment(name):
+        bad = Diagnostic(Path(os.path.relpath(path, settings.root)).as_posix(), None,
+                         f"the snippet name '{name}' cannot name a folder of the cache and the site",
+                         hint="rename the file with letters, digits, '_', '-', '+' or '.'")
+        return replace(_error(name, "", bad.format()), problems=(bad,))
     shown = Path(os.path.relpath(path, settings.root)).as_posix()  # the link itself, not its target
     refused = refused_target(settings.root, settings.snippets_dir, str(path), shown)
     if refused is not None:  # a link out of the log: its target is neither run nor shown
