@@ -480,3 +480,17 @@ def test_a_directive_with_two_names_is_one_error() -> None:
     _, problems = parse("---\ntitle: t\n---\n```{snippet} max_pooling tiny_plot\n```\n")
     assert lines_of(problems) == [("entries/2018-09-09.md:4: a snippet directive takes one name, not "
                                   "'max_pooling tiny_plot' (write one ```{snippet} NAME per snippet)")]
+
+
+def test_entry_cache_keys_are_the_same_in_every_process() -> None:
+    """A set's order follows the hash seed: a key holding one would change with every build."""
+    import os
+    import subprocess
+    import sys
+
+    code = ("from site_builder.entries import EntryRules, entry_cache_key\n"
+            "print(entry_cache_key('entries/a.md', b'x', EntryRules(known_snippets=frozenset("
+            "['plot', 'table', 'max_pooling', 'split', 'normalise']))))\n")
+    keys = {subprocess.run([sys.executable, "-c", code], env={**os.environ, "PYTHONHASHSEED": seed},
+                           capture_output=True, text=True, check=True).stdout for seed in ("1", "2", "3", "4")}
+    assert len(keys) == 1
