@@ -65,7 +65,7 @@ def test_check_job_runs_logbuild_check_with_junit_and_keeps_the_snippet_cache(pa
     assert "logbuild check --junit " in runs(job)
     (restore,) = steps(job, "actions/cache/restore")
     (save,) = steps(job, "actions/cache/save")
-    assert restore["with"]["path"] == save["with"]["path"] == ".logbuild/"
+    assert restore["with"]["path"] == save["with"]["path"] == ".logbuild/snippets/"
     assert restore["with"]["key"] == save["with"]["key"]
     assert "hashFiles('snippets/**'" in restore["with"]["key"]
     assert restore["with"]["restore-keys"].strip()
