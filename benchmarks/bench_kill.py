@@ -3,16 +3,17 @@
 
     python benchmarks/bench_kill.py [--trials 200] [--snippet-trials 20] [--n 300] [--seed 1] [--json]
 
-On a log of --n entries (../shared/bench/make_corpus.py), each trial starts a real build, sends
-SIGKILL (every 5th: SIGTERM) after a delay drawn over that kind of build's measured run, or (4 in 10) the moment
-it starts writing the site (a change in the site's top folder, the edited page's folder or beside
-the site), and checks:
+On a log of --n entries (../shared/bench/make_corpus.py), each trial starts a real build and
+sends SIGKILL (every 5th: SIGTERM) after a delay drawn over that kind of build's measured run, or
+(4 in 10) the moment it starts writing the site (a change in the site's top folder, the edited
+page's folder or beside the site); 3 in 10 undo the change before the next build. It checks:
 (a) the site folder is exactly the complete old site or the complete new one (clean builds made
 beforehand; "absent" before a first cold build), (b) no temporary or staging file inside it,
 (c) no process of that build alive after a bounded wait (found by a marker in their environment),
-(d) the next build exits 0 and equals a clean build; for edits, undoing the edit and building gives
-the old site again. Kinds: cold (no site, no build state), edit (one entry changed: in place),
-title (the configuration changed: every page). Snippet trials kill a build while a snippet runs.
+(d) the next build exits 0 and equals a clean build (of the new log, or of the old one when the
+change was undone first); for edits, undoing the edit and building gives the old site again.
+Kinds: cold (no site, no build state), edit (one entry changed: in place), title (the
+configuration changed: every page). Snippet trials kill a build while a snippet runs.
 Exit status 1 when any check failed.
 """
 
@@ -45,9 +46,11 @@ from kill_trials import (
     write_log,
 )
 
-# (kind, killed the moment it starts writing the site instead of after a random delay)
-KINDS = [("edit", False), ("cold", False), ("edit", True), ("title", False), ("edit", False),
-         ("cold", False), ("edit", True), ("cold", True), ("edit", False), ("title", True)]
+# (kind, killed the moment it starts writing the site instead of after a random delay, the change
+# undone before the next build)
+KINDS = [("edit", False, False), ("cold", False, False), ("edit", True, False), ("title", False, False),
+         ("edit", False, True), ("cold", False, False), ("edit", True, True), ("cold", True, False),
+         ("edit", False, False), ("title", True, True)]
 
 
 def measure(log: TrialLog, kind: str) -> float:
@@ -100,10 +103,10 @@ def main() -> int:
         print("uninterrupted build seconds: " + ", ".join(f"{k} {v:.2f}" for k, v in seconds.items()),
               file=sys.stderr)
         for i in range(args.trials):
-            kind, at_write = KINDS[i % len(KINDS)]
+            kind, at_write, undo = KINDS[i % len(KINDS)]
             sig = signal.SIGTERM if i % 5 == 4 else signal.SIGKILL
             delay = None if at_write else rng.uniform(0, 1.1 * seconds[kind])
-            results.append(kill_trial(log, kind, sig, delay, work))
+            results.append(kill_trial(log, kind, sig, delay, work, undo=undo))
             report_progress(i, results[-1])
         small = work / "small"
         write_log(small / "log", 5)

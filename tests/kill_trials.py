@@ -328,9 +328,11 @@ def wait_for_writing(proc: subprocess.Popen[bytes], places: list[tuple[Path, str
     return time.perf_counter() - started
 
 
-def kill_trial(log: TrialLog, kind: str, sig: signal.Signals, delay: float | None, work: Path) -> KillResult:
+def kill_trial(log: TrialLog, kind: str, sig: signal.Signals, delay: float | None, work: Path,
+               undo: bool = False) -> KillResult:
     """Start a build, signal it after `delay` s (None: the moment it starts writing the site), and
-    check everything a user could trip on after."""
+    check everything a user could trip on after. `undo`: the change is undone before the next
+    build (which must then give the old site: a half-done update is not "up to date")."""
     if kind == "cold":
         log.switch("base")
         shutil.rmtree(log.site, ignore_errors=True)
@@ -343,7 +345,7 @@ def kill_trial(log: TrialLog, kind: str, sig: signal.Signals, delay: float | Non
     known = {"old" if old != "absent" else "absent": log.refs.get(old), "new": log.refs[new]}
     marker = uuid.uuid4().hex
     places = watched(log)
-    label = kind if delay is not None else f"{kind}@write"
+    label = (kind if delay is not None else f"{kind}@write") + ("+undo" if undo and kind != "cold" else "")
     proc = start_build(log.root, log.site, marker, work / "killed.log")
     if delay is None:
         delay = wait_for_writing(proc, places, timeout=600)
@@ -359,13 +361,16 @@ def kill_trial(log: TrialLog, kind: str, sig: signal.Signals, delay: float | Non
                                   for name, ref in known.items())
     result.temp_files = temp_files(log.site) if log.site.is_dir() else []
     result.survivors = survivors(marker)
+    if undo and kind != "cold":
+        log.switch("base")
+        new = "base"
     code, err = run_build(log.root, log.site)
     difference = tree_difference(read_tree(log.site), log.refs[new], ("next build", "clean build"))
     result.next_ok = code == 0 and difference is None
     result.next_detail = f"exit {code}: {err.strip()[-400:]}" if code else (difference or "")
     result.left_after_next = temp_files(log.site) + beside(log.site) if log.site.is_dir() else beside(log.site)
     settle(log, new, result.next_ok)
-    if kind != "cold":
+    if new != "base":
         result.revert_ok = ensure(log, "base")
     return result
 

@@ -46,7 +46,7 @@ def assert_survived(r: KillResult, old: str) -> None:
 
 
 def test_in_place_update_killed_while_it_writes(log: TrialLog, tmp_path: Path) -> None:
-    assert_survived(kill_trial(log, "edit", signal.SIGKILL, None, tmp_path), "old")
+    assert_survived(kill_trial(log, "edit", signal.SIGKILL, None, tmp_path, undo=True), "old")
 
 
 def test_cold_build_killed_at_any_moment(log: TrialLog, tmp_path: Path) -> None:
