@@ -23,6 +23,6 @@ def seed(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def test_incremental_site_equals_clean_site_after_every_step(seed: Path) -> None:
     run_state_machine_as_test(machine_for(seed), settings=settings(
-        max_examples=12, stateful_step_count=12, deadline=None, derandomize=True, database=None,
+        max_examples=10, stateful_step_count=10, deadline=None, derandomize=True, database=None,
         phases=[Phase.explicit, Phase.generate], suppress_health_check=list(HealthCheck),
     ))
