@@ -5,8 +5,10 @@
 
 On a log of --n entries (../shared/bench/make_corpus.py), each trial starts a real build and
 sends SIGKILL (every 5th: SIGTERM) after a delay drawn over that kind of build's measured run, or
-(4 in 10) the moment it starts writing the site (a change in the site's top folder, the edited
-page's folder or beside the site); 3 in 10 undo the change before the next build. It checks:
+(4 in 10) as it starts writing: half of those the moment the site's top folder, the edited
+page's folder or what is beside the site changes, half 0 to 10% of the run after that or after
+a change in the cache's build folder (a staging copy); 3 in 10 undo the change before the next
+build. It checks:
 (a) the site folder is exactly the complete old site or the complete new one (clean builds made
 beforehand; "absent" before a first cold build), (b) no temporary or staging file inside it,
 (c) no process of that build alive after a bounded wait (found by a marker in their environment),
@@ -106,7 +108,8 @@ def main() -> int:
             kind, at_write, undo = KINDS[i % len(KINDS)]
             sig = signal.SIGTERM if i % 5 == 4 else signal.SIGKILL
             delay = None if at_write else rng.uniform(0, 1.1 * seconds[kind])
-            results.append(kill_trial(log, kind, sig, delay, work, undo=undo))
+            after_write = rng.uniform(0, 0.1 * seconds[kind]) if i % 20 >= 10 else None  # half: staging too
+            results.append(kill_trial(log, kind, sig, delay, work, undo=undo, after_write=after_write))
             report_progress(i, results[-1])
         small = work / "small"
         write_log(small / "log", 5)

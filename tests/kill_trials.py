@@ -298,11 +298,17 @@ class KillResult:
     revert_ok: bool | None = None  # edit/title: undoing the change and building gives the old site
 
 
-def watched(log: TrialLog) -> list[tuple[Path, str]]:
-    """Where a build's writing shows first: the site's top folder, the edited entry's page folder,
-    and the names beside the site (a staging folder)."""
-    page = log.site / "entries" / log.edited.stem
-    return [(log.site, ""), (page, ""), (log.site.parent, f".{log.site.name}")]
+def watched(log: TrialLog, cache_too: bool) -> list[tuple[Path, str]]:
+    """Where a build's writing shows first: the site's top folder and the edited entry's page
+    folder, the names beside the site, and (`cache_too`) the cache's build folder with the top
+    folders (and page folder) of what is in it: a staging or spare copy of the site may live there."""
+    page = Path("entries") / log.edited.stem
+    places = [(log.site, ""), (log.site / page, ""), (log.site.parent, f".{log.site.name}")]
+    cache = log.root / ".logbuild" / "build"
+    if cache_too and cache.is_dir():
+        spares = [d for d in cache.iterdir() if d.is_dir()]
+        places += [(cache, ""), *[(d, "") for d in spares], *[(d / page, "") for d in spares]]
+    return places
 
 
 def signature(places: list[tuple[Path, str]]) -> set[tuple[str, int, int]]:
@@ -329,10 +335,12 @@ def wait_for_writing(proc: subprocess.Popen[bytes], places: list[tuple[Path, str
 
 
 def kill_trial(log: TrialLog, kind: str, sig: signal.Signals, delay: float | None, work: Path,
-               undo: bool = False) -> KillResult:
-    """Start a build, signal it after `delay` s (None: the moment it starts writing the site), and
-    check everything a user could trip on after. `undo`: the change is undone before the next
-    build (which must then give the old site: a half-done update is not "up to date")."""
+               undo: bool = False, after_write: float | None = None) -> KillResult:
+    """Start a build, signal it after `delay` s, and check everything a user could trip on after.
+    `delay` None: the moment it starts writing the site, or (`after_write` given) that long after
+    it starts writing the site or anything in the cache's build folder (a staging copy).
+    `undo`: the change is undone before the next build (which must then give the old site: a
+    half-done update is not "up to date")."""
     if kind == "cold":
         log.switch("base")
         shutil.rmtree(log.site, ignore_errors=True)
@@ -344,11 +352,12 @@ def kill_trial(log: TrialLog, kind: str, sig: signal.Signals, delay: float | Non
         old, new = "base", kind
     known = {"old" if old != "absent" else "absent": log.refs.get(old), "new": log.refs[new]}
     marker = uuid.uuid4().hex
-    places = watched(log)
+    places = watched(log, cache_too=after_write is not None)
     label = (kind if delay is not None else f"{kind}@write") + ("+undo" if undo and kind != "cold" else "")
     proc = start_build(log.root, log.site, marker, work / "killed.log")
     if delay is None:
-        delay = wait_for_writing(proc, places, timeout=600)
+        delay = wait_for_writing(proc, places, timeout=600) + (after_write or 0.0)
+        time.sleep(after_write or 0.0)
     else:
         time.sleep(delay)
     exit_code = proc.poll()
