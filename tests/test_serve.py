@@ -334,9 +334,19 @@ def _free_port() -> int:
 
 
 def _start_cli(log: Path, *args: str) -> subprocess.Popen[str]:
-    return subprocess.Popen([str(LOGBUILD), "-C", str(log), "serve", "--no-open", "--today", "2024-01-02", *args],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            env={**os.environ, "PYTHONUNBUFFERED": "1"})
+    """The server as a user's terminal starts it. A run started in the background (nohup, `&`,
+    some CI runners) ignores SIGINT, and children inherit that: hand the child the default, under
+    which Python turns Ctrl-C into KeyboardInterrupt."""
+    ignored = signal.getsignal(signal.SIGINT) == signal.SIG_IGN
+    if ignored:
+        signal.signal(signal.SIGINT, signal.SIG_DFL)
+    try:
+        return subprocess.Popen([str(LOGBUILD), "-C", str(log), "serve", "--no-open", "--today", "2024-01-02",
+                                 *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                                env={**os.environ, "PYTHONUNBUFFERED": "1"})
+    finally:
+        if ignored:
+            signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 def test_cli_takes_next_port_and_stops_cleanly_on_ctrl_c(log: Path) -> None:
