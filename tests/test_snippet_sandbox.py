@@ -163,10 +163,15 @@ def test_escaped_child_dies_when_the_builder_is_killed(tmp_path: Path) -> None:
         proc.kill()
         proc.wait()
     assert_all_gone(pids)
-    # Its work folder stayed behind; no one holds it any more, so a later run removes it.
+    # Its work folder stayed behind; once the supervisor has ended the tree and let go of the
+    # folder's lock (it may still be doing so), a later run removes it.
     work = tmp_path / ".logbuild" / "work"
     (left,) = work.iterdir()
-    assert sweep_work_folders(tmp_path / ".logbuild", now=time.time() + SWEEP_AFTER + 1) == [left]
+    deadline = time.monotonic() + 60  # a bound on the wait, not a speed check
+    while not (swept := sweep_work_folders(tmp_path / ".logbuild", now=time.time() + SWEEP_AFTER + 1)):
+        assert time.monotonic() < deadline, "the killed run's work folder stayed locked"
+        time.sleep(0.1)
+    assert swept == [left]
 
 
 def test_a_normal_snippets_own_children_die_with_it(tmp_path: Path) -> None:
