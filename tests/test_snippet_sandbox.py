@@ -145,6 +145,20 @@ def test_escaped_child_dies_at_the_timeout(tmp_path: Path) -> None:
     assert_all_gone(pids_from(pidfile))
 
 
+def _holders(folder: Path) -> list[str]:
+    """The processes with `folder` open, and what they are (for the failure message)."""
+    found = []
+    for fd_dir in Path("/proc").glob("[0-9]*/fd"):
+        try:
+            if any(os.readlink(fd) == str(folder) for fd in fd_dir.iterdir()):
+                found.append(f"{fd_dir.parent.name}: " + (fd_dir.parent / "cmdline").read_bytes()
+                             .replace(b"\0", b" ").decode(errors="replace")[:120] + " "
+                             + (fd_dir.parent / "stat").read_text().split()[2])
+        except OSError:
+            continue
+    return found
+
+
 def test_escaped_child_dies_when_the_builder_is_killed(tmp_path: Path) -> None:
     pidfile = tmp_path / "pids"
     source = ESCAPE.format(pidfile=str(pidfile)) + "import time\ntime.sleep(600)\n"
@@ -169,7 +183,7 @@ def test_escaped_child_dies_when_the_builder_is_killed(tmp_path: Path) -> None:
     (left,) = work.iterdir()
     deadline = time.monotonic() + 60  # a bound on the wait, not a speed check
     while not (swept := sweep_work_folders(tmp_path / ".logbuild", now=time.time() + SWEEP_AFTER + 1)):
-        assert time.monotonic() < deadline, "the killed run's work folder stayed locked"
+        assert time.monotonic() < deadline, f"the killed run's work folder stayed locked by {_holders(left)}"
         time.sleep(0.1)
     assert swept == [left]
 
