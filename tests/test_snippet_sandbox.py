@@ -65,7 +65,20 @@ def pids_from(pidfile: Path) -> list[int]:
 
 
 def assert_all_gone(pids: list[int]) -> None:
-    assert wait_until(lambda: not any(alive(p) for p in pids)), [p for p in pids if alive(p)]
+    assert wait_until(lambda: not any(alive(p) for p in pids)), [_describe(p) for p in pids if alive(p)]
+
+
+def _describe(pid: int) -> str:
+    """Who a surviving process is and where it waits, for the failure message."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text().rsplit(") ", 1)[1].split()
+        wchan = Path(f"/proc/{pid}/wchan").read_text()
+        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+        status = Path(f"/proc/{pid}/status").read_text()
+    except OSError as exc:
+        return f"{pid}: {exc}"
+    signals = " ".join(line for line in status.splitlines() if line.startswith(("Sig", "Shd", "Threads")))
+    return f"{pid} state={stat[0]} ppid={stat[1]} wchan={wchan} {signals} cmd={cmdline[:80]}"
 
 
 # --- 1. a private work folder per run --------------------------------------------------------

@@ -33,9 +33,16 @@ class Stop(Exception):
 
 
 def contain(parent_pid: int, out: str) -> None:
-    """Fork; return in the child only. The parent supervises the tree and never returns."""
+    """Fork; return in the child only. The parent supervises the tree and never returns.
+
+    SIGTERM stays blocked until the supervisor is inside its `try`: one that arrived between the
+    fork and the `try` would otherwise end the supervisor before it ended the tree (seen under
+    load: a `setsid` child of the snippet outlived a killed builder). SIGHUP is ignored, so the
+    kernel's hangup of an orphaned process group with stopped members cannot end it either."""
     _prctl(PR_SET_CHILD_SUBREAPER, 1)
+    signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGTERM})
     signal.signal(signal.SIGTERM, _stop)
+    signal.signal(signal.SIGHUP, signal.SIG_IGN)
     _prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
     if os.getppid() != parent_pid:  # the builder died before PDEATHSIG was armed
         os._exit(0)
@@ -45,21 +52,29 @@ def contain(parent_pid: int, out: str) -> None:
     pid = os.fork()
     if pid == 0:
         signal.signal(signal.SIGTERM, signal.SIG_DFL)
+        signal.signal(signal.SIGHUP, signal.SIG_DFL)
         _prctl(PR_SET_PDEATHSIG, signal.SIGKILL)  # the supervisor gone means the run is over
-        if os.getppid() == supervisor:
-            return
-        os._exit(0)
+        if os.getppid() != supervisor:
+            os._exit(0)
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGTERM})
+        return
+    _supervise(pid, out)
+
+
+def _supervise(pid: int, out: str) -> None:
+    """Wait for the snippet (or SIGTERM), then end every descendant and exit; never returns."""
     status: int | None = None
     try:
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGTERM})  # raises Stop if one is pending
         status = wait_for(pid)
     except Stop:
         pass
     finally:
         signal.signal(signal.SIGTERM, signal.SIG_IGN)
         end_descendants(os.getpid())
-    if status is not None:
-        _write_exit(out, status)
-    os._exit(0)
+        if status is not None:
+            _write_exit(out, status)
+        os._exit(0)
 
 
 def _stop(signum: int, frame: FrameType | None) -> None:
@@ -125,17 +140,19 @@ def _freeze(me: int) -> set[int]:
 def descendants(root: int) -> set[int]:
     """Live (not zombie) processes below `root`, from the parent links in /proc/*/stat."""
     children: dict[int, list[int]] = {}
+    zombies: set[int] = set()
     for pid, ppid, state in _processes():
-        if state != "Z":
-            children.setdefault(ppid, []).append(pid)
+        children.setdefault(ppid, []).append(pid)
+        if state == "Z":
+            zombies.add(pid)
     found: set[int] = set()
     todo = [root]
-    while todo:
+    while todo:  # through zombies too: one scan can read a child's stat before its parent died
         for child in children.get(todo.pop(), []):
             if child not in found:
                 found.add(child)
                 todo.append(child)
-    return found
+    return found - zombies
 
 
 def _processes() -> list[tuple[int, int, str]]:
