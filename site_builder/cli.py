@@ -197,7 +197,7 @@ def why(ctx: click.Context, snippet: str) -> None:
 @click.option("--copy-templates", is_flag=True, help="Copy the default theme into DIRECTORY/templates to edit it.")
 @click.option("--force", is_flag=True, help="Add the missing files to a non-empty folder (never overwrites).")
 def init(directory: Path, title: str | None, copy_templates: bool, force: bool) -> None:
-    """Start a new log in DIRECTORY: a first entry, a snippet, logbuild.toml and a Pages workflow."""
+    """Start a new log in DIRECTORY: a first entry, a snippet, an About page, logbuild.toml and a Pages workflow."""
     from .scaffold import init_log
 
     report = init_log(directory, title=title, copy_templates=copy_templates, force=force)

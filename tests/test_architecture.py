@@ -23,6 +23,7 @@ LAYERS: list[list[str]] = [
     ["model", "config", "frontmatter", "confine"],  # the values that flow, the settings, YAML blocks, walks
     ["streaks", "markdown", "snippet_view", "workers", "state"],  # pure stages on those values; the state of them
     ["entries", "incremental", "snippets"],  # LOAD and EXECUTE
+    ["undated"],  # LOAD the undated pages (pages/about.md), written like entries
     ["pages", "templates"],  # PLAN and THEME
     ["build", "newentry"],  # the one place that knows the stage order; `new` beside it
     ["report", "publish", "scaffold", "importer"],  # edges
