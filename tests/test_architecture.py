@@ -26,7 +26,8 @@ LAYERS: list[list[str]] = [
     ["undated"],  # LOAD the undated pages (pages/about.md), written like entries
     ["pages", "templates"],  # PLAN and THEME
     ["build", "newentry"],  # the one place that knows the stage order; `new` beside it
-    ["report", "publish", "scaffold", "importer"],  # edges
+    ["report", "publish", "scaffold"],  # edges
+    ["importer"],  # an edge that writes a site title the way scaffold writes settings
     ["serve"],  # the preview server drives builds
     ["cli"],  # thin commands on top of everything
 ]

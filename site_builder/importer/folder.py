@@ -8,11 +8,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..errors import Diagnostic
-from .checks import Candidate
 from .dates import DateReading, Problem, read_date_text
-from .log import finish, split_text
-from .model import ImportResult
-from .resolve import DateContext, Span, read_section_body, report_reading
+from .guess import DateContext
+from .log import finish, first_round, split_text
+from .model import GUESS, AboutPage, ImportResult, Kept
+from .resolve import Section, Span, read_section
 from .scan import scan_lines
 
 SUFFIXES = (".md", ".markdown")
@@ -28,7 +28,7 @@ class DayFile:
     name: DateReading  # what the file name says
 
 
-def parse_folder(folder: Path, start: dt.date | None = None) -> ImportResult:
+def parse_folder(folder: Path, start: dt.date | None = None, today: dt.date | None = None) -> ImportResult:
     """Read every day file under `folder` (I/O), then split them like `parse_log` does."""
     files = []
     for file in sorted(folder.rglob("*")):
@@ -37,7 +37,7 @@ def parse_folder(folder: Path, start: dt.date | None = None) -> ImportResult:
         if file.is_file() and file.suffix.lower() in SUFFIXES and not hidden:
             text = file.read_text(encoding="utf-8")
             files.append(DayFile(file.as_posix(), text, read_file_name(relative)))
-    return parse_day_files(files, start)
+    return parse_day_files(files, start, today or dt.date.today())
 
 
 def read_file_name(relative: str) -> DateReading:
@@ -57,59 +57,85 @@ def read_file_name(relative: str) -> DateReading:
         if match.group(2):
             return DateReading(day_number=int(match.group(2)), round_number=int(match.group(1)))
         return DateReading(day_number=int(match.group(3)))
+    spelt = read_date_text(re.sub(r"[-_.]+", " ", stem.rsplit("/", 1)[-1]))  # 'March 2 2020.md', 'mar-3-2020.md'
+    if spelt.date is not None or (spelt.problem is not None and spelt.problem.kind != "other"):
+        return DateReading(date=spelt.date, problem=spelt.problem, missing_year=spelt.missing_year)
     return DateReading()
 
 
-def parse_day_files(files: list[DayFile], start: dt.date | None) -> ImportResult:
-    """Pure: each file is one day's section."""
-    diagnostics: list[Diagnostic] = []
-    candidates: list[Candidate] = []
-    rounds = [f.name.round_number or 1 for f in files if f.name.day_number is not None]
-    years = tuple((0, f.name.date.year) for f in files if f.name.date)
+def parse_day_files(files: list[DayFile], start: dt.date | None, today: dt.date) -> ImportResult:
+    """Pure: each dated file is one day's section; files with no date make the About page."""
+    sections: list[Section] = []
+    notes: list[Diagnostic] = []
+    sources: dict[str, list[str]] = {}
+    about: list[tuple[DayFile, list[str]]] = []
+    notes_by_name = {_stem(f.path): f.name.date for f in files if f.name.date is not None}
     for file in files:
-        context = DateContext(file.path, start, min(rounds, default=1), years)
-        candidate = _read_day_file(file, context, diagnostics)
-        if candidate is not None:
-            candidates.append(candidate)
-    return finish(candidates, diagnostics, start)
+        lines = [wiki_links(line, notes_by_name) for line in split_text(file.text)]
+        sources[file.path] = lines
+        section = _read_day_file(file, lines, notes)
+        if section is None:
+            about.append((file, lines))
+        else:
+            sections.append(section)
+    ordered = sorted(sections, key=_file_order)  # by the day each file describes, not by its name
+    context = DateContext(start, first_round(ordered), None, today)
+    page, kept = _about(about)
+    return finish(ordered, context, sources, page, kept, notes)
 
 
-def _read_day_file(file: DayFile, context: DateContext, diagnostics: list[Diagnostic]) -> Candidate | None:
-    if file.name == DateReading():
-        diagnostics.append(Diagnostic(file.path, None, "no date or day number in the file name, so it is not imported",
-                                      "warning", "rename it to its date, e.g. 2018-09-20.md"))  # fmt: skip
-        return None
-    lines = split_text(file.text)
+def _stem(path: str) -> str:
+    return path.rsplit("/", 1)[-1].rsplit(".", 1)[0]
+
+
+def _file_order(section: Section) -> tuple[int, str, str]:
+    reading = section.reading
+    known = reading.date.isoformat() if reading.date else ""
+    return (reading.round_number or 1, known or f"~{reading.day_number or 0:09d}", section.path)
+
+
+_WIKI = re.compile(r"(!?)\[\[([^\[\]|#]+)(?:#[^\[\]|]*)?(?:\|([^\[\]]*))?\]\]")
+
+
+def wiki_links(line: str, notes: dict[str, dt.date]) -> str:
+    """`![[plot.png]]` -> `![plot.png](plot.png)`; `[[2020-03-01|day one]]` -> a link to that day's entry
+    file. A note that was not imported keeps its `[[...]]`."""
+    def convert(match: re.Match[str]) -> str:
+        bang, target, label = match.group(1), match.group(2).strip(), (match.group(3) or "").strip()
+        if bang:
+            return f"![{label or target}](<{target}>)"
+        date = notes.get(target)
+        return f"[{label or target}]({date.isoformat()}.md)" if date else match.group(0)
+
+    return _WIKI.sub(convert, line) if "[[" in line else line
+
+
+def _read_day_file(file: DayFile, lines: list[str], notes: list[Diagnostic]) -> Section | None:
     scan = scan_lines(lines)
     first = next((i for i, line in enumerate(lines) if line.strip()), None)
     heading = scan.headings[0] if scan.headings and scan.headings[0].index == first else None
     reading = read_date_text(heading.text) if heading is not None else None
     if heading is None or reading is None or not reading.is_dated or reading.template:
         heading, reading = None, None
-    combined = _combine(file, reading, context, diagnostics)
-    if combined is None:
+    if file.name == DateReading() and reading is None:
         return None
-    if combined.problem:
-        line = None if combined is file.name else (heading.index + 1 if heading else None)
-        report_reading(combined, line, context, diagnostics)
-        return None
-    first = heading.end + 1 if heading is not None else 0
+    combined = _combine(file, reading, heading.index + 1 if heading else 1, notes)
+    start = heading.end + 1 if heading is not None else 0
     line = heading.index + 1 if heading is not None else 1
-    return read_section_body(lines, scan, Span(first, len(lines), line, combined), context, diagnostics)
+    span = Span(start, len(lines), line, combined, heading.index if heading else None, heading.end if heading else None)
+    return read_section(lines, scan, span, file.path)
 
 
-def _combine(
-    file: DayFile, heading: DateReading | None, context: DateContext, diagnostics: list[Diagnostic]
-) -> DateReading | None:
-    """The file name's date or day, checked against the first heading's."""
+def _combine(file: DayFile, heading: DateReading | None, line: int, notes: list[Diagnostic]) -> DateReading:
+    """The file name's date or day, checked against the first heading's: the name wins."""
     name = file.name
     if heading is None:
         return name
     if name.date and heading.date and name.date != heading.date:
-        diagnostics.append(Diagnostic(file.path, 1, f"the file name says {name.date} but the heading says {heading.date}",
-                                      "error", "rename the file or fix the heading"))  # fmt: skip
-        return None
-    if name.problem or heading.problem:
+        notes.append(Diagnostic(file.path, line, f"guessed {name.date}: the file name says {name.date} but the"
+                                f" heading says {heading.date}", "warning", "rename the file or fix the heading",
+                                GUESS))  # fmt: skip
+    if name.problem or (heading.problem and not name.date):
         return name if name.problem else heading
     return DateReading(
         date=name.date or heading.date,
@@ -117,3 +143,15 @@ def _combine(
         round_number=heading.round_number or name.round_number,
         rest=heading.rest,
     )
+
+
+def _about(files: list[tuple[DayFile, list[str]]]) -> tuple[AboutPage | None, list[Kept]]:
+    """Files with no date (a README, notes): one after the other on the About page."""
+    parts: list[str] = []
+    kept: list[Kept] = []
+    for file, lines in files:
+        text = "".join(line + "\n" for line in lines).strip("\n")
+        if text:
+            parts.append(text + "\n")
+            kept += [Kept(file.path, i + 1, "about", (("body", line),)) for i, line in enumerate(lines) if line.strip()]
+    return (AboutPage("\n".join(parts), None, None) if parts else None), kept

@@ -10,6 +10,8 @@ from .dates import read_date_text
 ATX = re.compile(r"^ {0,3}(#{1,6})(?:[ \t]+(.*?))?(?:[ \t]+#+)?[ \t]*$")
 _FENCE = re.compile(r"^\s*(`{3,}|~{3,})(.*)$")
 _SETEXT = re.compile(r"^ {0,3}(=+|-{2,})[ \t]*$")
+_DETAILS_OPEN = re.compile(r"<details\b", re.IGNORECASE)
+_DETAILS_CLOSE = re.compile(r"</details\s*>", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -34,10 +36,12 @@ class _State:
     comment: list[int] | None = None  # lines of the open comment (None: not in one)
     comment_whole: bool = False  # the open comment began at the start of its line
     comment_heading: bool = False
+    details: int = 0  # open <details> blocks: a '#' line in one is part of what it folds away
 
 
 def scan_lines(lines: list[str]) -> Scan:
-    """Headings (ATX at any level, setext only when dated) and commented-out sections."""
+    """Headings (ATX at any level, setext only when dated) and commented-out sections; a
+    heading inside a fenced block, a comment or a `<details>` block is none."""
     state = _State()
     headings: list[HeadingLine] = []
     hidden: set[int] = set()
@@ -54,6 +58,10 @@ def scan_lines(lines: list[str]) -> Scan:
             _continue_comment(state, index, line, hidden)
             continue
         if _open_fence(state, line) or _open_comment(state, index, line):
+            continue
+        was_inside = state.details > 0
+        state.details = max(0, state.details + len(_DETAILS_OPEN.findall(line)) - len(_DETAILS_CLOSE.findall(line)))
+        if was_inside or state.details:
             continue
         heading = _heading_at(lines, index)
         if heading is not None:
