@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 import re
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -157,8 +158,8 @@ def test_code_and_comments_inside_a_section_are_kept() -> None:
     result = parse_log(text, "log.md")
     assert [e.body for e in result.entries] == ["real\n<!-- a note -->\n```\n## 2018/9/1\n```\n"]
     assert [review_line(d) for d in result.diagnostics] == [
-        "log.md:7: skipped: a comment (lines 7-9, <!-- -->); its lines are quoted in the review"
-        " (copy what you want to keep into the entry)"]
+        ("log.md:7: skipped: a comment (lines 7-9, <!-- -->); its lines are quoted in the review"
+        " (copy what you want to keep into the entry)")]
 
 
 # --- tags, links, streaks ----------------------------------------------------------------
@@ -247,16 +248,16 @@ GUESSES = [
     ("## Setpember 20, 2018\ny\n", None, [D(2018, 9, 20)],
      "log.md:1: guessed 2018-09-20 for 'Setpember 20, 2018' ('Setpember' read as September)"),
     ("## 2018/2/30\ny\n", None, [],
-     "log.md:1: skipped: '2018/2/30' is not a real date (February 2018 has 28 days); its lines are quoted in the"
-     " review (fix the day or the month)"),
+     ("log.md:1: skipped: '2018/2/30' is not a real date (February 2018 has 28 days); its lines are quoted in the"
+     " review (fix the day or the month)")),
     ("## 2018-03-01\nx\n## 3/4/2018\ny\n", None, [D(2018, 3, 1), D(2018, 3, 4)],
      "log.md:3: guessed 2018-03-04 for '3/4/2018' (read as month/day, nearer the neighbouring sections)"),
     ("### Day 1: July 1, 2018\nx\n### Day 12: July 3, 2018\ny\n", None, [D(2018, 7, 1), D(2018, 7, 3)],
-     "log.md:3: warning: day 12 is dated 2018-07-03, but day 1 (line 1) is dated 2018-07-01, which makes day 12"
-     " 2018-07-12 at the earliest (check the day number and the date of both sections)"),
+     ("log.md:3: warning: day 12 is dated 2018-07-03, but day 1 (line 1) is dated 2018-07-01, which makes day 12"
+     " 2018-07-12 at the earliest (check the day number and the date of both sections)")),
     ("## 2018/9/20\nx\n\n## September 20, 2018\ny\n", None, [D(2018, 9, 20)],
-     "log.md:4: a second section for 2018-09-20 (line 1): merged into its entry, under its own heading (move it"
-     " to an entry of its own if it belongs to another day)"),
+     ("log.md:4: a second section for 2018-09-20 (line 1): merged into its entry, under its own heading (move it"
+     " to an entry of its own if it belongs to another day)")),
     ("## Day 3\ny\n", None, [D(2024, 1, 3)],
      "log.md:1: guessed 2024-01-03 for day 3 (no date anywhere: counted back from today; pass --start YYYY-MM-DD)"),
     ("## R1D1\nx\n## R2D1\ny\n", D(2018, 1, 1), [D(2018, 1, 1), D(2018, 1, 2)],
@@ -264,11 +265,11 @@ GUESSES = [
     ("## Day 3\n*Marhc 5, 2019*\ny\n", None, [D(2019, 3, 5)],
      "log.md:2: guessed 2019-03-05 for 'Marhc 5, 2019' ('Marhc' read as March)"),
     ("## 2018/9/20\nx\n## Resources\n* a link\n", None, [D(2018, 9, 20)],
-     "log.md:3: warning: 'Resources' (lines 3-4) has no date: it is on the About page (give it a dated heading"
-     " to make it a day of the log)"),
+     ("log.md:3: warning: 'Resources' (lines 3-4) has no date: it is on the About page (give it a dated heading"
+     " to make it a day of the log)")),
     ("## 2018/9/20\n\n", None, [],
-     "log.md:1: skipped: an empty section (a heading with nothing under it); its lines are quoted in the review"
-     " (write what you learnt under it, or delete the heading)"),
+     ("log.md:1: skipped: an empty section (a heading with nothing under it); its lines are quoted in the review"
+     " (write what you learnt under it, or delete the heading)")),
 ]  # fmt: skip
 
 
@@ -362,8 +363,8 @@ def test_seed_log_order_does_not_matter(seed_text: str) -> None:
 def test_hundred_days_of_code_log() -> None:
     result = parse_log((FIXTURES / "hundred-days.md").read_text(encoding="utf-8"), "hundred-days.md")
     assert [review_line(d) for d in result.diagnostics] == [
-        "hundred-days.md:3: skipped: a comment (lines 3-9, <!-- -->); its lines are quoted in the review"
-        " (copy what you want to keep into an entry)"]
+        ("hundred-days.md:3: skipped: a comment (lines 3-9, <!-- -->); its lines are quoted in the review"
+        " (copy what you want to keep into an entry)")]
     assert [(e.date, e.day_number) for e in result.entries] == [(D(2018, 7, d), d) for d in (1, 2, 3, 4)]
     assert result.declared_days("current") == 3
     day2, day3, day4 = result.entries[1:]
@@ -374,10 +375,10 @@ def test_hundred_days_of_code_log() -> None:
 
 
 R1D_TEMPLATE = [
-    "r1d.md:17: skipped: 'Template' (line 17) is a template, not a day; its lines are quoted in the review"
-    " (copy what you want to keep into an entry)",
-    "r1d.md:19: skipped: 'R1DX' (lines 19-21) is a template, not a day; its lines are quoted in the review"
-    " (copy what you want to keep into an entry)",
+    ("r1d.md:17: skipped: 'Template' (line 17) is a template, not a day; its lines are quoted in the review"
+    " (copy what you want to keep into an entry)"),
+    ("r1d.md:19: skipped: 'R1DX' (lines 19-21) is a template, not a day; its lines are quoted in the review"
+    " (copy what you want to keep into an entry)"),
 ]
 
 
@@ -450,8 +451,8 @@ def test_day_file_whose_heading_disagrees_with_its_name(tmp_path: Path) -> None:
     (tmp_path / "2019-03-01.md").write_text("## March 2, 2019\nx\n", encoding="utf-8")
     result = parse_folder(tmp_path)
     assert [review_line(d) for d in result.diagnostics] == [
-        f"{tmp_path.as_posix()}/2019-03-01.md:1: guessed 2019-03-01: the file name says 2019-03-01 but the heading"
-        " says 2019-03-02 (rename the file or fix the heading)"]
+        (f"{tmp_path.as_posix()}/2019-03-01.md:1: guessed 2019-03-01: the file name says 2019-03-01 but the heading"
+        " says 2019-03-02 (rename the file or fix the heading)")]
     assert [e.date for e in result.entries] == [D(2019, 3, 1)]
 
 
@@ -623,3 +624,64 @@ def test_no_line_of_a_section_is_lost(days: list[tuple[dt.date, bool, list[str]]
         )
         kept = [x for x in lines[top:] if x.strip()]
         assert [x for x in entry.body.splitlines() if x.strip()] == kept
+
+
+# --- the corpus: one small log per trap, with its exact entries, review lines and line count -----
+
+CORPUS = sorted(p for p in (FIXTURES.parent).glob("import-*") if (p / "expected.txt").is_file())
+
+
+def corpus_report(folder: Path, tmp: Path) -> str:
+    """What the importer makes of the fixture log: the files, one line per entry (date | title | tags |
+    links | first body line), the review lines, the site title and the line count."""
+    source = folder / "days" if (folder / "days").is_dir() else folder / "log.md"
+    args = (folder / "args.txt").read_text().split() if (folder / "args.txt").exists() else []
+    start = D.fromisoformat(args[1]) if args[:1] == ["--start"] else None
+    report = import_log(source, tmp / "entries", dry_run=True, start=start, today=D(2024, 6, 30))
+    out = ["files: " + " ".join(p.relative_to(tmp).as_posix() for p, _ in report.actions)]
+    for e in report.result.entries:
+        first = next((line for line in e.body.splitlines() if line.strip()), "")
+        links = ", ".join(f"{k}={v}" for k, v in e.links) or "-"
+        out.append(" | ".join([e.date.isoformat(), e.title or "-", ", ".join(e.tags) or "-", links, first]))
+    out.append("")
+    out += [review_line(d).replace(folder.as_posix() + "/", "") for d in report.diagnostics]
+    about = report.result.about
+    out += ["", f"site title: {about.site_title if about else None}", f"kept {report.kept} of {report.total} lines"]
+    assert report.kept == report.total and not report.missing  # lossless, whatever the trap
+    assert report.total == sum(1 for f in ([source] if source.is_file() else source.rglob("*.md"))
+                               for line in f.read_text("utf-8").splitlines() if line.strip())
+    return "\n".join(out) + "\n"
+
+
+@pytest.mark.parametrize("folder", CORPUS, ids=[p.name for p in CORPUS])
+def test_fixture_corpus(folder: Path, tmp_path: Path) -> None:
+    assert corpus_report(folder, tmp_path) == (folder / "expected.txt").read_text("utf-8")
+
+
+def test_the_corpus_covers_every_trap() -> None:
+    assert len(CORPUS) == 12
+
+
+_HEADINGS = st.sampled_from([
+    "## 2020-03-{d:02d}", "## March {d}", "### Day {d}", "## {d} Mar 2020", "## Template", "## Notes",
+    "# Big title", "## 2020/2/30", "## Mar {d} - {e}, 2020", "## Setpember {d}, 2020", "## 3/{d}/2020",
+])  # fmt: skip
+_BODY = st.sampled_from([
+    "", "plain words", "Tags: a b", "Colab: https://c.example/x", "Videos:", "* https://v.example/1",
+    "<!--", "-->", "```", "<details>", "</details>", "## 2020-01-01 in a block", "*March 9, 2020*",
+    "### Current streak: 3 days", "#hashtag line",
+])  # fmt: skip
+
+
+@given(st.lists(st.tuples(_HEADINGS, st.integers(1, 28), st.lists(_BODY, max_size=5)), max_size=8))
+def test_every_line_of_any_log_is_kept(sections: list[tuple[str, int, list[str]]]) -> None:
+    """Whatever the mix of headings, code, comments and placeholders: no error, every line in a file."""
+    text = "# Log\n\nIntro words.\n\n" + "".join(
+        heading.format(d=d, e=min(d + 2, 28)) + "\n" + "".join(line + "\n" for line in body) + "\n"
+        for heading, d, body in sections)
+    with tempfile.TemporaryDirectory() as tmp:
+        (Path(tmp) / "log.md").write_text(text, encoding="utf-8")
+        report = import_log(Path(tmp) / "log.md", Path(tmp) / "entries", dry_run=True, today=D(2024, 6, 30))
+    assert not errors_in(report.diagnostics)
+    assert (report.kept, report.missing) == (report.total, ())
+    assert report.total == sum(1 for line in text.splitlines() if line.strip())

@@ -28,10 +28,11 @@ _CJK = re.compile(r"(?:(\d{4})\s*[年년]\s*)?(\d{1,2})\s*[月월]\s*(\d{1,2})\s
 _ISO = re.compile(r"(?<![\d/.-])(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})(?![\d/])")
 _NUMERIC_US = re.compile(r"(?<![\d/.-])(\d{1,2})/(\d{1,2})/(\d{4})(?![\d/])")
 _MONTH_FIRST = re.compile(
-    rf"(?<![A-Za-z])([A-Za-z]{{3,}})\.?\s+(\d{{1,2}}){_ORDINAL}(?![\d:])(?:\s*,?\s*(\d{{4}})(?!\d))?"
+    rf"(?<![A-Za-z])([A-Za-z]{{3,}})\.?\s+(\d{{1,2}}){_ORDINAL}(?![\d:])(?:\s*,?\s*(\d{{4}})(?!\d))?", re.IGNORECASE
 )
 _DAY_FIRST = re.compile(
-    rf"(?<![\dA-Za-z])(\d{{1,2}}){_ORDINAL}\s+(?:of\s+)?([A-Za-z]{{3,}})\.?(?:\s*,?\s*(\d{{4}})(?!\d))?"
+    rf"(?<![\dA-Za-z])(\d{{1,2}}){_ORDINAL}\s+(?:of\s+)?([A-Za-z]{{3,}})\.?(?:\s*,?\s*(\d{{4}})(?!\d))?",
+    re.IGNORECASE,
 )
 _DASH = r"\s*(?:-|–|—|~|to|until|through)\s*"
 _RANGE_MONTH_FIRST = re.compile(

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from ..confine import walk_confined
 from ..errors import Diagnostic
 from .dates import DateReading, Problem, read_date_text
 from .guess import DateContext
@@ -29,15 +31,25 @@ class DayFile:
 
 
 def parse_folder(folder: Path, start: dt.date | None = None, today: dt.date | None = None) -> ImportResult:
-    """Read every day file under `folder` (I/O), then split them like `parse_log` does."""
-    files = []
-    for file in sorted(folder.rglob("*")):
-        relative = file.relative_to(folder).as_posix()
-        hidden = any(part.startswith(".") for part in relative.split("/"))
-        if file.is_file() and file.suffix.lower() in SUFFIXES and not hidden:
-            text = file.read_text(encoding="utf-8")
-            files.append(DayFile(file.as_posix(), text, read_file_name(relative)))
-    return parse_day_files(files, start, today or dt.date.today())
+    """Read every day file under `folder` (I/O, through the one confined walk), then split them like
+    `parse_log` does. Its other files (images beside the notes) are copied beside the entries."""
+    found, refused = walk_confined(folder, folder)
+    files, assets, notes = [], [], list(refused)
+    for f in found:
+        path = (folder / f.rel).as_posix()
+        if not f.rel.lower().endswith(SUFFIXES):
+            assets.append((f.rel, f.path))
+            continue
+        data = Path(f.path).read_bytes()
+        try:
+            text = data.decode("utf-8-sig")
+        except UnicodeDecodeError:
+            text = data.decode("latin-1")
+            notes.append(Diagnostic(path, None, "not UTF-8: read as Latin-1", "warning",
+                                    "check its accented letters; save it as UTF-8", GUESS))
+        files.append(DayFile(path, text, read_file_name(f.rel)))
+    result = parse_day_files(files, start, today or dt.date.today())
+    return dataclasses.replace(result, diagnostics=tuple(notes) + result.diagnostics, assets=tuple(assets))
 
 
 def read_file_name(relative: str) -> DateReading:

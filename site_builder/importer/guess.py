@@ -163,7 +163,7 @@ def _from_day_number(i: int, sections: list[Section], settled: list[Settled | No
     if twin is not None and twin.date is not None:
         date = twin.date + direction * _DAY
         side = "after" if direction > 0 else "before"
-        return _guessed(section, date, label, f"{label} is used twice (also line {twin.section.line}): the day {side} it")
+        return _guessed(section, date, label, f"used twice (also line {twin.section.line}): the day {side} it")
     if context.start is not None and round_number == context.first_round:
         return Settled(section, context.start + (number - 1) * _DAY, False)
     anchor = _numbered_anchor(i, sections, settled)

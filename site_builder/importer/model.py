@@ -68,6 +68,7 @@ class ImportResult:
     about: AboutPage | None = None
     kept: tuple[Kept, ...] = ()  # every non-blank source line, once
     total_lines: int = 0  # non-blank source lines
+    assets: tuple[tuple[str, str], ...] = ()  # (path in the folder, real path): files beside day files
 
     def declared_days(self, kind: str) -> int | None:
         return next((d.days for d in self.declared if d.kind == kind), None)

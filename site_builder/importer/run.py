@@ -16,6 +16,7 @@ import tomllib
 from ..config import CONFIG_FILE
 from ..errors import Diagnostic, not_utf8
 from ..scaffold import toml_value
+from ..slugs import is_safe_path
 from ..streaks import compute_streaks
 from .model import REVIEW_CODES, STREAK, ImportReport, ImportResult
 from .review import REVIEW_NAME, missing_lines, review_text
@@ -42,7 +43,7 @@ def import_log(source: Path, into: Path, *, dry_run: bool = False, start: dt.dat
     texts = {f"entry:{e.date.isoformat()}": entry_file_text(e) for e in result.entries}
     files = {f"entry:{e.date.isoformat()}": entry_path(into, e.date) for e in result.entries}
     kept = result.kept
-    if about is not None:
+    if about is not None and (about.body or title is None):
         kept_title = about.title_line is not None and title is None  # then it stays on the page
         texts["about"] = about_file_text(about, keep_title=kept_title)
         files["about"] = pages / "about.md"
@@ -50,19 +51,25 @@ def import_log(source: Path, into: Path, *, dry_run: bool = False, start: dt.dat
             kept = tuple(dataclasses.replace(k, target="about", expect=(("body", f"# {about.site_title}"),))
                          if k.target == "config" else k for k in kept)
     actions = [write_new(files[key], texts[key], dry_run) for key in files]
+    for rel, real in result.assets:  # images beside day files, where the entries' links expect them
+        if is_safe_path(rel):
+            actions.append(write_new(into / rel, Path(real).read_bytes(), dry_run))
     for path, action in actions:
         if action == "exists-skip":
             diagnostics.append(Diagnostic(path.as_posix(), None, "already exists, so it was left as it is", "warning",
                                           "merge the imported text by hand, or move the file away and import again"))
-            texts[next(k for k, p in files.items() if p == path)] = path.read_text("utf-8", errors="replace")
+            key = next((k for k, p in files.items() if p == path), None)
+            if key is not None:
+                texts[key] = path.read_text("utf-8", errors="replace")
     if title is not None:
         texts["config"] = title
-    items = sorted((d for d in diagnostics if d.severity == "warning"), key=lambda d: (d.path, d.line or 0))
+    diagnostics.sort(key=lambda d: (d.path, d.line or 0))
+    items = [d for d in diagnostics if d.severity == "warning"]
     draft = review_text(source.as_posix(), items, kept, "")
     missing = missing_lines(kept, texts | {"review": draft})
     found = result.total_lines - len({(k.path, k.line) for k in missing})
     count = len(result.entries)
-    summary = (f"{count} {'entry' if count == 1 else 'entries'}{', an About page' if about else ''}; "
+    summary = (f"{count} {'entry' if count == 1 else 'entries'}{', an About page' if 'about' in files else ''}; "
                f"kept {found} of {result.total_lines} lines.")
     review_path = into.parent / REVIEW_NAME
     if not dry_run:

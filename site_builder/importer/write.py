@@ -70,7 +70,7 @@ def write_entries(result: ImportResult, into: Path, dry_run: bool) -> list[tuple
     return [write_new(entry_path(into, e.date), entry_file_text(e), dry_run) for e in result.entries]
 
 
-def write_new(path: Path, text: str, dry_run: bool) -> tuple[Path, WriteAction]:
+def write_new(path: Path, text: str | bytes, dry_run: bool) -> tuple[Path, WriteAction]:
     """Write `text` to `path` unless a file is there already (or on a dry run: say what would be)."""
     if path.exists():
         return path, "exists-skip"
@@ -89,7 +89,7 @@ def replace_file(path: Path, text: str) -> None:
     os.replace(temp, path)
 
 
-def _create_new(path: Path, text: str) -> bool:
+def _create_new(path: Path, text: str | bytes) -> bool:
     """Write `text` to a new file atomically; False (nothing written) if `path` already exists.
 
     The temporary file is linked into place rather than `os.replace`d, so a file that
@@ -97,8 +97,8 @@ def _create_new(path: Path, text: str) -> bool:
     """
     fd, temp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
-            handle.write(text)
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(text.encode("utf-8") if isinstance(text, str) else text)
         try:
             os.link(temp, path)
         except FileExistsError:
