@@ -237,3 +237,19 @@ def test_seed_round_trip(tmp_path: Path) -> None:
         assert checked, day
         missing += [(day, s) for s in checked if s not in text]
     assert missing == []
+
+
+def test_a_folder_of_day_files_builds_with_its_images_and_links(tmp_path: Path) -> None:
+    log = new_log(tmp_path / "log")
+    days = Path(__file__).parent / "fixtures" / "import-day-folder" / "days"
+    imported = logbuild("import", str(days), cwd=log)
+    assert imported.returncode == 0, imported.stderr
+    assert imported.stdout.splitlines()[-1] == "kept 8 of 8 lines"
+    assert (log / "entries" / "merge.png").read_bytes() == (days / "merge.png").read_bytes()
+    built = logbuild("build", "--today", "2020-01-13", cwd=log)
+    assert built.returncode == 0 and "0 warning(s)" in built.stdout and not built.stderr, built.stdout + built.stderr
+    first = (log / "site" / "entries" / "2020-01-10" / "index.html").read_text("utf-8")
+    second = (log / "site" / "entries" / "2020-01-11" / "index.html").read_text("utf-8")
+    assert 'src="../merge.png"' in first and (log / "site" / "entries" / "merge.png").is_file()
+    assert 'href="../../entries/2020-01-10/">the day before</a>' in second
+    assert "One file a day while I study sorting." in (log / "site" / "about" / "index.html").read_text("utf-8")

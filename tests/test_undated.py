@@ -117,3 +117,15 @@ def test_incremental_build_equals_clean_when_pages_change(tmp_path: Path) -> Non
         assert incremental == clean_build(root, clean, D(2024, 3, 2))
         assert tree_difference(read_tree(site), read_tree(clean)) is None
     assert not (site / "about").exists() and "Projects" not in (site / "index.html").read_text()
+
+
+def test_init_writes_an_about_page_that_builds(tmp_path: Path) -> None:
+    from site_builder.scaffold import init_log
+
+    init_log(tmp_path / "log", today=D(2024, 3, 1))
+    text = (tmp_path / "log" / "pages" / "about.md").read_text()
+    assert text.startswith("---\ntitle: About\nweight: 1\n---\n")
+    (tmp_path / "log" / "entries" / "2024-03-01.md").write_text("---\ndate: 2024-03-01\n---\nNo snippet today.\n")
+    _, diagnostics = build(tmp_path / "log", tmp_path / "site", D(2024, 3, 1))
+    assert diagnostics == []
+    assert '<a href="about/">About</a>' in (tmp_path / "site" / "index.html").read_text()
