@@ -18,7 +18,7 @@ from ..errors import Diagnostic, not_utf8
 from ..scaffold import toml_value
 from ..slugs import is_safe_path
 from ..streaks import compute_streaks
-from .model import REVIEW_CODES, STREAK, ImportReport, ImportResult
+from .model import GUESS, REVIEW_CODES, STREAK, ImportReport, ImportResult
 from .review import REVIEW_NAME, missing_lines, review_text
 from .write import about_file_text, entry_file_text, entry_path, replace_file, write_new
 
@@ -88,10 +88,13 @@ def _parse(source: Path, start: dt.date | None, today: dt.date) -> ImportResult:
         return parse_folder(source, start, today)
     data = source.read_bytes()
     try:
-        text = data.decode("utf-8-sig")
+        return parse_log(data.decode("utf-8-sig"), source.as_posix(), start, today)
     except UnicodeDecodeError as exc:
-        return ImportResult((), (not_utf8(source.as_posix(), data, exc),))
-    return parse_log(text, source.as_posix(), start, today)
+        where = not_utf8(source.as_posix(), data, exc)  # where the first byte that is not UTF-8 is
+    result = parse_log(data.decode("latin-1"), source.as_posix(), start, today)
+    note = dataclasses.replace(where, severity="warning", message=f"{where.message}: read as Latin-1",
+                               hint="check its accented letters; save it as UTF-8", code=GUESS)
+    return dataclasses.replace(result, diagnostics=(note, *result.diagnostics))
 
 
 def _streak_checks(result: ImportResult, rule: str) -> list[Diagnostic]:
