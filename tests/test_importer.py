@@ -691,7 +691,7 @@ def test_a_log_that_is_not_utf8_is_read_as_latin1_and_said_so(tmp_path: Path) ->
     log = tmp_path / "README.md"
     log.write_bytes("# Log\n\n## 2020-03-01\nCaf\u00e9 notes.\n".encode("latin-1"))
     report = import_log(log, tmp_path / "entries", dry_run=True)
-    assert [review_line(d) for d in report.diagnostics][0] == (
+    assert review_line(report.diagnostics[0]) == (
         f"{log.as_posix()}:4: not UTF-8 text (byte 0xe9): read as Latin-1 (check its accented letters; save it as UTF-8)")
     assert report.result.entries[0].body == "Caf\u00e9 notes.\n"
     assert (report.kept, report.total) == (3, 3)
