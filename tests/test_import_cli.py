@@ -253,3 +253,21 @@ def test_a_folder_of_day_files_builds_with_its_images_and_links(tmp_path: Path) 
     assert 'src="../merge.png"' in first and (log / "site" / "entries" / "merge.png").is_file()
     assert 'href="../../entries/2020-01-10/">the day before</a>' in second
     assert "One file a day while I study sorting." in (log / "site" / "about" / "index.html").read_text("utf-8")
+
+
+def test_import_after_init_puts_the_intro_in_place_of_the_untouched_about_page(tmp_path: Path) -> None:
+    assert logbuild("init", str(tmp_path / "log"), cwd=tmp_path).returncode == 0
+    (tmp_path / "README.md").write_text("# Log\n\nWhy I keep this log.\n\n## 2024/3/1\nA day.\n")
+    first = logbuild("import", str(tmp_path / "README.md"), cwd=tmp_path / "log")
+    assert first.returncode == 0, first.stderr
+    assert "write pages/about.md" in first.stdout.splitlines()
+    assert "Why I keep this log." in (tmp_path / "log" / "pages" / "about.md").read_text()
+    (tmp_path / "log" / "pages" / "about.md").write_text("# Mine\n\nMy own words.\n")  # now it is the learner's
+    for old in (tmp_path / "log" / "entries").glob("2024-03-01*"):
+        old.unlink()
+    again = logbuild("import", str(tmp_path / "README.md"), cwd=tmp_path / "log")
+    assert again.returncode == 0, again.stderr
+    assert "write pages/about-imported.md" in again.stdout.splitlines()
+    assert (tmp_path / "log" / "pages" / "about.md").read_text() == "# Mine\n\nMy own words.\n"
+    assert again.stdout.splitlines()[-1] == "kept 4 of 4 lines"
+    assert "# Log\n\nWhy I keep this log." in (tmp_path / "log" / "pages" / "about-imported.md").read_text()

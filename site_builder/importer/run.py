@@ -15,10 +15,10 @@ import tomllib
 
 from ..config import CONFIG_FILE
 from ..errors import Diagnostic, not_utf8
-from ..scaffold import toml_value
+from ..scaffold import ABOUT, toml_value
 from ..slugs import is_safe_path
 from ..streaks import compute_streaks
-from .model import GUESS, REVIEW_CODES, STREAK, ImportReport, ImportResult
+from .model import GUESS, REVIEW_CODES, STREAK, ImportReport, ImportResult, Kept
 from .review import REVIEW_NAME, missing_lines, review_text
 from .write import about_file_text, entry_file_text, entry_path, replace_file, write_new
 
@@ -40,17 +40,13 @@ def import_log(source: Path, into: Path, *, dry_run: bool = False, start: dt.dat
         return ImportReport(result, (), tuple(diagnostics), False, 0, result.total_lines)
     about = result.about
     title = about.site_title if about and about.site_title and _may_set_title(root) else None
-    texts = {f"entry:{e.date.isoformat()}": entry_file_text(e) for e in result.entries}
-    files = {f"entry:{e.date.isoformat()}": entry_path(into, e.date) for e in result.entries}
-    kept = result.kept
-    if about is not None and (about.body or title is None):
-        kept_title = about.title_line is not None and title is None  # then it stays on the page
-        texts["about"] = about_file_text(about, keep_title=kept_title)
-        files["about"] = pages / "about.md"
-        if kept_title:
-            kept = tuple(dataclasses.replace(k, target="about", expect=(("body", f"# {about.site_title}"),))
-                         if k.target == "config" else k for k in kept)
-    actions = [write_new(files[key], texts[key], dry_run) for key in files]
+    texts, files, kept = _plan(result, into, pages, title)
+    fresh_about = "about" in files and _is_untouched_scaffold(files["about"])
+    actions = [write_new(files[key], texts[key], dry_run) for key in files if key != "about" or not fresh_about]
+    if fresh_about:  # the placeholder `init` wrote, never edited: the log's own intro takes its place
+        if not dry_run:
+            replace_file(files["about"], texts["about"])
+        actions.append((files["about"], "write"))
     for rel, real in result.assets:  # images beside day files, where the entries' links expect them
         if is_safe_path(rel):
             actions.append(write_new(into / rel, Path(real).read_bytes(), dry_run))
@@ -78,6 +74,38 @@ def import_log(source: Path, into: Path, *, dry_run: bool = False, start: dt.dat
         replace_file(review_path, review_text(source.as_posix(), items, kept, summary))
     return ImportReport(result, tuple(actions), tuple(diagnostics), not dry_run, found, result.total_lines,
                         review_path, tuple(missing))
+
+
+def _plan(result: ImportResult, into: Path, pages: Path, title: str | None
+          ) -> tuple[dict[str, str], dict[str, Path], tuple[Kept, ...]]:
+    """What each file to write will say, where it goes, and where each line of the log went."""
+    texts = {f"entry:{e.date.isoformat()}": entry_file_text(e) for e in result.entries}
+    files = {f"entry:{e.date.isoformat()}": entry_path(into, e.date) for e in result.entries}
+    kept = result.kept
+    about = result.about
+    if about is not None and (about.body or title is None):
+        kept_title = about.title_line is not None and title is None  # then it stays on the page
+        texts["about"] = about_file_text(about, keep_title=kept_title)
+        files["about"] = _free_about_path(pages)
+        if kept_title:
+            kept = tuple(dataclasses.replace(k, target="about", expect=(("body", f"# {about.site_title}"),))
+                         if k.target == "config" else k for k in kept)
+    return texts, files, kept
+
+
+def _free_about_path(pages: Path) -> Path:
+    """pages/about.md, unless the learner has one of their own: then pages/about-imported.md."""
+    own = pages / "about.md"
+    if not own.exists() or _is_untouched_scaffold(own):
+        return own
+    return pages / "about-imported.md"
+
+
+def _is_untouched_scaffold(path: Path) -> bool:
+    try:
+        return path.read_text("utf-8") == ABOUT
+    except (OSError, UnicodeDecodeError):
+        return False
 
 
 def _parse(source: Path, start: dt.date | None, today: dt.date) -> ImportResult:
