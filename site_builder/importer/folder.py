@@ -8,12 +8,15 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+import yaml
+
 from ..confine import walk_confined
 from ..errors import Diagnostic
 from .dates import DateReading, Problem, read_date_text
 from .guess import DateContext
 from .log import finish, first_round, split_text
-from .model import GUESS, AboutPage, ImportResult, Kept
+from .meta import normalise_tags
+from .model import GUESS, SKIPPED, AboutPage, Expect, ImportResult, Kept
 from .resolve import Section, Span, read_section
 from .scan import scan_lines
 
@@ -122,20 +125,85 @@ def wiki_links(line: str, notes: dict[str, dt.date]) -> str:
     return _WIKI.sub(convert, line) if "[[" in line else line
 
 
+@dataclass(frozen=True)
+class FrontMatter:
+    """What a note's own YAML block (Obsidian, Jekyll) says that an entry can keep."""
+
+    end: int  # index of the first line after it (0: there is none)
+    tags: tuple[str, ...] = ()
+    title: str | None = None
+    date: DateReading | None = None
+    uses: tuple[tuple[int, tuple[Expect, ...]], ...] = ()  # each line read: what it became
+    unread: tuple[int, ...] = ()  # lines of keys an entry has no place for
+
+
+def read_front_matter(lines: list[str]) -> FrontMatter:
+    """`tags`, `title` and `date` of a leading `---` block; its other keys are left for the review."""
+    if not lines or lines[0].strip() != "---":
+        return FrontMatter(0)
+    end = next((i for i in range(1, len(lines)) if lines[i].strip() in ("---", "...")), None)
+    if end is None:
+        return FrontMatter(0)
+    blocks: dict[str, list[int]] = {}
+    key = ""
+    for i in range(1, end):
+        match = re.match(r"^([A-Za-z_][\w-]*)\s*:", lines[i])
+        key = match.group(1).lower() if match else key
+        blocks.setdefault(key, []).append(i)
+    try:
+        data = yaml.safe_load("\n".join(lines[1:end])) or {}
+    except yaml.YAMLError:
+        data = {}
+    data = data if isinstance(data, dict) else {}
+    tags: list[str] = []
+    uses: list[tuple[int, tuple[Expect, ...]]] = []
+    unread: list[int] = []
+    title = None
+    for name, indices in blocks.items():
+        value = data.get(name)
+        if name == "tags" and isinstance(value, (list, str)):
+            for i in indices:
+                found = normalise_tags(re.sub(r"^\s*(?:tags\s*:|-)\s*", "", lines[i]).strip("[] "))
+                tags += [t for t in found if t not in tags]
+                uses.append((i, tuple(("tag", t) for t in found)))
+        elif name == "title" and isinstance(value, str) and value.strip() and len(indices) == 1:
+            title = value.strip()
+            uses.append((indices[0], (("title", title),)))
+        elif name == "date" and value is not None and len(indices) == 1:
+            uses.append((indices[0], (("date", ""),)))  # filled in once the date is settled
+        else:
+            unread += [i for i in indices if lines[i].strip()]
+    date = read_date_text(str(data["date"])) if data.get("date") is not None else None
+    uses += [(0, ()), (end, ())]  # the two '---' lines carry nothing
+    return FrontMatter(end + 1, tuple(tags), title, date, tuple(uses), tuple(unread))
+
+
 def _read_day_file(file: DayFile, lines: list[str], notes: list[Diagnostic]) -> Section | None:
+    front = read_front_matter(lines)
     scan = scan_lines(lines)
-    first = next((i for i, line in enumerate(lines) if line.strip()), None)
-    heading = scan.headings[0] if scan.headings and scan.headings[0].index == first else None
+    first = next((i for i, line in enumerate(lines) if line.strip() and i >= front.end), None)
+    heading = next((h for h in scan.headings if h.index == first), None)
     reading = read_date_text(heading.text) if heading is not None else None
     if heading is None or reading is None or not reading.is_dated or reading.template:
         heading, reading = None, None
+    reading = reading or front.date
     if file.name == DateReading() and reading is None:
         return None
     combined = _combine(file, reading, heading.index + 1 if heading else 1, notes)
-    start = heading.end + 1 if heading is not None else 0
+    start = heading.end + 1 if heading is not None else front.end
     line = heading.index + 1 if heading is not None else 1
     span = Span(start, len(lines), line, combined, heading.index if heading else None, heading.end if heading else None)
-    return read_section(lines, scan, span, file.path)
+    section = read_section(lines, scan, span, file.path)
+    if not front.end:
+        return section
+    if front.unread:
+        notes.append(Diagnostic(file.path, front.unread[0] + 1, "skipped: front matter keys an entry has no place for;"
+                                " their lines are quoted in the review", "warning",
+                                "copy what you want to keep into the entry", SKIPPED))
+    meta = dataclasses.replace(section.meta, tags=tuple(dict.fromkeys(front.tags + section.meta.tags)))
+    return dataclasses.replace(section, meta=meta, extra=front.uses, unread=front.unread,
+                               title=front.title or section.title,
+                               title_from_heading=section.title_from_heading and front.title is None)
 
 
 def _combine(file: DayFile, heading: DateReading | None, line: int, notes: list[Diagnostic]) -> DateReading:

@@ -68,6 +68,8 @@ def finish(
     notes += merged + check_day_numbers(settled)
     for item in settled:
         notes += item.notes
+        if item.date is not None and item.section.unread:
+            kept += _quote(item.section, sources[item.section.path], item.section.unread)
         if item.date is None:
             kept += _quote(item.section, sources[item.section.path], _section_lines(item.section))
         elif item.section.hidden:
@@ -90,7 +92,7 @@ def finish(
 def _section_lines(section: Section) -> list[int]:
     span = section.span
     heading = list(range(span.heading, (span.heading_end or span.heading) + 1)) if span.heading is not None else []
-    return heading + list(section.indices) + list(section.hidden)
+    return [i for i, _ in section.extra] + list(section.unread) + heading + list(section.indices) + list(section.hidden)
 
 
 def _quote(section: Section, lines: list[str], indices: list[int] | tuple[int, ...]) -> list[Kept]:
@@ -119,21 +121,27 @@ def _entry(group: list[Settled], sources: dict[str, list[str]]) -> tuple[Importe
         else:
             parts.append("".join(lines[i] + "\n" for i in heading))
             kept += [Kept(section.path, i + 1, target, (("body", lines[i]),)) for i in heading if lines[i].strip()]
+            if section.title and not heading:  # a later day file's own title, as a heading of its part
+                parts.append(f"## {section.title}\n")
         tags += [t for t in section.meta.tags if t not in tags]
         for label, url in section.meta.links:
             if (label, url) not in links and url not in {u for _, u in links}:
                 add_link(links, label, url)
         parts.append(section.body())
-        kept += _section_kept(section, target)
+        kept += _section_kept(section, target, number == 0)
     body = "\n".join(p.rstrip("\n") + "\n" for p in parts if p.strip()) if len(parts) > 1 else "".join(parts)
     entry = ImportedEntry(date, first.title, tuple(tags), tuple(links), body, first.line, first.reading.day_number)
     return entry, kept
 
 
-def _section_kept(section: Section, target: str) -> list[Kept]:
+def _section_kept(section: Section, target: str, first: bool = True) -> list[Kept]:
     """The section's body lines (found as written) and metadata lines (found as tags and links)."""
     kept = [Kept(section.path, section.indices[i] + 1, target, (("body", section.lines[i]),))
             for i in section.meta.body_lines if section.lines[i].strip()]
     kept += [Kept(section.path, section.indices[i] + 1, target, uses) for i, uses in section.meta.uses
              if section.lines[i].strip()]
+    for i, expect in section.extra:  # a day file's front matter: its title heads the section when it is not first
+        found = tuple(("body", f"## {v}") if k == "title" and not first else
+                      ("date", target.removeprefix("entry:")) if k == "date" else (k, v) for k, v in expect)
+        kept.append(Kept(section.path, i + 1, target, found))
     return kept

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from .dates import DateReading, read_date_line
 from .meta import SectionMeta, read_section_meta
+from .model import Expect
 from .scan import Scan
 
 
@@ -37,6 +38,8 @@ class Section:
     body_line: int | None
     title: str | None
     title_from_heading: bool
+    extra: tuple[tuple[int, tuple[Expect, ...]], ...] = ()  # lines outside the body (a day file's front matter)
+    unread: tuple[int, ...] = ()  # front matter lines an entry has no place for: quoted in the review
 
     @property
     def line(self) -> int:

@@ -86,24 +86,28 @@ def _plan(result: ImportResult, into: Path, pages: Path, title: str | None
     if about is not None and (about.body or title is None):
         kept_title = about.title_line is not None and title is None  # then it stays on the page
         texts["about"] = about_file_text(about, keep_title=kept_title)
-        files["about"] = _free_about_path(pages)
+        files["about"] = _free_about_path(pages, texts["about"])
         if kept_title:
             kept = tuple(dataclasses.replace(k, target="about", expect=(("body", f"# {about.site_title}"),))
                          if k.target == "config" else k for k in kept)
     return texts, files, kept
 
 
-def _free_about_path(pages: Path) -> Path:
+def _free_about_path(pages: Path, text: str) -> Path:
     """pages/about.md, unless the learner has one of their own: then pages/about-imported.md."""
     own = pages / "about.md"
-    if not own.exists() or _is_untouched_scaffold(own):
+    if not own.exists() or _is_untouched_scaffold(own) or _holds_text(own, text):
         return own
     return pages / "about-imported.md"
 
 
 def _is_untouched_scaffold(path: Path) -> bool:
+    return _holds_text(path, ABOUT)
+
+
+def _holds_text(path: Path, text: str) -> bool:
     try:
-        return path.read_text("utf-8") == ABOUT
+        return path.read_text("utf-8") == text
     except (OSError, UnicodeDecodeError):
         return False
 
