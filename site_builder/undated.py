@@ -160,6 +160,8 @@ def nav_links(pages: Sequence[UndatedPage]) -> list[dict[str, str]]:
 def render_undated(pages: Sequence[UndatedPage], entries_dir: str, static_dir: str) -> dict[str, RenderedBody]:
     """Each page's body through the entries' renderer, links rewritten for its URL (page url -> body).
     A handful of pages: rendered on every build, in this process."""
+    if not pages:
+        return {}
     from .markdown import render_body
 
     return {p.url: render_body(p.body, p.link_context(entries_dir, static_dir)) for p in pages}
