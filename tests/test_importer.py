@@ -659,7 +659,7 @@ def test_fixture_corpus(folder: Path, tmp_path: Path) -> None:
 
 
 def test_the_corpus_covers_every_trap() -> None:
-    assert len(CORPUS) == 12
+    assert len(CORPUS) == 13
 
 
 _HEADINGS = st.sampled_from([

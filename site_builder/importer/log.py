@@ -27,6 +27,9 @@ def parse_log(text: str, path: str, start: dt.date | None = None, today: dt.date
     lines = split_text(text)
     scan = scan_lines(lines)
     regions = fill_group_years(split_regions(scan, lines), scan)
+    if not any(r.kind == "entry" for r in regions):  # no dated heading: days may be marked by date lines
+        scan = scan_lines(lines, date_lines=True)
+        regions = fill_group_years(split_regions(scan, lines), scan)
     sections = [
         read_section(lines, scan, Span(r.first_body_line, r.stop, r.start + 1, r.reading, r.start, r.heading.end), path)
         for r in regions
