@@ -216,7 +216,7 @@ def init(directory: Path, title: str | None, copy_templates: bool, force: bool) 
               help="Where entry files go (default: the log's entries folder).")
 @click.option("--dry-run", is_flag=True, help="Say what would be written; write nothing.")
 @click.option("--start", callback=_date, metavar="YYYY-MM-DD", help="The date of 'Day 1', for logs that count days.")
-@click.option("--strict", is_flag=True, help="Refuse a log with any guessed date or skipped section; write nothing.")
+@click.option("--strict", is_flag=True, help="Refuse a log with a guessed or unreadable date, two sections for a day or a range; write nothing.")
 @click.pass_context
 def import_command(ctx: click.Context, source: Path, into: Path | None, dry_run: bool,
                    start: dt.date | None, strict: bool) -> None:

@@ -695,3 +695,9 @@ def test_a_log_that_is_not_utf8_is_read_as_latin1_and_said_so(tmp_path: Path) ->
         f"{log.as_posix()}:4: not UTF-8 text (byte 0xe9): read as Latin-1 (check its accented letters; save it as UTF-8)")
     assert report.result.entries[0].body == "Caf\u00e9 notes.\n"
     assert (report.kept, report.total) == (3, 3)
+
+
+def test_strict_says_but_does_not_refuse_templates_comments_and_streaks(tmp_path: Path) -> None:
+    report = import_log(FIXTURES / "hundred-days.md", tmp_path / "entries", strict=True, dry_run=True)
+    assert not errors_in(report.diagnostics)
+    assert [d.line for d in report.diagnostics] == [3, 11]  # the commented template; the declared streak

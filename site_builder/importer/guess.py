@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 from ..errors import Diagnostic
 from .dates import MONTHS, DateReading, Problem
-from .model import GUESS, RANGE, SKIPPED
+from .model import GUESS, RANGE, UNREADABLE
 from .resolve import Section
 
 _DAY = dt.timedelta(days=1)
@@ -81,7 +81,7 @@ def _note(section: Section, line: int, message: str, hint: str, code: str = GUES
 
 def _skip(section: Section, line: int, why: str, hint: str) -> Settled:
     return Settled(section, None, False, (_note(section, line, f"skipped: {why}; its lines are quoted in the review",
-                                                hint, SKIPPED),))
+                                                hint, UNREADABLE),))
 
 
 def _neighbours(i: int, sections: list[Section], settled: list[Settled | None]

@@ -9,9 +9,12 @@ from typing import Literal
 
 from ..errors import Diagnostic
 
-# Review items are warnings with one of these codes; --strict refuses a log that has any.
-GUESS, SKIPPED, MERGED, RANGE, STREAK = "import-guess", "import-skipped", "import-merged", "import-range", "import-streak"
-REVIEW_CODES = frozenset({GUESS, SKIPPED, MERGED, RANGE, STREAK})
+# Review items are warnings with a code. --strict refuses what the importer once refused: a guessed
+# date, a date it cannot read (UNREADABLE: skipped), two sections for one day, a range. A skipped
+# template, comment or empty heading, and a declared streak, are only said.
+GUESS, UNREADABLE, MERGED, RANGE = "import-guess", "import-unreadable", "import-merged", "import-range"
+SKIPPED, STREAK = "import-skipped", "import-streak"
+STRICT_REFUSES = frozenset({GUESS, UNREADABLE, MERGED, RANGE})
 
 
 @dataclass(frozen=True)
@@ -63,7 +66,7 @@ class Declared:
 @dataclass(frozen=True)
 class ImportResult:
     entries: tuple[ImportedEntry, ...]  # sorted by date, one per date
-    diagnostics: tuple[Diagnostic, ...]  # the review items (warnings with REVIEW_CODES) and any others
+    diagnostics: tuple[Diagnostic, ...]  # the review items (warnings with the codes above) and any others
     declared: tuple[Declared, ...] = ()
     about: AboutPage | None = None
     kept: tuple[Kept, ...] = ()  # every non-blank source line, once

@@ -18,7 +18,7 @@ from ..errors import Diagnostic, not_utf8
 from ..scaffold import ABOUT, toml_value
 from ..slugs import is_safe_path
 from ..streaks import compute_streaks
-from .model import GUESS, REVIEW_CODES, STREAK, ImportReport, ImportResult, Kept
+from .model import GUESS, STREAK, STRICT_REFUSES, ImportReport, ImportResult, Kept
 from .review import REVIEW_NAME, missing_lines, review_text
 from .write import about_file_text, entry_file_text, entry_path, replace_file, write_new
 
@@ -35,7 +35,7 @@ def import_log(source: Path, into: Path, *, dry_run: bool = False, start: dt.dat
     result = _parse(source, start, today or dt.date.today())
     diagnostics = list(result.diagnostics) + _streak_checks(result, streak_rule)
     if strict:
-        diagnostics = [dataclasses.replace(d, severity="error") if d.code in REVIEW_CODES else d for d in diagnostics]
+        diagnostics = [dataclasses.replace(d, severity="error") if d.code in STRICT_REFUSES else d for d in diagnostics]
     if any(d.severity == "error" for d in diagnostics):
         return ImportReport(result, (), tuple(diagnostics), False, 0, result.total_lines)
     about = result.about
