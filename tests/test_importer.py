@@ -701,3 +701,18 @@ def test_strict_says_but_does_not_refuse_templates_comments_and_streaks(tmp_path
     report = import_log(FIXTURES / "hundred-days.md", tmp_path / "entries", strict=True, dry_run=True)
     assert not errors_in(report.diagnostics)
     assert [d.line for d in report.diagnostics] == [3, 11]  # the commented template; the declared streak
+
+
+def test_the_line_check_finds_what_a_file_lacks() -> None:
+    from site_builder.importer import Kept
+    from site_builder.importer.review import missing_lines
+
+    kept = (Kept("log.md", 1, "entry:2020-03-01", (("date", "2020-03-01"), ("title", "Sets"))),
+            Kept("log.md", 2, "entry:2020-03-01", (("tag", "python"),)),
+            Kept("log.md", 3, "entry:2020-03-01", (("body", "Sets have no order."),)),
+            Kept("log.md", 4, "entry:2020-03-01", (("link", "https://c.example/x"),)),
+            Kept("log.md", 5, "review", (("quote", "<!-- old -->"),)))
+    full = "---\ndate: 2020-03-01\ntitle: Sets\ntags: [python]\nlinks:\n  colab: https://c.example/x\n---\nSets have no order.\n"
+    assert missing_lines(kept, {"entry:2020-03-01": full, "review": "log.md:5: <!-- old -->"}) == []
+    short = "---\ndate: 2020-03-02\ntags: [rust]\n---\nSets have an order.\n"
+    assert [k.line for k in missing_lines(kept, {"entry:2020-03-01": short, "review": ""})] == [1, 2, 3, 4, 5]

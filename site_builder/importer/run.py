@@ -18,7 +18,7 @@ from ..errors import Diagnostic, not_utf8
 from ..scaffold import ABOUT, toml_value
 from ..slugs import is_safe_path
 from ..streaks import compute_streaks
-from .model import GUESS, STREAK, STRICT_REFUSES, ImportReport, ImportResult, Kept
+from .model import GUESS, STREAK, STRICT_REFUSES, ImportReport, ImportResult, Kept, WriteAction
 from .review import REVIEW_NAME, missing_lines, review_text
 from .write import about_file_text, entry_file_text, entry_path, replace_file, write_new
 
@@ -41,39 +41,45 @@ def import_log(source: Path, into: Path, *, dry_run: bool = False, start: dt.dat
     about = result.about
     title = about.site_title if about and about.site_title and _may_set_title(root) else None
     texts, files, kept = _plan(result, into, pages, title)
-    fresh_about = "about" in files and _is_untouched_scaffold(files["about"])
-    actions = [write_new(files[key], texts[key], dry_run) for key in files if key != "about" or not fresh_about]
-    if fresh_about:  # the placeholder `init` wrote, never edited: the log's own intro takes its place
-        if not dry_run:
-            replace_file(files["about"], texts["about"])
-        actions.append((files["about"], "write"))
-    for rel, real in result.assets:  # images beside day files, where the entries' links expect them
-        if is_safe_path(rel):
-            actions.append(write_new(into / rel, Path(real).read_bytes(), dry_run))
+    actions = _write_files(texts, files, result.assets, into, dry_run)
     for path, action in actions:
         if action == "exists-skip":
             diagnostics.append(Diagnostic(path.as_posix(), None, "already exists, so it was left as it is", "warning",
                                           "merge the imported text by hand, or move the file away and import again"))
-            key = next((k for k, p in files.items() if p == path), None)
-            if key is not None:
-                texts[key] = path.read_text("utf-8", errors="replace")
+    if title is not None and not dry_run:
+        _set_title(root, title)
+    # the proof reads back what is on disk now (on a dry run: what would be written)
+    on_disk = {key: path.read_text("utf-8", errors="replace") for key, path in files.items() if path.is_file()}
+    texts = texts | on_disk if dry_run else on_disk
     if title is not None:
-        texts["config"] = title
+        texts["config"] = title if dry_run else str(_configured_title(root))
     diagnostics.sort(key=lambda d: (d.path, d.line or 0))
     items = [d for d in diagnostics if d.severity == "warning"]
-    draft = review_text(source.as_posix(), items, kept, "")
-    missing = missing_lines(kept, texts | {"review": draft})
+    missing = missing_lines(kept, texts | {"review": review_text(source.as_posix(), items, kept, "")})
     found = result.total_lines - len({(k.path, k.line) for k in missing})
     count = len(result.entries)
     summary = (f"{count} {'entry' if count == 1 else 'entries'}{', an About page' if 'about' in files else ''}; "
                f"kept {found} of {result.total_lines} lines.")
     review_path = into.parent / REVIEW_NAME
     if not dry_run:
-        if title is not None:
-            _set_title(root, title)
         replace_file(review_path, review_text(source.as_posix(), items, kept, summary))
     return ImportReport(result, tuple(actions), tuple(diagnostics), not dry_run, found, result.total_lines,
                         review_path, tuple(missing))
+
+
+def _write_files(texts: dict[str, str], files: dict[str, Path], assets: tuple[tuple[str, str], ...], into: Path,
+                 dry_run: bool) -> list[tuple[Path, WriteAction]]:
+    """Every new file, never over an existing one but the About placeholder `init` wrote."""
+    fresh_about = "about" in files and _is_untouched_scaffold(files["about"])
+    actions = [write_new(files[key], texts[key], dry_run) for key in files if key != "about" or not fresh_about]
+    if fresh_about:  # never edited: the log's own intro takes its place
+        if not dry_run:
+            replace_file(files["about"], texts["about"])
+        actions.append((files["about"], "write"))
+    for rel, real in assets:  # images beside day files, where the entries' links expect them
+        if is_safe_path(rel):
+            actions.append(write_new(into / rel, Path(real).read_bytes(), dry_run))
+    return actions
 
 
 def _plan(result: ImportResult, into: Path, pages: Path, title: str | None
@@ -158,6 +164,13 @@ def _may_set_title(root: Path) -> bool:
         except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
             return False
     return not (root / "pyproject.toml").is_file() or b"[tool.logbuild" not in (root / "pyproject.toml").read_bytes()
+
+
+def _configured_title(root: Path) -> object:
+    try:
+        return tomllib.loads((root / CONFIG_FILE).read_text("utf-8")).get("title")
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+        return None
 
 
 def _set_title(root: Path, title: str) -> None:
