@@ -12,7 +12,7 @@ import logging
 import os
 import time
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -35,11 +35,13 @@ from .incremental import (
     with_base_url,
     write_record,
 )
+from .links import LinkContext
 from .lock import build_lock
 from .model import BuildOptions, BuildReport, Entry, Page, RenderedBody, SnippetCounts, SnippetResult, Streaks
 from .output import OutputFile, SiteWriter, Trees, UnsafeOutput, inode, known_trees
 from .state import BuildState, load_state, save_state
 from .streaks import compute_streaks, declared_mismatch
+from .undated import UndatedPage, load_undated_pages, render_undated
 from .workers import Shared, Workers
 
 __all__ = ["BuildOptions", "build_site", "check_site", "load_site", "resolve_today"]
@@ -147,6 +149,8 @@ class LoadedSite:
     streaks: Streaks
     today: dt.date
     diagnostics: list[Diagnostic]
+    undated: list[UndatedPage] = field(default_factory=list)  # pages/ (drafts only with --drafts)
+    undated_bodies: dict[str, RenderedBody] = field(default_factory=dict)  # page url -> body
 
 
 def load_site(config: SiteConfig, options: BuildOptions, today: dt.date, state: BuildState,
@@ -158,14 +162,21 @@ def load_site(config: SiteConfig, options: BuildOptions, today: dt.date, state: 
     entries, diagnostics = load_and_render(config, rules, state, workers or Workers(1))
     published = [e for e in entries if options.drafts or not e.draft]
     bodies = {e.slug: state.bodies[_body_key(e)] for e in published}
-    diagnostics += [d for body in bodies.values() for d in body.problems]  # e.g. nested too deep to render
-    names = list(dict.fromkeys(r.name for e in published for r in e.snippets if r.name in known))
+    undated, found = load_undated_pages(config.root, config.path("pages_dir"), frozenset(known))
+    undated = [p for p in undated if options.drafts or not p.draft]
+    undated_bodies = render_undated(undated, rules.entries_dir, rules.static_dir)
+    diagnostics += found
+    diagnostics += [d for body in [*bodies.values(), *undated_bodies.values()] for d in body.problems]
+    refs = [r for e in published for r in e.snippets] + [r for p in undated for r in p.snippets]
+    names = list(dict.fromkeys(r.name for r in refs if r.name in known))
     snippets = run_linked_snippets(config, options, names, progress)
     diagnostics += snippet_diagnostics(config, snippets.values())
-    diagnostics += link_diagnostics(config, published, bodies)
+    sources = [(e.path, e.body_first_line, bodies[e.slug]) for e in published]
+    diagnostics += link_diagnostics(config, sources + [(p.path, p.body_first_line, undated_bodies[p.url])
+                                                       for p in undated])
     streaks = compute_streaks([e.date for e in published], today, config.streak_rule, config.challenge_days)
     diagnostics += date_warnings(published, today, config)
-    return LoadedSite(published, bodies, snippets, streaks, today, diagnostics)
+    return LoadedSite(published, bodies, snippets, streaks, today, diagnostics, undated, undated_bodies)
 
 
 def load_and_render(config: SiteConfig, rules: EntryRules, state: BuildState, workers: Workers
@@ -296,25 +307,25 @@ def snippet_diagnostics(config: SiteConfig, results: Iterable[SnippetResult]) ->
     return out
 
 
-def link_diagnostics(config: SiteConfig, entries: list[Entry], bodies: dict[str, RenderedBody]
-                     ) -> list[Diagnostic]:
-    """Relative links to an entry that is not there, or to a file the site will not have."""
-    pages = {e.path for e in entries}
-    where = EntryRules(entries_dir=_rel(config, "entries_dir"), static_dir=_rel(config, "static_dir"))
+def link_diagnostics(config: SiteConfig, sources: list[tuple[str, int, RenderedBody]]) -> list[Diagnostic]:
+    """Relative links to an entry (or page) that is not there, or to a file the site will not have.
+    `sources` are (file, line its body starts at, rendered body) of every published entry and page."""
+    pages = {path for path, _, _ in sources}
+    where = LinkContext("", _rel(config, "entries_dir"), _rel(config, "static_dir"), "")
     out = []
-    for entry in entries:
-        for target, line in bodies[entry.slug].links:
-            at = entry.body_first_line + line
+    for path, first_line, body in sources:
+        for target, line in body.links:
+            at = first_line + line
             if target.endswith(".md"):
                 if target not in pages:
-                    out.append(Diagnostic(entry.path, at, f"link to {target}, which is not a published entry",
+                    out.append(Diagnostic(path, at, f"link to {target}, which is not a published entry",
                                           "warning", hint="fix the file name, or link the page's URL",
                                           code=BROKEN_LINK))
             elif not (config.root / target).exists():
-                out.append(Diagnostic(entry.path, at, f"link to {target}, which does not exist", "warning",
+                out.append(Diagnostic(path, at, f"link to {target}, which does not exist", "warning",
                                       code=BROKEN_LINK))
-            elif where.links_for(entry).site_path(target) is None:
-                out.append(Diagnostic(entry.path, at, f"link to {target}, outside {where.entries_dir}/ and "
+            elif where.site_path(target) is None:
+                out.append(Diagnostic(path, at, f"link to {target}, outside {where.entries_dir}/ and "
                                       f"{where.static_dir}/, so the site will not have it", "warning",
                                       hint=f"move it into {where.static_dir}/", code=BROKEN_LINK))
     return out
@@ -352,7 +363,7 @@ def render_site(config: SiteConfig, site: LoadedSite, state: BuildState, out: Pa
 
     site_digest = digest(__version__, RENDERER_VERSION, config_digest(config))
     pages = plan_pages(SiteInputs(config, site.entries, site.bodies, site.snippets, site.streaks,
-                                  site.today, site_digest))
+                                  site.today, site_digest, site.undated, site.undated_bodies))
     keys: dict[str, str] = {}
     reused: list[OutputFile] = []
     todo: list[Page] = []

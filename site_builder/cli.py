@@ -197,7 +197,7 @@ def why(ctx: click.Context, snippet: str) -> None:
 @click.option("--copy-templates", is_flag=True, help="Copy the default theme into DIRECTORY/templates to edit it.")
 @click.option("--force", is_flag=True, help="Add the missing files to a non-empty folder (never overwrites).")
 def init(directory: Path, title: str | None, copy_templates: bool, force: bool) -> None:
-    """Start a new log in DIRECTORY: a first entry, a snippet, logbuild.toml and a Pages workflow."""
+    """Start a new log in DIRECTORY: a first entry, a snippet, an About page, logbuild.toml and a Pages workflow."""
     from .scaffold import init_log
 
     report = init_log(directory, title=title, copy_templates=copy_templates, force=force)
@@ -216,32 +216,31 @@ def init(directory: Path, title: str | None, copy_templates: bool, force: bool) 
               help="Where entry files go (default: the log's entries folder).")
 @click.option("--dry-run", is_flag=True, help="Say what would be written; write nothing.")
 @click.option("--start", callback=_date, metavar="YYYY-MM-DD", help="The date of 'Day 1', for logs that count days.")
+@click.option("--strict", is_flag=True, help="Refuse a log with a guessed or unreadable date, two sections for a day or a range; write nothing.")
 @click.pass_context
 def import_command(ctx: click.Context, source: Path, into: Path | None, dry_run: bool,
-                   start: dt.date | None) -> None:
-    """Split a one-file learning log (a README with a dated section per day), or a folder of
-    day files, into entry files. Existing entry files are never overwritten."""
+                   start: dt.date | None, strict: bool) -> None:
+    """Split a one-file learning log (a README with a section per day), or a folder of day files,
+    into entry files and an About page. Unsure dates are guessed, listed with their lines and
+    written to IMPORT-REVIEW.md; every line of the log is checked to be in a file written.
+    Existing files are never overwritten."""
     from .errors import errors_in
-    from .importer import import_log
-    from .streaks import compute_streaks
+    from .importer import import_log, review_line
+    from .incremental import resolve_today
 
     config = _config(ctx)
-    report = import_log(source, into or config.path("entries_dir"), dry_run=dry_run, start=start)
+    report = import_log(source, into or config.path("entries_dir"), dry_run=dry_run, start=start, strict=strict,
+                        today=resolve_today(config), pages=config.path("pages_dir"), root=config.root,
+                        streak_rule=config.streak_rule)
     for d in report.diagnostics:
-        click.echo(d.format(), err=True)
+        click.echo(review_line(d), err=True)
     verbs = {"write": "would write" if dry_run else "write", "exists-skip": "exists, skipped"}
     for path, action in report.actions:
         click.echo(f"{verbs[action]} {_shown(path, config.root)}")
-    result = report.result
-    if result.entries and (result.declared_current is not None or result.declared_best is not None):
-        days = [e.date for e in result.entries]
-        s = compute_streaks(days, max(days), config.streak_rule)
-        for label, declared, computed in (("current", result.declared_current, s.current),
-                                          ("best", result.declared_best, s.best)):
-            if declared is not None and declared != computed:
-                click.echo(f"WARNING: {source} declares a {label} streak of {declared} days; "
-                           f"its dates give {computed}", err=True)
-    sys.exit(1 if errors_in(report.diagnostics) else 0)
+    if report.written and report.review_path is not None:
+        click.echo(f"review {_shown(report.review_path, config.root)}")
+    click.echo(f"kept {report.kept} of {report.total} lines")
+    sys.exit(1 if errors_in(report.diagnostics) or report.missing else 0)
 
 
 def _shown(path: Path, root: Path) -> str:

@@ -39,6 +39,7 @@ class SiteConfig:
     challenge_days: int = 0
     entries_per_page: int = 10
     entries_dir: str = "entries"
+    pages_dir: str = "pages"
     snippets_dir: str = "snippets"
     templates_dir: str = "templates"
     static_dir: str = "static"
@@ -77,6 +78,7 @@ KEYS: dict[str, tuple[tuple[type, ...], str]] = {
     "challenge_days": ((int,), "length of a challenge such as 100 for '#100DaysOfCode'; 0 for none"),
     "entries_per_page": ((int,), "entries on each page of the home list"),
     "entries_dir": ((str,), "folder of dated Markdown entries"),
+    "pages_dir": ((str,), "folder of undated pages (pages/about.md becomes /about/)"),
     "snippets_dir": ((str,), "folder of Python snippets"),
     "templates_dir": ((str,), "folder whose templates override the default theme's"),
     "static_dir": ((str,), "folder copied as-is into the site"),

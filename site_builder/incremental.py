@@ -34,8 +34,8 @@ def input_fingerprint(config: SiteConfig, options: BuildOptions, today: dt.date,
     to do. `data` are the files and folders the snippets read (`data=`), as the last build found."""
     opts = dataclasses.replace(options, today=None, out=None)
     parts: list[Any] = [__version__, config_digest(config), repr(opts), today.isoformat(), str(out), sys.version]
-    for folder in (config.path("entries_dir"), config.path("snippets_dir"), config.path("templates_dir"),
-                   config.path("static_dir")):
+    for folder in (config.path("entries_dir"), config.path("pages_dir"), config.path("snippets_dir"),
+                   config.path("templates_dir"), config.path("static_dir")):
         parts.append(_stat_tree(config.root, folder))
     parts.append(_stat_tree(default_theme_dir(), default_theme_dir()))
     parts += [_stat_tree(config.root, config.root / d) if (config.root / d).is_dir() else _stat(config.root / d)

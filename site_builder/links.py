@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import posixpath
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass
 from urllib.parse import quote, unquote
 
@@ -65,8 +65,3 @@ def resolve_entry_links(html: str, url_of: Callable[[str], str | None]) -> str:
     if ENTRY_LINK not in html:
         return html
     return _ENTRY_LINK_RE.sub(lambda m: url_of(m.group(1)) or "#missing-entry", html)
-
-
-def page_urls(slugs: Mapping[str, str], prefix: str) -> Callable[[str], str | None]:
-    """url_of for resolve_entry_links: entry path -> prefix + entries/<slug>/."""
-    return lambda path: f"{prefix}entries/{slugs[path]}/" if path in slugs else None

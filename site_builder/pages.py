@@ -13,14 +13,15 @@ import json
 import zoneinfo
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from .calendar import calendar_svg, calendar_years
 from .config import SiteConfig
-from .links import page_urls, resolve_entry_links
+from .links import resolve_entry_links
 from .model import Entry, Page, RenderedBody, SnippetResult, Streaks
 from .snippet_view import snippet_view
+from .undated import UndatedPage, nav_links
 
 FEED_SIZE = 20
 
@@ -49,6 +50,8 @@ class SiteInputs:
     streaks: Streaks
     today: dt.date
     site_digest: str  # configuration, theme, options: mixed into every key
+    undated: Sequence[UndatedPage] = ()  # pages/: in the navigation and search, never in lists or the feed
+    undated_bodies: Mapping[str, RenderedBody] = field(default_factory=dict)  # page url -> body
 
 
 def entry_url(slug: str) -> str:
@@ -100,6 +103,7 @@ def plan_pages(site: SiteInputs) -> list[Page]:
     cards = [_card(e, site.bodies[e.slug], site.snippets) for e in site.entries]
     pages: list[Page] = []
     pages += _entry_pages(site, cards)
+    pages += _undated_pages(site)
     pages += _home_pages(site, cards)
     pages += _tag_pages(site, cards)
     pages += _archive_pages(site, cards)
@@ -107,6 +111,9 @@ def plan_pages(site: SiteInputs) -> list[Page]:
     pages += _search_pages(site, cards)
     pages += _feed_and_sitemap(site, cards, [p.url for p in pages])
     pages.append(_page(site, "404.html", "404.html", "Page not found", root=site.config.base_path))
+    nav = nav_links(site.undated)
+    for p in pages:
+        p.context["nav"] = nav  # every page's header lists the undated pages
     seen: dict[int, str] = {}  # values shared by many pages (cards, entries) are walked once
     return [replace(p, key=digest(site.site_digest, p.url, p.template, context_digest(p.context, seen)))
             for p in pages]
@@ -123,18 +130,18 @@ def _card(entry: Entry, body: RenderedBody, snippets: Mapping[str, SnippetResult
     return Card(entry.slug, entry_url(entry.slug), entry.title, entry.date, entry.tags, body.summary, figures)
 
 
-def _unique_refs(entry: Entry) -> list[Any]:
+def _unique_refs(entry: Entry | UndatedPage) -> list[Any]:
     return list({r.name: r for r in reversed(entry.snippets)}.values())[::-1]
 
 
 def _slugs(site: SiteInputs) -> dict[str, str]:
-    """Entry file -> page slug, what links between entries resolve against."""
-    return {e.path: e.slug for e in site.entries}
+    """Entry or page file -> its page's URL, what relative links between them resolve against."""
+    return {e.path: entry_url(e.slug) for e in site.entries} | {p.path: p.url for p in site.undated}
 
 
-def _with_entry_links(body: RenderedBody, slugs: Mapping[str, str], prefix: str) -> RenderedBody:
-    """The body with links to other entries' files pointing at their pages."""
-    html = resolve_entry_links(body.html, page_urls(slugs, prefix))
+def _with_entry_links(body: RenderedBody, urls: Mapping[str, str], prefix: str) -> RenderedBody:
+    """The body with links to entry and page files pointing at their pages."""
+    html = resolve_entry_links(body.html, lambda path: prefix + urls[path] if path in urls else None)
     return body if html is body.html else replace(body, html=html)
 
 
@@ -159,13 +166,30 @@ def _entry_pages(site: SiteInputs, cards: list[Card]) -> list[Page]:
     return pages
 
 
+def _undated_pages(site: SiteInputs) -> list[Page]:
+    """pages/about.md -> about/: the entries' body, snippets and links, with no date around them."""
+    slugs = _slugs(site)
+    pages = []
+    for undated in site.undated:
+        views = _views(undated, site.snippets)
+        names = [r.name for r in _unique_refs(undated)]
+        inline = {r.name for r in undated.snippets if r.inline}
+        pages.append(_page(
+            site, undated.url, "page.html", undated.title, undated=undated,
+            body=_with_entry_links(site.undated_bodies[undated.url], slugs, root_for(undated.url)),
+            snippets=views, trailing_snippets=[views[n] for n in names if n not in inline and n in views],
+            missing_snippets=[n for n in names if n not in site.snippets and n not in inline],
+        ))
+    return pages
+
+
 def _nav(card: Card) -> dict[str, Any]:
     """What a page shows of a neighbour: a context holds only what its page shows, so that the key
     made from it changes only when the page would."""
     return {"url": card.url, "title": card.title, "date": card.date}
 
 
-def _views(entry: Entry, snippets: Mapping[str, SnippetResult]) -> dict[str, dict[str, Any]]:
+def _views(entry: Entry | UndatedPage, snippets: Mapping[str, SnippetResult]) -> dict[str, dict[str, Any]]:
     """What the entry shows of each snippet it names (those with a result)."""
     return {r.name: snippet_view(snippets[r.name]) for r in _unique_refs(entry) if r.name in snippets}
 
@@ -254,6 +278,8 @@ def _figures_page(site: SiteInputs) -> Page:
 def _search_pages(site: SiteInputs, cards: list[Card]) -> list[Page]:
     records = [{"t": c.title, "u": c.url, "d": c.date.isoformat(), "g": list(c.tags),
                 "s": c.summary, "x": site.bodies[c.slug].text} for c in reversed(cards)]
+    records += [{"t": p.title, "u": p.url, "d": "", "g": [], "s": site.undated_bodies[p.url].summary,
+                 "x": site.undated_bodies[p.url].text} for p in site.undated]
     return [
         _page(site, "search/", "search.html", "Search"),
         Page("search.json", "@json", {"data": records}),

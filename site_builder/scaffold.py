@@ -58,6 +58,18 @@ shows what it printed and the figures it drew:
 Build the site with `logbuild build`, or preview it with `logbuild serve`.
 """
 
+ABOUT = """\
+---
+title: About
+weight: 1
+---
+This log is where I write down, day by day, what I learn. Each entry is one day; the streak
+counts the days in a row.
+
+This page lives in `pages/about.md`. Every Markdown file in `pages/` becomes an undated page
+listed in the navigation (lower `weight` first); it is in no streak, calendar or feed.
+"""
+
 
 @dataclass(frozen=True)
 class ScaffoldReport:
@@ -115,6 +127,7 @@ def plan_files(config: SiteConfig, today: dt.date, copy_templates: bool) -> _Pla
     plan.add("requirements.txt", REQUIREMENTS)
     plan.add(f"entries/{today.isoformat()}.md", ENTRY.format(date=today.isoformat(), snippet=SNIPPET_NAME))
     plan.add(f"snippets/{SNIPPET_NAME}.py", SNIPPET)
+    plan.add(f"{config.pages_dir}/about.md", ABOUT)
     plan.add(WORKFLOW_PATH, workflow_text())
     if copy_templates:
         from .templates import default_theme_dir

@@ -288,6 +288,7 @@ class IncrementalMachine(RuleBasedStateMachine):
         self.docs = seed_docs()
         self.title, self.per_page = "Property Log", 3
         self.static: dict[str, bytes] = {}
+        self.pages: dict[str, bytes] = {}  # pages/NAME.md written
         self.images: list[str] = []  # project paths of images written
         self.override: str | None = None
         self.hello, self.helper = HELLO, HELPER
@@ -487,6 +488,27 @@ class IncrementalMachine(RuleBasedStateMachine):
         del self.static[name]
         (self.root / "static" / name).unlink()
         _prune(self.root / "static" / name.rpartition("/")[0], self.root / "static")
+
+    # -- undated pages --
+
+    @rule(name=st.sampled_from(["about", "projects", "notes/reading"]), weight=st.integers(-1, 2),
+          words=st.sampled_from(WORDS), link=st.booleans(),
+          how=st.sampled_from(["changed", "same-second", "new-inode"]))
+    def write_page(self, name: str, weight: int, words: str, link: bool, how: str) -> None:
+        self._note(f"write_page:{how}")
+        target = next(iter(sorted(self.docs.values(), key=lambda d: d.day)), None)
+        to = f" See [a day]({relative('pages/' + name.rpartition('/')[0], target.path)})." if link and target else ""
+        self.pages[name] = f"---\nweight: {weight}\n---\n# {name.title()}\n\nNotes on {words}.{to}\n".encode()
+        write_file(self.root / "pages" / f"{name}.md", self.pages[name], how)
+
+    @precondition(lambda self: self.pages)
+    @rule(data=st.data())
+    def remove_page(self, data: st.DataObject) -> None:
+        self._note("remove_page")
+        name = data.draw(st.sampled_from(sorted(self.pages)))
+        del self.pages[name]
+        (self.root / "pages" / f"{name}.md").unlink()
+        _prune(self.root / "pages" / name.rpartition("/")[0], self.root / "pages")
 
     # -- snippets --
 

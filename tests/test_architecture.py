@@ -23,9 +23,11 @@ LAYERS: list[list[str]] = [
     ["model", "config", "frontmatter", "confine"],  # the values that flow, the settings, YAML blocks, walks
     ["streaks", "markdown", "snippet_view", "workers", "state"],  # pure stages on those values; the state of them
     ["entries", "incremental", "snippets"],  # LOAD and EXECUTE
+    ["undated"],  # LOAD the undated pages (pages/about.md), written like entries
     ["pages", "templates"],  # PLAN and THEME
     ["build", "newentry"],  # the one place that knows the stage order; `new` beside it
-    ["report", "publish", "scaffold", "importer"],  # edges
+    ["report", "publish", "scaffold"],  # edges
+    ["importer"],  # an edge that writes a site title the way scaffold writes settings
     ["serve"],  # the preview server drives builds
     ["cli"],  # thin commands on top of everything
 ]

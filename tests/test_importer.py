@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
 import re
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -18,12 +20,16 @@ from site_builder.importer import (
     import_log,
     parse_folder,
     parse_log,
+    review_line,
     write_entries,
 )
 from site_builder.importer.meta import normalise_tags
 
 FIXTURES = Path(__file__).parent / "fixtures" / "import"
-SEED = Path(__file__).resolve().parents[2] / "shared" / "seed" / "log-README.md"
+SEED = next((p for p in (Path(os.environ.get("LOGBUILD_SEED", "/nonexistent")),
+                         Path(__file__).resolve().parents[2] / "shared" / "seed" / "log-README.md",
+                         Path(__file__).resolve().parents[3] / "shared" / "seed" / "log-README.md") if p.is_file()),
+            Path("/nonexistent"))
 D = dt.date
 
 
@@ -149,7 +155,11 @@ def test_only_real_dated_sections_are_entries(case: str, text: str) -> None:
 
 def test_code_and_comments_inside_a_section_are_kept() -> None:
     text = "## 2018/9/20\nreal\n<!-- a note -->\n```\n## 2018/9/1\n```\n<!--\n## Day X\n-->\n"
-    assert only_entry(text).body == "real\n<!-- a note -->\n```\n## 2018/9/1\n```\n"
+    result = parse_log(text, "log.md")
+    assert [e.body for e in result.entries] == ["real\n<!-- a note -->\n```\n## 2018/9/1\n```\n"]
+    assert [review_line(d) for d in result.diagnostics] == [
+        ("log.md:7: skipped: a comment (lines 7-9, <!-- -->); its lines are quoted in the review"
+        " (copy what you want to keep into the entry)")]
 
 
 # --- tags, links, streaks ----------------------------------------------------------------
@@ -190,12 +200,17 @@ def test_link_lines(lines: str, links: list[tuple[str, str]]) -> None:
     assert entry.body == "text\n"
 
 
+def test_link_lines_anywhere_in_a_section_are_links() -> None:
+    entry = only_entry("## 2018/9/20\ntext first\n\nColab: https://c.example/1\n\nmore\n```\nGist: https://g.example\n```\n")
+    assert entry.links == (("colab", "https://c.example/1"),)  # the one in code stays code
+    assert entry.body == "text first\n\nmore\n```\nGist: https://g.example\n```\n"
+
+
 @pytest.mark.parametrize(
     "body",
     [
         "Colab: [my notebook](https://c.example/1)\n",  # not a bare URL
         "Videos:\n* https://v.example/1 (the good one)\n",  # a list item with more than a URL
-        "text first\n\nColab: https://c.example/1\n",  # not at the top of the section
         "Tags: see https://t.example\n",  # a link is not a tag
     ],
 )
@@ -216,66 +231,63 @@ def test_lines_that_only_look_like_metadata_stay_in_the_body(body: str) -> None:
 )
 def test_declared_streaks(header: str, current: int | None, best: int | None) -> None:
     result = parse_log(f"{header}\n## 2018/9/20\nCurrent streak: 99 days\n", "log.md")
-    assert (result.declared_current, result.declared_best) == (current, best)
+    assert (result.declared_days("current"), result.declared_days("best")) == (current, best)
 
 
 def test_normalise_tags() -> None:
     assert normalise_tags("Keras  CNN,cnn , #RNN") == ["keras", "cnn", "rnn"]
 
 
-# --- what cannot be read for sure --------------------------------------------------------
+# --- what cannot be read for sure: a guess, at its line --------------------------------------
 
-PROBLEMS = [
-    ("## 2018/9/19\nx\n## September 20\ny\n", None, "error", 3,
-     "'September 20' has no year", "add the year, e.g. 'September 20, 2018'"),
-    ("## 9月20日\ny\n", None, "error", 1, "'9月20日' has no year", "add the year, e.g. 'YYYY年9月20日'"),
-    ("## Setpember 20, 2018\ny\n", None, "error", 1,
-     "'Setpember' is not a month name", "did you mean 'September'?"),
-    ("## 2018/2/30\ny\n", None, "error", 1,
-     "'2018/2/30' is not a real date (February 2018 has 28 days)", "fix the day or the month"),
-    ("## 3/4/2018\ny\n", None, "error", 1,
-     "'3/4/2018' is ambiguous: month/day or day/month", "write it as 2018-03-04 or 2018-04-03"),
-    ("### Day 1: July 1, 2018\nx\n### Day 12: July 3, 2018\ny\n", None, "warning", 3,
-     "day 12 is dated 2018-07-03, but day 1 (line 1) is dated 2018-07-01, which makes day 12 2018-07-12",
-     "check the day number and the date of both sections"),
-    ("### Day 2: July 3, 2018\ny\n", D(2018, 7, 1), "warning", 1,
-     "day 2 is dated 2018-07-03, but --start 2018-07-01 makes it 2018-07-02",
-     "check the day number, the date, and --start"),
-    ("## 2018/9/20\nx\n\n## September 20, 2018\ny\n", None, "error", 4,
-     "two sections for 2018-09-20: line 1 and line 4", "merge them into one section under one heading"),
-    ("## Day 3\ny\n", None, "error", 1,
-     "day 3 has no date", "pass --start YYYY-MM-DD (the date of day 1), or write the date in the heading"),
-    ("## R1D3\ny\n", None, "error", 1, "round 1 day 3 has no date", "pass --start YYYY-MM-DD"),
-    ("## R1D1\nx\n## R2D1\ny\n", D(2018, 1, 1), "error", 3,
-     "round 2 day 1 has no date", "--start counts round 1 only"),
-    ("## Day 3\n*Marhc 5, 2019*\ny\n", None, "error", 2, "'Marhc' is not a month name", "did you mean 'March'?"),
-    ("## 2018/9/20\nx\n## Resources\n* a link\n", None, "warning", 3,
-     "'Resources' (lines 3-4) has no date, so it is not imported", "give it a dated heading"),
-    ("## 2018/9/20\n\n", None, "warning", 1, "the section for 2018-09-20 is empty", "write what you learnt"),
+GUESSES = [
+    ("## 2018/9/19\nx\n## September 20\ny\n", None, [D(2018, 9, 19), D(2018, 9, 20)],
+     "log.md:3: guessed 2018-09-20 for 'September 20' (year from the neighbouring sections)"),
+    ("## 9月20日\ny\n", None, [D(2023, 9, 20)],
+     "log.md:1: guessed 2023-09-20 for '9月20日' (no section names a year: the latest up to today)"),
+    ("## Setpember 20, 2018\ny\n", None, [D(2018, 9, 20)],
+     "log.md:1: guessed 2018-09-20 for 'Setpember 20, 2018' ('Setpember' read as September)"),
+    ("## 2018/2/30\ny\n", None, [],
+     ("log.md:1: skipped: '2018/2/30' is not a real date (February 2018 has 28 days); its lines are quoted in the"
+     " review (fix the day or the month)")),
+    ("## 2018-03-01\nx\n## 3/4/2018\ny\n", None, [D(2018, 3, 1), D(2018, 3, 4)],
+     "log.md:3: guessed 2018-03-04 for '3/4/2018' (read as month/day, nearer the neighbouring sections)"),
+    ("### Day 1: July 1, 2018\nx\n### Day 12: July 3, 2018\ny\n", None, [D(2018, 7, 1), D(2018, 7, 3)],
+     ("log.md:3: warning: day 12 is dated 2018-07-03, but day 1 (line 1) is dated 2018-07-01, which makes day 12"
+     " 2018-07-12 at the earliest (check the day number and the date of both sections)")),
+    ("## 2018/9/20\nx\n\n## September 20, 2018\ny\n", None, [D(2018, 9, 20)],
+     ("log.md:4: a second section for 2018-09-20 (line 1): merged into its entry, under its own heading (move it"
+     " to an entry of its own if it belongs to another day)")),
+    ("## Day 3\ny\n", None, [D(2024, 1, 3)],
+     "log.md:1: guessed 2024-01-03 for day 3 (no date anywhere: counted back from today; pass --start YYYY-MM-DD)"),
+    ("## R1D1\nx\n## R2D1\ny\n", D(2018, 1, 1), [D(2018, 1, 1), D(2018, 1, 2)],
+     "log.md:3: guessed 2018-01-02 for round 2 day 1 (the day after the section on line 1)"),
+    ("## Day 3\n*Marhc 5, 2019*\ny\n", None, [D(2019, 3, 5)],
+     "log.md:2: guessed 2019-03-05 for 'Marhc 5, 2019' ('Marhc' read as March)"),
+    ("## 2018/9/20\nx\n## Resources\n* a link\n", None, [D(2018, 9, 20)],
+     ("log.md:3: warning: 'Resources' (lines 3-4) has no date: it is on the About page (give it a dated heading"
+     " to make it a day of the log)")),
+    ("## 2018/9/20\n\n", None, [],
+     ("log.md:1: skipped: an empty section (a heading with nothing under it); its lines are quoted in the review"
+     " (write what you learnt under it, or delete the heading)")),
 ]  # fmt: skip
 
 
-@pytest.mark.parametrize(("text", "start", "severity", "line", "message", "hint"), PROBLEMS)
-def test_problems_are_reported_with_line_and_hint(
-    text: str, start: dt.date | None, severity: str, line: int, message: str, hint: str
+@pytest.mark.parametrize(("text", "start", "dates", "line"), GUESSES)
+def test_unsure_dates_are_guessed_and_listed_at_their_line(
+    text: str, start: dt.date | None, dates: list[dt.date], line: str
 ) -> None:
-    result = parse_log(text, "log.md", start)
-    assert len(result.diagnostics) == 1, [d.format() for d in result.diagnostics]
-    problem = result.diagnostics[0]
-    assert (problem.path, problem.severity, problem.line, problem.message) == (
-        "log.md",
-        severity,
-        line,
-        message,
-    )
-    assert problem.hint is not None and problem.hint.startswith(hint)
+    result = parse_log(text, "log.md", start, today=D(2024, 1, 3))
+    assert [review_line(d) for d in result.diagnostics] == [line.replace(": warning: ", ": ")]
+    assert not errors_in(result.diagnostics)
+    assert [e.date for e in result.entries] == dates
 
 
-def test_every_problem_is_collected() -> None:
+def test_every_guess_is_collected() -> None:
     text = "## Setpember 1, 2018\na\n## 2018/2/30\nb\n## Day 4\nc\n## 2018/9/20\nd\n"
     result = parse_log(text, "log.md")
-    assert [d.line for d in errors_in(result.diagnostics)] == [1, 3, 5]
-    assert [e.date for e in result.entries] == [D(2018, 9, 20)]
+    assert [d.line for d in result.diagnostics] == [1, 3, 5]
+    assert [e.date for e in result.entries] == [D(2018, 9, 1), D(2018, 9, 2), D(2018, 9, 20)]
 
 
 # --- the seed log ------------------------------------------------------------------------
@@ -295,7 +307,7 @@ def test_seed_log(seed_text: str) -> None:
     result = parse_log(seed_text, "log-README.md")
     assert not result.diagnostics, [d.format() for d in result.diagnostics]
     assert [e.date for e in result.entries] == [D(2018, 9, d) for d in range(9, 21)]
-    assert (result.declared_current, result.declared_best) == (11, 11)
+    assert (result.declared_days("current"), result.declared_days("best")) == (11, 11)
     by_date = {e.date: e for e in result.entries}
     day19 = by_date[D(2018, 9, 19)]
     assert day19.tags == ("colab", "runtime", "gce", "image", "adam", "optimizer")
@@ -350,14 +362,24 @@ def test_seed_log_order_does_not_matter(seed_text: str) -> None:
 
 def test_hundred_days_of_code_log() -> None:
     result = parse_log((FIXTURES / "hundred-days.md").read_text(encoding="utf-8"), "hundred-days.md")
-    assert not result.diagnostics, [d.format() for d in result.diagnostics]
+    assert [review_line(d) for d in result.diagnostics] == [
+        ("hundred-days.md:3: skipped: a comment (lines 3-9, <!-- -->); its lines are quoted in the review"
+        " (copy what you want to keep into an entry)")]
     assert [(e.date, e.day_number) for e in result.entries] == [(D(2018, 7, d), d) for d in (1, 2, 3, 4)]
-    assert result.declared_current == 3
+    assert result.declared_days("current") == 3
     day2, day3, day4 = result.entries[1:]
     assert day2.links == (("demo", "https://example.org/demo/day2"),)
     assert (day3.tags, day3.title) == (("css", "grid", "layout"), "Grid areas")
     assert "## 2018/7/1 is not a heading in here\n" in day4.body
     assert day4.body.endswith("**Link to work**: [Tip calculator](https://example.org/tips)\n")
+
+
+R1D_TEMPLATE = [
+    ("r1d.md:17: skipped: 'Template' (line 17) is a template, not a day; its lines are quoted in the review"
+    " (copy what you want to keep into an entry)"),
+    ("r1d.md:19: skipped: 'R1DX' (lines 19-21) is a template, not a day; its lines are quoted in the review"
+    " (copy what you want to keep into an entry)"),
+]
 
 
 def test_r1d_log_with_start() -> None:
@@ -366,19 +388,20 @@ def test_r1d_log_with_start() -> None:
     assert [(e.date, e.day_number, e.title) for e in result.entries] == [
         (D(2019, 7, 1), 1, None),
         (D(2019, 7, 2), 2, "Lists and tuples"),
-        (D(2019, 7, 5), 3, None),  # its first line gives the date; the count says the 3rd
+        (D(2019, 7, 5), 3, None),  # its first line gives the date: the count went on across missed days
     ]
-    assert [d.severity for d in result.diagnostics] == ["warning"]
+    assert [review_line(d) for d in result.diagnostics] == R1D_TEMPLATE
     assert result.entries[0].tags == ("python", "setup")
 
 
-def test_r1d_log_without_start_reports_each_undated_day() -> None:
+def test_r1d_log_without_start_counts_from_the_dated_day() -> None:
     result = parse_log((FIXTURES / "r1d.md").read_text(encoding="utf-8"), "r1d.md")
-    assert [(d.line, d.hint is not None and "--start" in d.hint) for d in result.diagnostics] == [
-        (3, True),
-        (8, True),
+    assert [review_line(d) for d in result.diagnostics] == [
+        "r1d.md:3: guessed 2019-07-03 for round 1 day 1 (counted from day 3 on line 12)",
+        "r1d.md:8: guessed 2019-07-04 for round 1 day 2 (counted from day 3 on line 12)",
+        *R1D_TEMPLATE,
     ]
-    assert [e.date for e in result.entries] == [D(2019, 7, 5)]
+    assert [e.date for e in result.entries] == [D(2019, 7, 3), D(2019, 7, 4), D(2019, 7, 5)]
 
 
 def test_chinese_date_log() -> None:
@@ -387,7 +410,7 @@ def test_chinese_date_log() -> None:
     first, second = result.entries
     assert (first.date, second.date) == (D(2018, 9, 20), D(2018, 9, 21))
     assert second.tags == ("数学", "线性代数")
-    assert "Notebook: https://example.org/nb/matrix\n" in second.body  # not at the top: kept as text
+    assert second.links == (("notebook", "https://example.org/nb/matrix"),)  # a labelled link, wherever it is
 
 
 def test_one_file_per_day_folder() -> None:
@@ -401,9 +424,9 @@ def test_one_file_per_day_folder() -> None:
     assert first.tags == ("rust", "cargo")
     assert first.body == "# Getting started\n\nMade a new crate with `cargo new`.\n"
     assert (second.day_number, second.body) == (2, "Ownership: every value has exactly one owner.\n")
-    assert "Colab: https://colab.research.google.com/drive/example-borrowing" in third.body
-    (skipped,) = result.diagnostics
-    assert skipped.path.endswith("README.md") and skipped.severity == "warning"
+    assert third.links == (("colab", "https://colab.research.google.com/drive/example-borrowing"),)
+    assert result.diagnostics == ()
+    assert result.about is not None and result.about.body == "# Notes index\n\nOne file per day.\n"  # README.md
 
 
 @pytest.mark.parametrize(
@@ -426,8 +449,11 @@ def test_day_file_names(
 
 def test_day_file_whose_heading_disagrees_with_its_name(tmp_path: Path) -> None:
     (tmp_path / "2019-03-01.md").write_text("## March 2, 2019\nx\n", encoding="utf-8")
-    (problem,) = parse_folder(tmp_path).diagnostics
-    assert problem.message == "the file name says 2019-03-01 but the heading says 2019-03-02"
+    result = parse_folder(tmp_path)
+    assert [review_line(d) for d in result.diagnostics] == [
+        (f"{tmp_path.as_posix()}/2019-03-01.md:1: guessed 2019-03-01: the file name says 2019-03-01 but the heading"
+        " says 2019-03-02 (rename the file or fix the heading)")]
+    assert [e.date for e in result.entries] == [D(2019, 3, 1)]
 
 
 # --- entry files -------------------------------------------------------------------------
@@ -500,13 +526,25 @@ def test_dry_run_writes_nothing(tmp_path: Path) -> None:
     assert not into.exists()
 
 
-def test_import_log_writes_nothing_when_the_log_has_errors(tmp_path: Path) -> None:
+def test_import_log_never_refuses_and_keeps_every_line(tmp_path: Path) -> None:
     log = tmp_path / "README.md"
     log.write_text("## 2018/9/9\nok\n## 2018/2/30\nbad\n", encoding="utf-8")
     report = import_log(log, tmp_path / "entries")
+    assert report.written and [p.name for p, _ in report.actions] == ["2018-09-09.md"]
+    assert not errors_in(report.diagnostics)
+    assert (report.kept, report.total) == (4, 4)
+    review = (tmp_path / "IMPORT-REVIEW.md").read_text("utf-8")
+    assert f"{log.as_posix()}:3: ## 2018/2/30\n{log.as_posix()}:4: bad\n" in review  # quoted as written
+    assert "kept 4 of 4 lines." in review
+
+
+def test_strict_refuses_a_guess_and_writes_nothing(tmp_path: Path) -> None:
+    log = tmp_path / "README.md"
+    log.write_text("## 2018/9/9\nok\n## 2018/2/30\nbad\n", encoding="utf-8")
+    report = import_log(log, tmp_path / "entries", strict=True)
     assert not report.written and report.actions == ()
-    assert not (tmp_path / "entries").exists()
-    assert errors_in(report.diagnostics)
+    assert not (tmp_path / "entries").exists() and not (tmp_path / "IMPORT-REVIEW.md").exists()
+    assert [d.line for d in errors_in(report.diagnostics)] == [3]
 
 
 def test_import_log_reports_skipped_files(tmp_path: Path) -> None:
@@ -572,6 +610,9 @@ def test_no_line_of_a_section_is_lost(days: list[tuple[dt.date, bool, list[str]]
     assert not errors_in(result.diagnostics)
     by_date = {e.date: e for e in result.entries}
     for date, tagged, lines in days:
+        if not tagged and not any(x.strip() for x in lines):
+            assert date not in by_date  # an empty heading is a placeholder, quoted in the review
+            continue
         entry = by_date[date]
         if tagged:
             assert entry.links == (("colab", "https://c.example/x"),)
@@ -583,3 +624,95 @@ def test_no_line_of_a_section_is_lost(days: list[tuple[dt.date, bool, list[str]]
         )
         kept = [x for x in lines[top:] if x.strip()]
         assert [x for x in entry.body.splitlines() if x.strip()] == kept
+
+
+# --- the corpus: one small log per trap, with its exact entries, review lines and line count -----
+
+CORPUS = sorted(p for p in (FIXTURES.parent).glob("import-*") if (p / "expected.txt").is_file())
+
+
+def corpus_report(folder: Path, tmp: Path) -> str:
+    """What the importer makes of the fixture log: the files, one line per entry (date | title | tags |
+    links | first body line), the review lines, the site title and the line count."""
+    source = folder / "days" if (folder / "days").is_dir() else folder / "log.md"
+    args = (folder / "args.txt").read_text().split() if (folder / "args.txt").exists() else []
+    start = D.fromisoformat(args[1]) if args[:1] == ["--start"] else None
+    report = import_log(source, tmp / "entries", dry_run=True, start=start, today=D(2024, 6, 30))
+    out = ["files: " + " ".join(p.relative_to(tmp).as_posix() for p, _ in report.actions)]
+    for e in report.result.entries:
+        first = next((line for line in e.body.splitlines() if line.strip()), "")
+        links = ", ".join(f"{k}={v}" for k, v in e.links) or "-"
+        out.append(" | ".join([e.date.isoformat(), e.title or "-", ", ".join(e.tags) or "-", links, first]))
+    out.append("")
+    out += [review_line(d).replace(folder.as_posix() + "/", "") for d in report.diagnostics]
+    about = report.result.about
+    out += ["", f"site title: {about.site_title if about else None}", f"kept {report.kept} of {report.total} lines"]
+    assert report.kept == report.total and not report.missing  # lossless, whatever the trap
+    assert report.total == sum(1 for f in ([source] if source.is_file() else source.rglob("*.md"))
+                               for line in f.read_text("utf-8").splitlines() if line.strip())
+    return "\n".join(out) + "\n"
+
+
+@pytest.mark.parametrize("folder", CORPUS, ids=[p.name for p in CORPUS])
+def test_fixture_corpus(folder: Path, tmp_path: Path) -> None:
+    assert corpus_report(folder, tmp_path) == (folder / "expected.txt").read_text("utf-8")
+
+
+def test_the_corpus_covers_every_trap() -> None:
+    assert len(CORPUS) == 13
+
+
+_HEADINGS = st.sampled_from([
+    "## 2020-03-{d:02d}", "## March {d}", "### Day {d}", "## {d} Mar 2020", "## Template", "## Notes",
+    "# Big title", "## 2020/2/30", "## Mar {d} - {e}, 2020", "## Setpember {d}, 2020", "## 3/{d}/2020",
+])  # fmt: skip
+_BODY = st.sampled_from([
+    "", "plain words", "Tags: a b", "Colab: https://c.example/x", "Videos:", "* https://v.example/1",
+    "<!--", "-->", "```", "<details>", "</details>", "## 2020-01-01 in a block", "*March 9, 2020*",
+    "### Current streak: 3 days", "#hashtag line",
+])  # fmt: skip
+
+
+@given(st.lists(st.tuples(_HEADINGS, st.integers(1, 28), st.lists(_BODY, max_size=5)), max_size=8))
+def test_every_line_of_any_log_is_kept(sections: list[tuple[str, int, list[str]]]) -> None:
+    """Whatever the mix of headings, code, comments and placeholders: no error, every line in a file."""
+    text = "# Log\n\nIntro words.\n\n" + "".join(
+        heading.format(d=d, e=min(d + 2, 28)) + "\n" + "".join(line + "\n" for line in body) + "\n"
+        for heading, d, body in sections)
+    with tempfile.TemporaryDirectory() as tmp:
+        (Path(tmp) / "log.md").write_text(text, encoding="utf-8")
+        report = import_log(Path(tmp) / "log.md", Path(tmp) / "entries", dry_run=True, today=D(2024, 6, 30))
+    assert not errors_in(report.diagnostics)
+    assert (report.kept, report.missing) == (report.total, ())
+    assert report.total == sum(1 for line in text.splitlines() if line.strip())
+
+
+def test_a_log_that_is_not_utf8_is_read_as_latin1_and_said_so(tmp_path: Path) -> None:
+    log = tmp_path / "README.md"
+    log.write_bytes("# Log\n\n## 2020-03-01\nCaf\u00e9 notes.\n".encode("latin-1"))
+    report = import_log(log, tmp_path / "entries", dry_run=True)
+    assert review_line(report.diagnostics[0]) == (
+        f"{log.as_posix()}:4: not UTF-8 text (byte 0xe9): read as Latin-1 (check its accented letters; save it as UTF-8)")
+    assert report.result.entries[0].body == "Caf\u00e9 notes.\n"
+    assert (report.kept, report.total) == (3, 3)
+
+
+def test_strict_says_but_does_not_refuse_templates_comments_and_streaks(tmp_path: Path) -> None:
+    report = import_log(FIXTURES / "hundred-days.md", tmp_path / "entries", strict=True, dry_run=True)
+    assert not errors_in(report.diagnostics)
+    assert [d.line for d in report.diagnostics] == [3, 11]  # the commented template; the declared streak
+
+
+def test_the_line_check_finds_what_a_file_lacks() -> None:
+    from site_builder.importer import Kept
+    from site_builder.importer.review import missing_lines
+
+    kept = (Kept("log.md", 1, "entry:2020-03-01", (("date", "2020-03-01"), ("title", "Sets"))),
+            Kept("log.md", 2, "entry:2020-03-01", (("tag", "python"),)),
+            Kept("log.md", 3, "entry:2020-03-01", (("body", "Sets have no order."),)),
+            Kept("log.md", 4, "entry:2020-03-01", (("link", "https://c.example/x"),)),
+            Kept("log.md", 5, "review", (("quote", "<!-- old -->"),)))
+    full = "---\ndate: 2020-03-01\ntitle: Sets\ntags: [python]\nlinks:\n  colab: https://c.example/x\n---\nSets have no order.\n"
+    assert missing_lines(kept, {"entry:2020-03-01": full, "review": "log.md:5: <!-- old -->"}) == []
+    short = "---\ndate: 2020-03-02\ntags: [rust]\n---\nSets have an order.\n"
+    assert [k.line for k in missing_lines(kept, {"entry:2020-03-01": short, "review": ""})] == [1, 2, 3, 4, 5]

@@ -1,88 +1,63 @@
-"""IMPORT, checks across sections: two sections for one day, day numbers that disagree. Pure."""
+"""IMPORT, checks across sections: several sections for one day, day numbers that disagree. Pure."""
 
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+import itertools
 
 from ..errors import Diagnostic
-from .model import ImportedEntry
+from .guess import Settled
+from .model import MERGED
 
 
-@dataclass(frozen=True)
-class Candidate:
-    """An entry plus what the checks need to know about where it came from."""
-
-    entry: ImportedEntry
-    round_number: int
-    date_written: bool  # False when the date was counted from --start and the day number
-    path: str  # the source file, for diagnostics
+def _where(section: Settled, other: Settled) -> str:
+    line = f"line {section.section.line}"
+    return line if section.section.path == other.section.path else f"{section.section.path}:{section.section.line}"
 
 
-def _where(candidate: Candidate, other: Candidate) -> str:
-    line = f"line {candidate.entry.source_line}"
-    return line if candidate.path == other.path else f"{candidate.path}:{candidate.entry.source_line}"
-
-
-def drop_duplicate_days(candidates: list[Candidate], diagnostics: list[Diagnostic]) -> list[Candidate]:
-    """Keep the first section of each day; an error for every later one."""
-    first: dict[dt.date, Candidate] = {}
-    kept: list[Candidate] = []
-    for candidate in candidates:
-        entry = candidate.entry
-        earlier = first.setdefault(entry.date, candidate)
-        if earlier is candidate:
-            kept.append(candidate)
+def group_days(settled: list[Settled]) -> tuple[list[list[Settled]], list[Diagnostic]]:
+    """One group per date, its sections in the log's order: several sections for one day become one
+    entry, each later section under its own heading (a review item each)."""
+    groups: dict[dt.date, list[Settled]] = {}
+    notes: list[Diagnostic] = []
+    for item in settled:
+        if item.date is None:
             continue
-        diagnostics.append(Diagnostic(
-            candidate.path, entry.source_line,
-            f"two sections for {entry.date}: {_where(earlier, candidate)} and {_where(candidate, earlier)}",
-            "error", "merge them into one section under one heading",
-        ))  # fmt: skip
-    return kept
+        group = groups.setdefault(item.date, [])
+        if group:
+            notes.append(Diagnostic(
+                item.section.path, item.section.line,
+                f"a second section for {item.date} ({_where(group[0], item)}): merged into its entry, under its"
+                " own heading", "warning", "move it to an entry of its own if it belongs to another day", MERGED,
+            ))  # fmt: skip
+        group.append(item)
+    return list(groups.values()), notes
 
 
-def check_day_numbers(
-    candidates: list[Candidate], start: dt.date | None, diagnostics: list[Diagnostic]
-) -> None:
-    """Warn where a written date and its day number disagree with the day numbered before it."""
-    rounds: dict[int, list[Candidate]] = {}
-    for candidate in candidates:
-        if candidate.date_written and candidate.entry.day_number is not None:
-            rounds.setdefault(candidate.round_number, []).append(candidate)
-    first_round = min(rounds, default=1)
-    for number, members in rounds.items():
-        members.sort(key=lambda c: (c.entry.day_number or 0, c.path, c.entry.source_line))
-        previous: Candidate | None = None
-        for candidate in members:
-            if previous is not None:
-                _compare_days(previous, candidate, diagnostics)
-            elif start is not None and number == first_round:
-                _compare_start(start, candidate, diagnostics)
-            previous = candidate
+def check_day_numbers(settled: list[Settled]) -> list[Diagnostic]:
+    """Warn where two written dates are closer than their day numbers say. Day numbers that keep
+    counting across missed calendar days are fine: a learner counts the days they wrote."""
+    out: list[Diagnostic] = []
+    rounds: dict[int, list[Settled]] = {}
+    for item in settled:
+        if item.written and item.date is not None and item.section.reading.day_number is not None:
+            rounds.setdefault(item.section.round_number, []).append(item)
+    for members in rounds.values():
+        members.sort(key=lambda s: (s.section.reading.day_number or 0, s.section.path, s.section.line))
+        for before, item in itertools.pairwise(members):
+            out += _compare_days(before, item)
+    return out
 
 
-def _compare_days(previous: Candidate, candidate: Candidate, diagnostics: list[Diagnostic]) -> None:
-    before, entry = previous.entry, candidate.entry
-    assert before.day_number is not None and entry.day_number is not None
-    expected = before.date + dt.timedelta(days=entry.day_number - before.day_number)
-    if expected != entry.date:
-        diagnostics.append(Diagnostic(
-            candidate.path, entry.source_line,
-            f"day {entry.day_number} is dated {entry.date}, but day {before.day_number}"
-            f" ({_where(previous, candidate)}) is dated {before.date}, which makes day"
-            f" {entry.day_number} {expected}",
-            "warning", "check the day number and the date of both sections",
-        ))  # fmt: skip
-
-
-def _compare_start(start: dt.date, candidate: Candidate, diagnostics: list[Diagnostic]) -> None:
-    entry = candidate.entry
-    assert entry.day_number is not None
-    expected = start + dt.timedelta(days=entry.day_number - 1)
-    if expected != entry.date:
-        diagnostics.append(Diagnostic(
-            candidate.path, entry.source_line,
-            f"day {entry.day_number} is dated {entry.date}, but --start {start} makes it {expected}",
-            "warning", "check the day number, the date, and --start",
-        ))  # fmt: skip
+def _compare_days(previous: Settled, item: Settled) -> list[Diagnostic]:
+    before, after = previous.section.reading.day_number, item.section.reading.day_number
+    assert before is not None and after is not None and previous.date and item.date
+    earliest = previous.date + dt.timedelta(days=after - before)
+    if item.date >= earliest:
+        return []
+    return [Diagnostic(
+        item.section.path, item.section.line,
+        f"day {after} is dated {item.date}, but day {before} ({_where(previous, item)}) is dated {previous.date},"
+        f" which makes day {after} {earliest} at the earliest",
+        "warning", "check the day number and the date of both sections",
+    )]  # fmt: skip

@@ -6,7 +6,9 @@ import calendar
 import datetime as dt
 import difflib
 import re
+import unicodedata
 from dataclasses import dataclass
+from typing import Literal
 
 MONTHS = tuple(calendar.month_name[1:])  # "January" .. "December"
 _MONTH_NUMBERS: dict[str, int] = {}
@@ -16,18 +18,34 @@ for _number, _name in enumerate(MONTHS, start=1):
 _MONTH_NUMBERS["sept"] = 9
 
 _WEEKDAYS = "|".join(list(calendar.day_name) + list(calendar.day_abbr) + ["Tues", "Thur", "Thurs"])
-_WEEKDAY = re.compile(rf"\b(?:{_WEEKDAYS})\b\.?|(?:星期|礼拜|周)[一二三四五六日天]", re.IGNORECASE)
+_WEEKDAY = re.compile(
+    rf"\b(?:{_WEEKDAYS})\b\.?|(?:星期|礼拜|周)[一二三四五六日天]|[(（][月火水木金土日](?:曜日?)?[)）]|[月火水木金土日]曜日?",
+    re.IGNORECASE,
+)
 
 _ORDINAL = r"(?:st|nd|rd|th)?"
-_CJK = re.compile(r"(?:(\d{4})\s*年\s*)?(\d{1,2})\s*月\s*(\d{1,2})\s*[日号]")
+_CJK = re.compile(r"(?:(\d{4})\s*[年년]\s*)?(\d{1,2})\s*[月월]\s*(\d{1,2})\s*[日号일]?(?!\d)")
 _ISO = re.compile(r"(?<![\d/.-])(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})(?![\d/])")
 _NUMERIC_US = re.compile(r"(?<![\d/.-])(\d{1,2})/(\d{1,2})/(\d{4})(?![\d/])")
 _MONTH_FIRST = re.compile(
-    rf"(?<![A-Za-z])([A-Za-z]{{3,}})\.?\s+(\d{{1,2}}){_ORDINAL}(?![\d:])(?:\s*,?\s*(\d{{4}})(?!\d))?"
+    rf"(?<![A-Za-z])([A-Za-z]{{3,}})\.?\s+(\d{{1,2}}){_ORDINAL}(?![\d:])(?:\s*,?\s*(\d{{4}})(?!\d))?", re.IGNORECASE
 )
 _DAY_FIRST = re.compile(
-    rf"(?<![\dA-Za-z])(\d{{1,2}}){_ORDINAL}\s+(?:of\s+)?([A-Za-z]{{3,}})\.?(?:\s*,?\s*(\d{{4}})(?!\d))?"
+    rf"(?<![\dA-Za-z])(\d{{1,2}}){_ORDINAL}\s+(?:of\s+)?([A-Za-z]{{3,}})\.?(?:\s*,?\s*(\d{{4}})(?!\d))?",
+    re.IGNORECASE,
 )
+_DASH = r"\s*(?:-|–|—|~|to|until|through)\s*"
+_RANGE_MONTH_FIRST = re.compile(
+    rf"(?<![A-Za-z])([A-Za-z]{{3,}})\.?\s+(\d{{1,2}}){_ORDINAL}{_DASH}(?:([A-Za-z]{{3,}})\.?\s+)?(\d{{1,2}}){_ORDINAL}"
+    rf"(?![\d:])(?:\s*,?\s*(\d{{4}})(?!\d))?",
+    re.IGNORECASE,
+)
+_RANGE_DAY_FIRST = re.compile(
+    rf"(?<![\dA-Za-z])(\d{{1,2}}){_ORDINAL}{_DASH}(\d{{1,2}}){_ORDINAL}\s+(?:of\s+)?([A-Za-z]{{3,}})\.?"
+    rf"(?:\s*,?\s*(\d{{4}})(?!\d))?",
+    re.IGNORECASE,
+)
+_RANGE_ISO = re.compile(r"(?<![\d/.-])(\d{4})-(\d{1,2})-(\d{1,2})\s*(?:–|—|~|to|until|\s-\s)\s*(?:(\d{4})-)?(\d{1,2})-(\d{1,2})(?![\d/])")
 _DAY_NUMBER = re.compile(r"\bday\s*#?\s*(\d+)\b|第\s*(\d+)\s*天", re.IGNORECASE)
 _ROUND_DAY = re.compile(r"\bR(\d+)\s*D(\d+)\b", re.IGNORECASE)
 
@@ -42,10 +60,21 @@ _TEMPLATE_TITLE = re.compile(r"^\W*(?:(?:log|entry|day|daily)\s+)?(?:template|�
 _TRIM = " \t-–—:|,*_~/"
 
 
+ProblemKind = Literal["no-year", "month", "ambiguous", "impossible", "other"]
+
+
 @dataclass(frozen=True)
 class Problem:
+    """Why a date cannot be read for sure, and what is known of it for a guess."""
+
     message: str
     hint: str | None = None
+    kind: ProblemKind = "other"
+    year: int | None = None
+    month: int | None = None
+    day: int | None = None
+    alternatives: tuple[dt.date, ...] = ()  # the readings of an ambiguous date
+    written: str = ""  # the text read as a date
 
 
 @dataclass(frozen=True)
@@ -63,6 +92,8 @@ class DateReading:
     missing_year: str | None = None  # the text that lacks a year, for the hint
     rest: str = ""
     template: bool = False
+    range_end: tuple[int | None, int, int] | None = None  # (year or None, month, day) a range ends on
+    range_text: str | None = None
 
     @property
     def is_dated(self) -> bool:
@@ -81,10 +112,19 @@ def is_template_title(text: str) -> bool:
 
 def read_date_text(text: str) -> DateReading:
     """Read a heading's text: its date, day number, problems and leftover title."""
+    text = unicodedata.normalize("NFKC", text)  # full-width digits: ２０２０年３月１日
     if is_template(text):
         return DateReading(template=True, rest=text)
     spans: list[tuple[int, int]] = []
     day_number, round_number = _find_day_number(text, spans)
+    ranged = _find_range(_mask(text, spans))
+    if ranged is not None:
+        span, (year, month, day), end = ranged
+        spans.append(span)
+        written = text[span[0] : span[1]].strip()
+        date, problem, missing = _day_of(written, year, month, day)
+        return DateReading(date, day_number, round_number, problem, missing, _rest_of(text, spans),
+                           range_end=end, range_text=written)
     date, problem, missing = _find_date(text, spans)
     rest = _rest_of(text, spans)
     return DateReading(date, day_number, round_number, problem, missing, rest)
@@ -99,6 +139,43 @@ def read_date_line(text: str) -> DateReading | None:
     if reading.date is None and reading.problem is None:
         return None
     return reading
+
+
+_Ymd = tuple[int | None, int, int]
+
+
+def _find_range(text: str) -> tuple[tuple[int, int], _Ymd, _Ymd] | None:
+    """'Mar 3 - 6, 2020', 'July 1 - August 2', '3-6 March 2020', '2020-03-03 to 2020-03-06'."""
+    match = _RANGE_ISO.search(text)
+    if match:
+        y1, m1, d1, y2, m2, d2 = match.groups()
+        return match.span(), (int(y1), int(m1), int(d1)), (int(y2 or y1), int(m2), int(d2))
+    match = _RANGE_MONTH_FIRST.search(text)
+    if match:
+        word, d1, word2, d2, year = match.groups()
+        m1 = _MONTH_NUMBERS.get(word.lower())
+        m2 = _MONTH_NUMBERS.get((word2 or word).lower())
+        if m1 and m2:
+            y = int(year) if year else None
+            return match.span(), (y, m1, int(d1)), (y, m2, int(d2))
+    match = _RANGE_DAY_FIRST.search(text)
+    if match:
+        d1, d2, word, year = match.groups()
+        month = _MONTH_NUMBERS.get(word.lower())
+        if month:
+            y = int(year) if year else None
+            return match.span(), (y, month, int(d1)), (y, month, int(d2))
+    return None
+
+
+def _day_of(written: str, year: int | None, month: int, day: int) -> tuple[dt.date | None, Problem | None, str | None]:
+    if year is None:
+        problem = Problem(f"'{written}' has no year", None, "no-year", None, month, day, written=written)
+        return None, problem, written
+    try:
+        return dt.date(year, month, day), None, None
+    except ValueError:
+        return None, _impossible(written, year, month, day), None
 
 
 def _find_day_number(text: str, spans: list[tuple[int, int]]) -> tuple[int | None, int | None]:
@@ -133,7 +210,7 @@ def _read_cjk(text: str) -> _Found | None:
         return None
     year, month, day = match.groups()
     if year is None:
-        return match.span(), None, _missing_year(match.group(0)), match.group(0)
+        return match.span(), None, _missing_year(match.group(0), int(month), int(day)), match.group(0)
     return _checked(match, int(year), int(month), int(day))
 
 
@@ -154,7 +231,9 @@ def _read_us(text: str) -> _Found | None:
         problem = Problem(
             f"'{match.group(0)}' is ambiguous: month/day or day/month",
             f"write it as {year}-{first:02d}-{second:02d} or {year}-{second:02d}-{first:02d}",
-        )
+            "ambiguous", alternatives=(dt.date(year, first, second), dt.date(year, second, first)),
+            written=match.group(0),
+        ) if 1 <= year <= 9999 else Problem(f"'{match.group(0)}' is not a real date", "fix the year")
         return match.span(), None, problem, None
     month, day = (first, second) if first <= 12 else (second, first)
     return _checked(match, year, month, day)
@@ -175,10 +254,12 @@ def _read_named(text: str) -> _Found | None:
             suggestion = _month_suggestion(word)
             if suggestion is None:
                 continue
-            problem = Problem(f"'{word}' is not a month name", f"did you mean '{suggestion}'?")
-            return match.span(), None, problem, None
+            problem = Problem(f"'{word}' is not a month name", f"did you mean '{suggestion}'?", "month",
+                              int(year) if year else None, MONTHS.index(suggestion) + 1, int(day),
+                              written=match.group(0).strip())
+            return match.span(), None, problem, match.group(0) if year is None else None
         if year is None:
-            return match.span(), None, _missing_year(match.group(0)), match.group(0)
+            return match.span(), None, _missing_year(match.group(0), month, int(day)), match.group(0)
         return _checked(match, int(year), month, int(day))
     return None
 
@@ -188,22 +269,26 @@ def _month_suggestion(word: str) -> str | None:
     return close[0].capitalize() if close else None
 
 
-def _missing_year(text: str) -> Problem:
-    # The hint's year is filled in by the caller, which knows the neighbouring sections.
-    return Problem(f"'{text.strip()}' has no year", None)
+def _missing_year(text: str, month: int, day: int) -> Problem:
+    # The year is guessed by the caller, which knows the neighbouring sections.
+    return Problem(f"'{text.strip()}' has no year", None, "no-year", None, month, day, written=text.strip())
 
 
 def _checked(match: re.Match[str], year: int, month: int, day: int) -> _Found:
     try:
         return match.span(), dt.date(year, month, day), None, None
     except ValueError:
-        if 1 <= month <= 12:
-            length = calendar.monthrange(year, month)[1] if 1 <= year <= 9999 else 31
-            why = f"{MONTHS[month - 1]} {year} has {length} days"
-        else:
-            why = f"there is no month {month}"
-        problem = Problem(f"'{match.group(0)}' is not a real date ({why})", "fix the day or the month")
-        return match.span(), None, problem, None
+        return match.span(), None, _impossible(match.group(0), year, month, day), None
+
+
+def _impossible(written: str, year: int, month: int, day: int) -> Problem:
+    if 1 <= month <= 12:
+        length = calendar.monthrange(year, month)[1] if 1 <= year <= 9999 else 31
+        why = f"{MONTHS[month - 1]} {year} has {length} days"
+    else:
+        why = f"there is no month {month}"
+    return Problem(f"'{written.strip()}' is not a real date ({why})", "fix the day or the month", "impossible",
+                   year, month, day, written=written.strip())
 
 
 def _mask(text: str, spans: list[tuple[int, int]]) -> str:

@@ -5,11 +5,13 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from .dates import read_date_text
+from .dates import read_date_line, read_date_text
 
 ATX = re.compile(r"^ {0,3}(#{1,6})(?:[ \t]+(.*?))?(?:[ \t]+#+)?[ \t]*$")
 _FENCE = re.compile(r"^\s*(`{3,}|~{3,})(.*)$")
 _SETEXT = re.compile(r"^ {0,3}(=+|-{2,})[ \t]*$")
+_DETAILS_OPEN = re.compile(r"<details\b", re.IGNORECASE)
+_DETAILS_CLOSE = re.compile(r"</details\s*>", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -34,10 +36,14 @@ class _State:
     comment: list[int] | None = None  # lines of the open comment (None: not in one)
     comment_whole: bool = False  # the open comment began at the start of its line
     comment_heading: bool = False
+    details: int = 0  # open <details> blocks: a '#' line in one is part of what it folds away
 
 
-def scan_lines(lines: list[str]) -> Scan:
-    """Headings (ATX at any level, setext only when dated) and commented-out sections."""
+def scan_lines(lines: list[str], date_lines: bool = False) -> Scan:
+    """Headings (ATX at any level, setext only when dated) and commented-out sections; a
+    heading inside a fenced block, a comment or a `<details>` block is none. With `date_lines`,
+    a paragraph that is only a date (`**March 1, 2020**`) heads a day too, at level 0: for logs
+    that mark their days that way and have no dated heading."""
     state = _State()
     headings: list[HeadingLine] = []
     hidden: set[int] = set()
@@ -55,7 +61,11 @@ def scan_lines(lines: list[str]) -> Scan:
             continue
         if _open_fence(state, line) or _open_comment(state, index, line):
             continue
-        heading = _heading_at(lines, index)
+        was_inside = state.details > 0
+        state.details = max(0, state.details + len(_DETAILS_OPEN.findall(line)) - len(_DETAILS_CLOSE.findall(line)))
+        if was_inside or state.details:
+            continue
+        heading = _heading_at(lines, index) or (_date_line_at(lines, index) if date_lines else None)
         if heading is not None:
             headings.append(heading)
             skip_next = heading.end > index
@@ -104,6 +114,14 @@ def _continue_comment(state: _State, index: int, line: str, hidden: set[int]) ->
     if state.comment_whole and state.comment_heading and not line[end + 3 :].strip():
         hidden.update(state.comment)
     state.comment = None
+
+
+def _date_line_at(lines: list[str], index: int) -> HeadingLine | None:
+    line = lines[index]
+    alone = index == 0 or not lines[index - 1].strip() or bool(ATX.match(lines[index - 1]))
+    if alone and line.strip() and not line.startswith((" ", "\t")) and read_date_line(line) is not None:
+        return HeadingLine(index, index, 0, line.strip())
+    return None
 
 
 def _heading_at(lines: list[str], index: int) -> HeadingLine | None:

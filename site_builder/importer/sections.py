@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass
 from typing import Literal
 
-from .dates import DateReading, is_template_title, read_date_text
+from .dates import DateReading, is_template_title, read_date_line, read_date_text
 from .scan import HeadingLine, Scan
 
 RegionKind = Literal["preamble", "entry", "template", "other"]
@@ -30,18 +30,19 @@ class Region:
         return 0 if self.heading is None else self.heading.index
 
 
-def split_regions(scan: Scan, line_count: int) -> list[Region]:
+def split_regions(scan: Scan, lines: list[str]) -> list[Region]:
     """Cut the log at dated headings, template headings and headings that close a day.
 
     A day's section (or a placeholder one, `## Day X`) runs to the next dated heading or
     the next heading of its level or above; a "Template" section swallows every deeper
-    heading, dated or not.
+    heading, dated or not. A heading with no date whose first line is only a date
+    (`*March 5, 2019*`) is a day's section too.
     """
     bounds: list[tuple[RegionKind, HeadingLine | None, DateReading | None]] = [("preamble", None, None)]
     open_level: int | None = None  # level of the open entry or template section
     swallow_level: int | None = None  # level of an open "## Template" section
     for heading in scan.headings:
-        kind, reading = _classify(heading)
+        kind, reading = _classify(heading, scan, lines)
         current = bounds[-1][0]
         if swallow_level is not None:
             if heading.level > swallow_level:
@@ -53,16 +54,21 @@ def split_regions(scan: Scan, line_count: int) -> list[Region]:
             continue
         bounds.append((kind, heading, reading))
         open_level = heading.level
-    starts = [0 if h is None else h.index for _, h, _ in bounds[1:]] + [line_count]
+    starts = [0 if h is None else h.index for _, h, _ in bounds[1:]] + [len(lines)]
     return [Region(kind, h, reading, stop) for (kind, h, reading), stop in zip(bounds, starts)]
 
 
-def _classify(heading: HeadingLine) -> tuple[RegionKind, DateReading | None]:
+def _classify(heading: HeadingLine, scan: Scan, lines: list[str]) -> tuple[RegionKind, DateReading | None]:
     reading = read_date_text(heading.text)
     if reading.template:
         return "template", reading
     if reading.is_dated:
         return "entry", reading
+    following = [h.index for h in scan.headings if h.index > heading.index]
+    stop = min(following, default=len(lines))
+    first = next((line for line in lines[heading.end + 1 : stop] if line.strip()), None)
+    if first is not None and read_date_line(first) is not None:
+        return "entry", DateReading(rest=reading.rest)  # dated by its first line
     return "other", None
 
 

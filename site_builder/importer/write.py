@@ -1,4 +1,4 @@
-"""IMPORT, writing (the edge): entry files with front matter, never over an existing file."""
+"""IMPORT, writing files: entry files with front matter and the About page, never over an existing file."""
 
 from __future__ import annotations
 
@@ -10,8 +10,7 @@ from pathlib import Path
 
 import yaml
 
-from ..errors import Diagnostic, errors_in
-from .model import ImportedEntry, ImportReport, ImportResult, WriteAction
+from .model import AboutPage, ImportedEntry, ImportResult, WriteAction
 
 log = logging.getLogger(__name__)
 
@@ -60,24 +59,37 @@ def entry_path(into: Path, date: dt.date) -> Path:
     return into / f"{date.isoformat()}.md"
 
 
+def about_file_text(about: AboutPage, *, keep_title: bool) -> str:
+    """pages/about.md, first in the navigation; the log's title heading stays when it is not the site's."""
+    head = "---\ntitle: About\nweight: 1\n---\n"
+    return head + (f"# {about.site_title}\n\n" if keep_title and about.site_title else "") + about.body
+
+
 def write_entries(result: ImportResult, into: Path, dry_run: bool) -> list[tuple[Path, WriteAction]]:
     """Write each entry to `into/YYYY-MM-DD.md`; an existing file is left as it is ("exists-skip")."""
-    actions: list[tuple[Path, WriteAction]] = []
-    if not dry_run and result.entries:
-        into.mkdir(parents=True, exist_ok=True)
-    for entry in result.entries:
-        path = entry_path(into, entry.date)
-        if path.exists():
-            actions.append((path, "exists-skip"))
-        elif dry_run:
-            actions.append((path, "write"))
-        else:
-            created = _create_new(path, entry_file_text(entry))
-            actions.append((path, "write" if created else "exists-skip"))
-    return actions
+    return [write_new(entry_path(into, e.date), entry_file_text(e), dry_run) for e in result.entries]
 
 
-def _create_new(path: Path, text: str) -> bool:
+def write_new(path: Path, text: str | bytes, dry_run: bool) -> tuple[Path, WriteAction]:
+    """Write `text` to `path` unless a file is there already (or on a dry run: say what would be)."""
+    if path.exists():
+        return path, "exists-skip"
+    if dry_run:
+        return path, "write"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return path, "write" if _create_new(path, text) else "exists-skip"
+
+
+def replace_file(path: Path, text: str) -> None:
+    """Write our own file (the review) atomically, over its last version."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, temp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
+        handle.write(text)
+    os.replace(temp, path)
+
+
+def _create_new(path: Path, text: str | bytes) -> bool:
     """Write `text` to a new file atomically; False (nothing written) if `path` already exists.
 
     The temporary file is linked into place rather than `os.replace`d, so a file that
@@ -85,8 +97,8 @@ def _create_new(path: Path, text: str) -> bool:
     """
     fd, temp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
-            handle.write(text)
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(text.encode("utf-8") if isinstance(text, str) else text)
         try:
             os.link(temp, path)
         except FileExistsError:
@@ -101,29 +113,3 @@ def _create_new(path: Path, text: str) -> bool:
     finally:
         if os.path.exists(temp):
             os.unlink(temp)
-
-
-def import_log(
-    source: Path, into: Path, *, dry_run: bool = False, start: dt.date | None = None
-) -> ImportReport:
-    """Read a log (a file, or a folder of day files), then write its entries.
-
-    Nothing is written when the log has errors: read everything, then write.
-    """
-    from .folder import parse_folder
-    from .log import parse_log
-
-    if source.is_dir():
-        result = parse_folder(source, start)
-    else:
-        result = parse_log(source.read_text(encoding="utf-8"), source.as_posix(), start)
-    failed = bool(errors_in(result.diagnostics))
-    actions = [] if failed and not dry_run else write_entries(result, into, dry_run)
-    skipped = [
-        Diagnostic(path.as_posix(), None, "already exists, so it was left as it is", "warning",
-                   "merge the imported day by hand, or move the file away and import again")
-        for path, action in actions
-        if action == "exists-skip"
-    ]  # fmt: skip
-    written = not failed and not dry_run
-    return ImportReport(result, tuple(actions), result.diagnostics + tuple(skipped), written)

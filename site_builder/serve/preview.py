@@ -110,7 +110,8 @@ class Preview:
         The top-level paths are the configuration files and the folders that do not exist yet:
         creating one (say a first templates/) starts watching it."""
         config = load_config(self.root, self.overrides)[0]
-        folders = [config.path(n).resolve() for n in ("entries_dir", "snippets_dir", "templates_dir", "static_dir")]
+        folders = [config.path(n).resolve() for n in ("entries_dir", "pages_dir", "snippets_dir", "templates_dir",
+                                                      "static_dir")]
         folders.append(default_theme_dir().resolve())
         present = sorted({f for f in folders if f.is_dir()})
         outer = [f for f in present if not any(o != f and o in f.parents for o in present)]

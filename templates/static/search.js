@@ -49,7 +49,8 @@
     hits.forEach(function (pair) {
       var r = pair[1], li = el("li", "card"), art = el("article"), h = el("h2", "card-title"), a = el("a", null, r.t);
       a.href = root + r.u; h.appendChild(a); art.appendChild(h);
-      var meta = el("p", "meta"), time = el("time", null, r.d); time.dateTime = r.d; meta.appendChild(time);
+      var meta = el("p", "meta");
+      if (r.d) { var time = el("time", null, r.d); time.dateTime = r.d; meta.appendChild(time); } else meta.textContent = "Page";
       art.appendChild(meta); art.appendChild(el("p", "summary", snippet(r, terms)));
       li.appendChild(art); list.appendChild(li);
     });
