@@ -37,7 +37,18 @@ from .incremental import (
 )
 from .links import LinkContext
 from .lock import build_lock
-from .model import BuildOptions, BuildReport, Entry, Page, RenderedBody, SnippetCounts, SnippetResult, Streaks
+from .model import (
+    CELLS_PREFIX,
+    BuildOptions,
+    BuildReport,
+    CellProgram,
+    Entry,
+    Page,
+    RenderedBody,
+    SnippetCounts,
+    SnippetResult,
+    Streaks,
+)
 from .output import OutputFile, SiteWriter, Trees, UnsafeOutput, inode, known_trees
 from .state import BuildState, load_state, save_state
 from .streaks import compute_streaks, declared_mismatch
@@ -104,7 +115,7 @@ def _build(config: SiteConfig, options: BuildOptions, out: Path, fingerprint: st
     _save_quietly(cache_dir, state, out)
     write_record(cache_dir, out, {
         "fingerprint": fingerprint if clean else "", "out_id": output_id(out),
-        "data": snippet_data(config, site.snippets),
+        "data": snippet_data(config, site.snippets.values()),
         "summary": {"pages": report.pages, "entries": report.entries, "snippets": len(site.snippets),
                     "streaks": streaks_json(site.streaks)},
     })
@@ -167,9 +178,10 @@ def load_site(config: SiteConfig, options: BuildOptions, today: dt.date, state: 
     undated_bodies = render_undated(undated, rules.entries_dir, rules.static_dir)
     diagnostics += found
     diagnostics += [d for body in [*bodies.values(), *undated_bodies.values()] for d in body.problems]
+    programs = cell_programs(published, rules)
     refs = [r for e in published for r in e.snippets] + [r for p in undated for r in p.snippets]
-    names = list(dict.fromkeys(r.name for r in refs if r.name in known))
-    snippets = run_linked_snippets(config, options, names, progress)
+    names = list(dict.fromkeys(r.name for r in refs if r.name in known or r.name in programs))
+    snippets = run_linked_snippets(config, options, names, progress, programs)
     diagnostics += snippet_diagnostics(config, snippets.values())
     sources = [(e.path, e.body_first_line, bodies[e.slug]) for e in published]
     diagnostics += link_diagnostics(config, sources + [(p.path, p.body_first_line, undated_bodies[p.url])
@@ -255,15 +267,29 @@ def _forget_unused(cache: dict[str, Any], used: set[str]) -> None:
 
 
 def snippet_names(config: SiteConfig) -> set[str]:
-    from .snippets.runner import available_snippets
+    from .snippets.sources import available_snippets
 
     return available_snippets(config.path("snippets_dir"))
 
 
-def snippet_data(config: SiteConfig, results: Iterable[str]) -> list[str]:
+def cell_programs(entries: list[Entry], rules: EntryRules) -> dict[str, CellProgram]:
+    """Each entry's ```{python} cells, run as one snippet named after the entry."""
+    from .markdown import entry_cells
+
+    out = {}
+    for entry in entries:
+        for ref in entry.snippets:
+            if ref.name.startswith(CELLS_PREFIX):
+                cells = entry_cells(entry.body, rules.links_for(entry))
+                if cells:
+                    out[ref.name] = CellProgram(ref.name, entry.path, cells)
+    return out
+
+
+def snippet_data(config: SiteConfig, results: Iterable[SnippetResult]) -> list[str]:
     from .snippets.runner import data_paths
 
-    return data_paths(results, config.path("snippets_dir"))
+    return data_paths(results)
 
 
 def snippet_settings(config: SiteConfig, options: BuildOptions) -> Any:
@@ -277,23 +303,25 @@ def snippet_settings(config: SiteConfig, options: BuildOptions) -> Any:
 
 
 def run_linked_snippets(config: SiteConfig, options: BuildOptions, names: list[str],
-                        progress: Progress | None = None) -> dict[str, SnippetResult]:
+                        progress: Progress | None = None, programs: dict[str, CellProgram] | None = None
+                        ) -> dict[str, SnippetResult]:
     if not names:
         return {}
     settings = snippet_settings(config, options)
     if not options.run_snippets:
         from .snippets.runner import cached_results
 
-        return dict(cached_results(names, settings))
+        return dict(cached_results(names, settings, programs))
     from .snippets import run_snippets
 
-    return dict(run_snippets(names, settings, progress))
+    return dict(run_snippets(names, settings, progress, programs))
 
 
 def snippet_diagnostics(config: SiteConfig, results: Iterable[SnippetResult]) -> list[Diagnostic]:
     """A failed snippet is a warning (an error with --strict): the page shows its traceback."""
-    out = []
+    out: list[Diagnostic] = []
     for r in results:
+        out += r.notes  # a formula in a notebook's Markdown that does not parse, ...
         if r.status == "ok":
             continue
         if r.problems:  # its header is wrong: each mistake where it stands, nothing more to see
@@ -301,7 +329,7 @@ def snippet_diagnostics(config: SiteConfig, results: Iterable[SnippetResult]) ->
             continue
         what = {"failed": "failed", "timeout": "timed out", "error": "could not run"}[r.status]
         last = (r.traceback or r.stderr or "").strip().splitlines()[-1:] or [""]
-        out.append(Diagnostic(f"{config.snippets_dir}/{r.name}.py", r.error_line,
+        out.append(Diagnostic(r.path or f"{config.snippets_dir}/{r.name}.py", r.error_line,
                               f"snippet {what}: {last[0]}".rstrip(": "), "warning",
                               hint=f"run 'logbuild run {r.name}' to see it all"))
     return out

@@ -17,7 +17,7 @@ from .confine import walk_confined
 from .errors import Diagnostic, did_you_mean, not_utf8
 from .frontmatter import KeyLines, local_time, parse_date, parse_yaml, shown, split_front_matter
 from .links import LinkContext
-from .model import Entry, SnippetRef
+from .model import CELLS_PREFIX, Entry, SnippetRef
 from .slugs import slugify
 from .streaks import log_day
 
@@ -25,6 +25,7 @@ from .streaks import log_day
 FILE_NAME = re.compile(r"^(\d{4})-(\d{2})-(\d{2})(?:[-_. ]+(.*))?$", re.DOTALL)
 DIRECTIVE = re.compile(r"^\s{0,3}(`{3,}|~{3,})\s*\{snippet\}\s*(.*?)\s*$")
 FENCE = re.compile(r"^\s{0,3}(`{3,}|~{3,})")
+CELL_FENCE = re.compile(r"^[ \t>]*(`{3,}|~{3,})\s*\{(python|code-cell)\}", re.MULTILINE)
 KEYS = ("date", "title", "tags", "links", "snippets", "draft", "streak")
 @dataclass(frozen=True)
 class EntryRules:
@@ -159,7 +160,7 @@ def parse_entry(path: str, data: bytes, rules: EntryRules) -> tuple[Entry | None
         title=title,
         tags=_tags(meta.get("tags"), path, lines, problems),
         links=_links(meta.get("links"), path, lambda: lines.of("links"), problems),
-        snippets=_snippets(meta.get("snippets"), body, body_line, path, lines, rules, problems),
+        snippets=_snippets(meta.get("snippets"), body, body_line, path, lines, rules, problems, slug),
         draft=_typed(meta, "draft", bool, False, path, lines, problems),
         declared_streak=_typed(meta, "streak", int, None, path, lines, problems),
         body=body,
@@ -303,7 +304,7 @@ def _links(value: Any, path: str, line: Callable[[], int], problems: list[Diagno
 
 
 def _snippets(value: Any, body: str, body_line: int, path: str, lines: KeyLines, rules: EntryRules,
-              problems: list[Diagnostic]) -> tuple[SnippetRef, ...]:
+              problems: list[Diagnostic], slug: str) -> tuple[SnippetRef, ...]:
     refs: list[SnippetRef] = []
     if isinstance(value, str):
         value = [value]
@@ -328,12 +329,20 @@ def _snippets(value: Any, body: str, body_line: int, path: str, lines: KeyLines,
             problems.append(Diagnostic(path, ref.line, f"unknown snippet '{ref.name}'",
                                        hint=did_you_mean(ref.name, rules.known_snippets)
                                        or "add snippets/" + ref.name + ".py"))
-    return tuple(refs)
+    return tuple(refs) + _cells_ref(body, body_line, slug)
+
+
+def _cells_ref(body: str, body_line: int, slug: str) -> tuple[SnippetRef, ...]:
+    """An entry with ```{python} cells runs them as one snippet of its own, shown in place."""
+    m = CELL_FENCE.search(body)
+    if m is None:
+        return ()
+    return (SnippetRef(CELLS_PREFIX + slug, body_line + body.count("\n", 0, m.start()), inline=True),)
 
 
 def _snippet_name(name: str) -> str:
     name = name.strip()
-    return name.removesuffix(".py")
+    return name.removesuffix(".py").removesuffix(".ipynb")
 
 
 def body_directives(body: str, body_line: int) -> list[SnippetRef]:

@@ -1,4 +1,5 @@
-"""RENDER BODY: an entry's Markdown -> HTML with Pygments highlighting, anchors and snippet placeholders."""
+"""RENDER BODY: an entry's Markdown -> HTML with Pygments highlighting, anchors, snippet and cell
+placeholders, callouts and MathML (directives.py)."""
 
 from __future__ import annotations
 
@@ -10,21 +11,23 @@ from functools import lru_cache
 from typing import Any
 
 from markdown_it import MarkdownIt
-from markdown_it.common.utils import unescapeAll
 from markdown_it.renderer import RendererHTML
 from markdown_it.rules_block import StateBlock
 from markdown_it.token import Token
 from markdown_it.utils import EnvType, OptionsDict
 from mdit_py_plugins.anchors import anchors_plugin
+from mdit_py_plugins.container import container_plugin
+from mdit_py_plugins.dollarmath import dollarmath_plugin
 from mdit_py_plugins.footnote import footnote_plugin
 from mdit_py_plugins.tasklists import tasklists_plugin
 
+from . import directives
+from .directives import directive_of
 from .errors import Diagnostic
 from .links import LinkContext
-from .model import Heading, RenderedBody
+from .model import Cell, Heading, RenderedBody
 
-RENDERER_VERSION = "4"  # bump when the HTML for the same Markdown changes (invalidates cached bodies)
-PLACEHOLDER = "<!--logbuild:snippet {name}-->"
+RENDERER_VERSION = "5"  # bump when the HTML for the same Markdown changes (invalidates cached bodies)
 PLACEHOLDER_RE = re.compile(r"<!--logbuild:snippet (\S+?)-->")
 TOO_DEEP = "logbuild_too_deep"  # env key: body lines where markdown-it stopped at its nesting limit
 
@@ -76,16 +79,12 @@ def highlight_code(code: str, lang: str) -> str | None:
     return highlight(code, lexer, _formatter()) if lexer is not None else None
 
 
-def _fence(self: RendererHTML, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType) -> str:
-    token = tokens[idx]
-    info = token.info.strip()
-    if info.startswith("{snippet}"):
-        name = info[len("{snippet}"):].strip().removesuffix(".py")
-        return PLACEHOLDER.format(name=html.escape(name)) + "\n"
-    lang = unescapeAll(info).split(maxsplit=1)[0] if info else ""
-    body = env[HIGHLIGHTS].html(token.content, lang) if lang else None
+def _code_block(code: str, lang: str, env: EnvType) -> str:
+    """Highlighted by Pygments (remembered between builds), or escaped when the language is unknown."""
+    body = env[HIGHLIGHTS].html(code, lang) if lang else None
     if body is None:
-        return self.fence(tokens, idx, options, env)  # plain, escaped by markdown-it
+        cls = f' class="language-{html.escape(lang)}"' if lang else ""
+        return f"<pre><code{cls}>{html.escape(code)}</code></pre>\n"
     return f'<pre class="highlight"><code class="language-{html.escape(lang)}">{body}</code></pre>\n'
 
 
@@ -101,10 +100,13 @@ def _slug(text: str) -> str:
 @lru_cache(maxsize=1)
 def markdown_parser() -> MarkdownIt:
     md = (
-        MarkdownIt("commonmark", {"linkify": True})
+        MarkdownIt("commonmark", {"linkify": True, "alerts": True})
         .enable(["table", "strikethrough", "linkify"])
         .use(footnote_plugin)
         .use(tasklists_plugin)
+        # Pandoc's rule for $: no space inside, no digit after (so "$5 and $10" stays text)
+        .use(dollarmath_plugin, allow_space=False, allow_digits=False, double_inline=True, allow_labels=False)
+        .use(container_plugin, name="directive", validate=lambda params, *_: directive_of(params) is not None)
         .use(anchors_plugin, min_level=2, max_level=4, slug_func=_slug, permalink=True,
              permalinkSymbol="#")
     )
@@ -116,7 +118,7 @@ def markdown_parser() -> MarkdownIt:
     linkify.set({"fuzzy_link": False})
     full_pretest = linkify.pretest
     linkify.pretest = lambda text: ("://" in text or "@" in text) and full_pretest(text)
-    md.add_render_rule("fence", _fence)
+    directives.install(md, _code_block)
     md.add_render_rule("image", _image)
     _watch_nesting(md)
     return md
@@ -150,7 +152,8 @@ def render_body(markdown: str, where: LinkContext | None = None, highlights: Hig
     `highlights` holds code blocks highlighted before, and collects the new ones."""
     md = markdown_parser()
     env: dict[str, Any] = {}
-    tokens = md.parse(markdown, env)
+    ctx = _context(where)
+    tokens = directives.prepare(md.parse(markdown, env), md, env, ctx)
     links = _rewrite_links(tokens, where) if where is not None else ()
     html_out = md.renderer.render(tokens, md.options, {HIGHLIGHTS: highlights or Highlights({})}).replace(
         '<a class="header-anchor" ', '<a class="header-anchor" aria-label="Link to this section" ')
@@ -160,8 +163,23 @@ def render_body(markdown: str, where: LinkContext | None = None, highlights: Hig
         headings=_headings(tokens),
         summary=_summary(tokens),
         links=links,
-        problems=_nesting_problems(env.get(TOO_DEEP, ()), where, md.options.maxNesting),
+        problems=_nesting_problems(env.get(TOO_DEEP, ()), where, md.options.maxNesting) + tuple(ctx.problems),
     )
+
+
+def _context(where: LinkContext | None) -> directives.Context:
+    return directives.Context(where.source, where.body_first_line) if where is not None else directives.Context()
+
+
+def entry_cells(markdown: str, where: LinkContext) -> tuple[Cell, ...]:
+    """The ```{python} cells of a body, in order, as the render numbers them (the same parse)."""
+    if "{python}" not in markdown and "{code-cell}" not in markdown:
+        return ()
+    md = markdown_parser()
+    env: dict[str, Any] = {}
+    ctx = _context(where)
+    directives.prepare(md.parse(markdown, env), md, env, ctx)
+    return tuple(ctx.cells)
 
 
 def _nesting_problems(lines: Sequence[int], where: LinkContext | None, limit: int) -> tuple[Diagnostic, ...]:
@@ -188,7 +206,7 @@ def _rewrite_links(tokens: Sequence[Token], where: LinkContext) -> tuple[tuple[s
 def _inline_text(token: Token) -> str:
     parts = []
     for child in token.children or []:
-        if child.type in ("text", "code_inline"):
+        if child.type in ("text", "code_inline", "math_inline", "math_inline_double"):
             parts.append(child.content)
         elif child.type in ("softbreak", "hardbreak"):
             parts.append(" ")

@@ -64,6 +64,42 @@ class RenderedBody:
 
 
 SnippetStatus = Literal["ok", "failed", "timeout", "error"]
+OutputKind = Literal["stream", "text", "html", "markdown", "svg", "image", "error"]
+
+
+@dataclass(frozen=True)
+class Output:
+    """One output of a notebook or inline code cell, as the kernel gave it (never the .ipynb's).
+
+    `text` is the stream text, text/plain, HTML, Markdown, SVG or the (ANSI) traceback; `name`
+    the stream (stdout/stderr) or the exception's class; `figure` indexes SnippetResult.figures."""
+
+    kind: OutputKind
+    text: str = ""
+    name: str = ""
+    figure: int = -1
+
+
+CellKind = Literal["code", "markdown", "raw"]
+
+
+@dataclass(frozen=True)
+class Cell:
+    """A cell of a notebook, or a ```{python} cell of an entry: what the page shows around its outputs.
+
+    Quarto's `#|` options become Jupyter Book's tags (echo: false = remove-input, output: false =
+    remove-output, error: true = raises-exception); `line` is where its code (or text) starts in
+    its file; `html` is a Markdown cell rendered."""
+
+    kind: CellKind
+    source: str
+    tags: tuple[str, ...] = ()
+    line: int = 0
+    html: str = ""
+    runs: bool = True  # eval: false keeps a code cell from running
+    timeout: float | None = None
+    caption: str = ""  # fig-cap
+    alt: str = ""  # fig-alt
 
 
 @dataclass(frozen=True)
@@ -75,6 +111,18 @@ class Figure:
     height: int
     alt: str
     svg_path: str | None = None
+
+
+@dataclass(frozen=True)
+class CellProgram:
+    """An entry's inline cells: run in order on one kernel, cached and reported as a snippet."""
+
+    name: str  # CELLS_PREFIX + the entry's slug
+    path: str  # the entry file, relative to the root
+    cells: tuple[Cell, ...]
+
+
+CELLS_PREFIX = "_cells."  # a snippet name no file can claim (a leading _ marks helpers)
 
 
 @dataclass(frozen=True)
@@ -100,6 +148,11 @@ class SnippetResult:
     peak_memory_mb: float | None = None
     output_dir: str | None = None  # folder holding the figure files (absolute, local only)
     problems: tuple[Diagnostic, ...] = ()  # mistakes in its `# logbuild:` header, each at its line
+    notes: tuple[Diagnostic, ...] = ()  # warnings on what it shows (a formula, a cell option); it still runs
+    outputs: tuple[tuple[Output, ...], ...] = ()  # notebooks and inline cells: per code cell that runs
+    cells: tuple[Cell, ...] = ()  # notebooks and inline cells: the document, as it is now
+    kind: Literal["script", "notebook", "cells"] = "script"
+    path: str = ""  # the file it comes from, relative to the root: where its lines are
 
 
 @dataclass(frozen=True)

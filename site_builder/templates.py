@@ -20,6 +20,8 @@ from .config import default_theme_dir
 from .confine import refused_target
 from .errors import Diagnostic, not_utf8
 from .markdown import PLACEHOLDER_RE
+from .model import CELLS_PREFIX
+from .snippet_view import notebook_links
 
 
 class TemplateInputError(jinja2.TemplateError):
@@ -79,7 +81,7 @@ class Theme:
             lstrip_blocks=True,
         )
         self.env.filters.update(isodate=_isodate, longdate=_longdate, with_snippets=_with_snippets,
-                                plural=_plural)
+                                plural=_plural, notebook_links=notebook_links)
 
     def source_path(self, name: str) -> Path | None:
         for d in self.dirs:
@@ -164,17 +166,35 @@ def _plural(count: int, word: str) -> str:
 
 @jinja2.pass_context
 def _with_snippets(ctx: jinja2.runtime.Context, html: str, views: Mapping[str, Any], root: str) -> Markup:
-    """Put each snippet's rendered output where its ```{snippet} directive stood."""
+    """Put each snippet's rendered output where its ```{snippet} directive stood, and each inline
+    cell's outputs under the cell (`@N` is the entry's N-th cell)."""
     partial = ctx.environment.get_template("_snippet.html")
+    site = ctx.get("site")
 
     def replace(match: re.Match[str]) -> str:
+        if match.group(1).startswith("@"):
+            return _cell_outputs(ctx.environment, match.group(1)[1:], views, root)
         view = views.get(match.group(1))
         if view is None:
             return str(Markup('<p class="snippet-missing">Snippet <code>{}</code> has no output yet.</p>')
                        .format(match.group(1)))
-        return partial.render(snippet=view, root=root)
+        return partial.render(snippet=view, root=root, site=site)
 
     return Markup(PLACEHOLDER_RE.sub(replace, str(html)))
+
+
+def _cell_outputs(env: jinja2.Environment, index: str, views: Mapping[str, Any], root: str) -> str:
+    cells = next((v for name, v in views.items() if name.startswith(CELLS_PREFIX)), None)
+    if cells is None:
+        return str(Markup('<p class="snippet-missing">This cell has no output yet.</p>'))
+    if "by_index" not in cells:  # the cells could not run at all: say why, at the first one
+        return env.get_template("_snippet.html").render(snippet=cells, root=root) if index == "0" else ""
+    cell = cells["by_index"].get(index)
+    if cell is None:
+        return ""
+    head = str(Markup('<div class="snippet-out traceback"><p class="out-label">Could not run</p><pre>{}</pre></div>')
+               .format(cells["message"])) if cells["message"] and index == "0" else ""
+    return head + env.get_template("_cell.html").render(c=cell, root=root, with_input=False)
 
 
 __all__ = ["Theme", "default_theme_dir", "escape"]

@@ -20,7 +20,9 @@ PACKAGE = Path(__file__).parent.parent / "site_builder"
 LAYERS: list[list[str]] = [
     ["slugs", "lock"],  # content -> path segments; one build at a time
     ["errors", "calendar", "output", "links"],  # no project imports but those above
-    ["model", "config", "frontmatter", "confine"],  # the values that flow, the settings, YAML blocks, walks
+    ["model", "config", "frontmatter", "confine", "mathml"],  # the values that flow, the settings, YAML blocks, walks; LaTeX -> MathML
+    ["cells"],  # an entry's executable cell and its Quarto options
+    ["directives"],  # callouts, math and cells on markdown-it's tokens
     ["streaks", "markdown", "snippet_view", "workers", "state"],  # pure stages on those values; the state of them
     ["entries", "incremental", "snippets"],  # LOAD and EXECUTE
     ["undated"],  # LOAD the undated pages (pages/about.md), written like entries

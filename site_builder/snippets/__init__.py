@@ -11,13 +11,14 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from .report import format_table, write_junit
-    from .runner import ProgressEvent, SnippetSettings, available_snippets, cached_results, run_snippets  # noqa: F401
+    from .runner import ProgressEvent, SnippetSettings, cached_results, run_snippets  # noqa: F401
+    from .sources import available_snippets
     from .why import Explanation, explain
 
 _EXPORTS = {
     "SnippetSettings": "runner",
     "ProgressEvent": "runner",
-    "available_snippets": "runner",
+    "available_snippets": "sources",
     "run_snippets": "runner",
     "cached_results": "runner",
     "Explanation": "why",

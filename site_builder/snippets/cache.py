@@ -22,13 +22,13 @@ from pathlib import Path
 from typing import Any
 
 from .. import __version__
-from ..model import Figure, SnippetResult, SnippetStatus
+from ..model import Figure, Output, SnippetResult, SnippetStatus
 from ..slugs import is_safe_segment
 from ..state import read_plain_file
 
 log = logging.getLogger(__name__)
 
-CACHE_FORMAT = 1  # bump when the harness or the stored layout changes what a run produces
+CACHE_FORMAT = 2  # bump when the harness or the stored layout changes what a run produces
 RUNNER_VERSION = f"{__version__}/{CACHE_FORMAT}"
 KEEP_ENTRIES = 3  # stored keys kept per snippet (older ones are pruned)
 STALE_STAGING_SECONDS = 3600.0
@@ -55,6 +55,7 @@ class KeyInputs:
     runner: str = RUNNER_VERSION
     env: Mapping[str, str] = field(default_factory=dict)
     options: str = ""  # SnippetOptions.key_text()
+    kernel: str = ""  # notebooks and inline cells: the Jupyter kernel and the ipykernel that runs it
 
 
 def input_digests(inputs: KeyInputs) -> dict[str, str]:
@@ -67,6 +68,8 @@ def input_digests(inputs: KeyInputs) -> dict[str, str]:
         "env": sha256_text(json.dumps(sorted(inputs.env.items()))),
         "options": inputs.options,
     }
+    if inputs.kernel:  # absent for .py snippets, so their keys stay as they were
+        digests["kernel"] = inputs.kernel
     digests.update({f"module:{k}": sha256_text(v) for k, v in inputs.modules.items()})
     digests.update({f"data:{k}": v for k, v in inputs.data.items()})
     digests.update({f"package:{k}": v for k, v in inputs.packages.items()})
@@ -144,6 +147,8 @@ def result_record(result: SnippetResult, folder: Path) -> dict[str, Any]:
         "traceback": result.traceback,
         "error_line": result.error_line,
         "peak_memory_mb": result.peak_memory_mb,
+        "outputs": [[{"kind": o.kind, "text": o.text, "name": o.name, "figure": o.figure} for o in cell]
+                    for cell in result.outputs],
     }
     record["checksum"] = record_checksum(record)
     return record
@@ -233,6 +238,7 @@ def read_entry(folder: Path, name: str, key: str | None, statuses: frozenset[str
         raise DamagedEntry("the record names another snippet or key")
     if record["status"] not in statuses:
         raise DamagedEntry(f"status {record['status']!r}")
+    figures = tuple(_verified_figure(folder, item) for item in record["figures"])
     return SnippetResult(
         name=name,
         key=record["key"],
@@ -240,7 +246,7 @@ def read_entry(folder: Path, name: str, key: str | None, statuses: frozenset[str
         source=record["source"],
         stdout=record["stdout"],
         stderr=record["stderr"],
-        figures=tuple(_verified_figure(folder, item) for item in record["figures"]),
+        figures=figures,
         seconds=float(record["seconds"]),
         ran_at=dt.datetime.fromisoformat(record["ran_at"]),
         from_cache=True,
@@ -248,6 +254,7 @@ def read_entry(folder: Path, name: str, key: str | None, statuses: frozenset[str
         error_line=record["error_line"],
         peak_memory_mb=record["peak_memory_mb"],
         output_dir=str(folder),
+        outputs=_verified_outputs(record["outputs"], len(figures)),
     )
 
 
@@ -267,8 +274,11 @@ RECORD_FIELDS: dict[str, tuple[type, ...]] = {  # the exact type of each field r
     "traceback": (str, _NONE),
     "error_line": (int, _NONE),
     "peak_memory_mb": (*_NUMBER, _NONE),
+    "outputs": (list,),
     "checksum": (str,),
 }
+OUTPUT_FIELDS: dict[str, tuple[type, ...]] = {"kind": (str,), "text": (str,), "name": (str,), "figure": (int,)}
+OUTPUT_KINDS = frozenset({"stream", "text", "html", "markdown", "svg", "image", "error"})
 FIGURE_FIELDS: dict[str, tuple[type, ...]] = {
     "path": (str,),
     "width": (int,),
@@ -298,6 +308,22 @@ def _verified_figure(folder: Path, value: object) -> Figure:
         if _figure_sha(folder, path, suffix) != digest:
             raise DamagedEntry(f"figure {path} does not match its checksum")
     return Figure(item["path"], item["width"], item["height"], item["alt"], item.get("svg_path"))
+
+
+def _verified_outputs(cells: list[Any], figures: int) -> tuple[tuple[Output, ...], ...]:
+    """Each cell's outputs, every field of its type; an image names a figure of this entry."""
+    out = []
+    for cell in cells:
+        if not isinstance(cell, list):
+            raise DamagedEntry("outputs of a cell are not a list")
+        found = []
+        for value in cell:
+            item = _checked(value, OUTPUT_FIELDS)
+            if item["kind"] not in OUTPUT_KINDS or (item["kind"] == "image") != (0 <= item["figure"] < figures):
+                raise DamagedEntry(f"output {item['kind']!r} is not one this entry can hold")
+            found.append(Output(item["kind"], item["text"], item["name"], item["figure"]))
+        out.append(tuple(found))
+    return tuple(out)
 
 
 def read_inputs(folder: Path) -> dict[str, str] | None:

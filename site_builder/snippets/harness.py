@@ -1,6 +1,7 @@
 """EXECUTE (child process only): run one snippet as `__main__`, save its figures, write a manifest.
 
 Started as `python -m site_builder.snippets.harness SPEC_JSON` with cwd = the snippet's work folder.
+A spec with `cells` (a notebook, or an entry's inline cells) runs them on a Jupyter kernel (kernel.py).
 The spec names the snippet file, snippets_dir, the output folder and the options. Matplotlib is
 touched only if the snippet imported it, so a numpy-only snippet starts as fast as Python does.
 The snippet runs in a forked child under a supervisor that ends its whole process tree (sandbox).
@@ -134,8 +135,8 @@ def _snippet_traceback(exc: BaseException, snippet: str, root: str) -> tuple[str
     return text.replace(root.rstrip("/") + "/", ""), line
 
 
-def _peak_rss_mb() -> float:
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+def _peak_rss_mb(who: int = resource.RUSAGE_SELF) -> float:
+    peak = resource.getrusage(who).ru_maxrss
     return peak / (1024 * 1024) if sys.platform == "darwin" else peak / 1024
 
 
@@ -202,7 +203,14 @@ def main(argv: list[str]) -> int:
     os.environ["MPLBACKEND"] = "Agg"
     sandbox.contain(int(spec["parent"]), spec["out"])  # returns in the child only
     sandbox.limit_memory(spec.get("memory"))
-    write_manifest(spec["out"], run(spec))
+    if spec.get("cells") is None:
+        write_manifest(spec["out"], run(spec))
+        return 0
+    from .kernel import run_cells  # notebooks and inline cells: a Jupyter kernel
+
+    manifest = run_cells(spec)
+    manifest["peak_memory_mb"] = max(_peak_rss_mb(), _peak_rss_mb(resource.RUSAGE_CHILDREN))
+    write_manifest(spec["out"], manifest)
     return 0
 
 

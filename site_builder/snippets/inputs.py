@@ -7,7 +7,7 @@ import hashlib
 import os
 import platform
 import sys
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from importlib import metadata
 from pathlib import Path
 
@@ -128,8 +128,19 @@ def gather_inputs(
     snippets_dir: Path,
     env: Mapping[str, str],
     packages: PackageVersions,
+    cells: Sequence[str] | None = None,
+    kernel: str = "",
 ) -> KeyInputs:
-    modules, outside = gather_modules(source, snippets_dir)
+    """`cells`: the code of a notebook's (or an entry's) cells, read one by one for imports, so
+    a magic or a syntax error in one cell hides no other's; `kernel` names the kernel that runs them."""
+    modules: dict[str, str] = {}
+    outside: set[str] = set()
+    for text in [source] if cells is None else cells:
+        found, beyond = gather_modules(text, snippets_dir)
+        modules.update(found)
+        outside |= beyond
+    if kernel:
+        outside.add("ipykernel")
     return KeyInputs(
         name=name,
         source=source,
@@ -139,4 +150,5 @@ def gather_inputs(
         packages=packages.versions(outside),
         env=dict(env),
         options=options.key_text(),
+        kernel=kernel,
     )

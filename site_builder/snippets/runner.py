@@ -13,16 +13,17 @@ from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
-from ..confine import refused_target
 from ..errors import Diagnostic
-from ..model import Figure, SnippetResult, SnippetStatus
-from ..slugs import is_safe_segment
+from ..model import CellProgram, Figure, Output, SnippetResult, SnippetStatus
 from . import cache, sandbox
 from .headers import SnippetOptions, format_size, parse_options
 from .inputs import PackageVersions, gather_inputs
+from .kernel import SETUP_FILE
+from .notebook import python_text
 from .process import Outcome, run_process
+from .sources import Source, SourceError, load_source, with_source
 from .workdirs import private_work_folder, sweep_work_folders
 
 log = logging.getLogger(__name__)
@@ -36,6 +37,7 @@ THREAD_VARS = (
     "TF_NUM_INTEROP_THREADS",
     "TF_NUM_INTRAOP_THREADS",
 )
+KERNEL_START = 90.0  # seconds a kernel run has beyond its cells' time limits (start, shut down)
 PACKAGE_PARENT = str(Path(__file__).resolve().parents[2])  # so the child can import the harness
 
 
@@ -70,15 +72,9 @@ class Job:
     options: SnippetOptions
     key: str
     digests: dict[str, str]
-    timeout: float
-
-
-def available_snippets(snippets_dir: Path) -> set[str]:
-    """Names an entry may refer to: every `NAME.py` in snippets_dir (helpers included)."""
-    try:
-        return {p.stem for p in snippets_dir.glob("*.py") if not p.stem.startswith("_")}
-    except OSError:
-        return set()
+    timeout: float  # the whole run; a kernel's cells each have their own (Source.run_cells)
+    origin: Source
+    cell_timeouts: tuple[float, ...] = ()
 
 
 def cpu_count() -> int:
@@ -89,8 +85,11 @@ def run_snippets(
     names: Iterable[str],
     settings: SnippetSettings,
     progress: Callable[[ProgressEvent], None] | None = None,
+    programs: Mapping[str, CellProgram] | None = None,
 ) -> dict[str, SnippetResult]:
-    """Results for each name, from the cache or a fresh run. Never raises for a snippet's failure."""
+    """Results for each name, from the cache or a fresh run. Never raises for a snippet's failure.
+
+    `programs` are the entries' inline cells, by the snippet name they run under."""
     order = list(dict.fromkeys(names))
     report = _Reporter(progress, len(order))
     results: dict[str, SnippetResult] = {}
@@ -98,7 +97,7 @@ def run_snippets(
     packages = PackageVersions()
     for name in order:
         try:
-            planned = plan(name, settings, packages)
+            planned = plan(name, settings, packages, programs or {})
         except Exception as exc:  # one broken snippet must not stop the others
             log.exception("could not prepare snippet %s", name)
             planned = _error(name, "", f"could not prepare snippet '{name}': {exc!r}")
@@ -111,67 +110,66 @@ def run_snippets(
     return {name: results[name] for name in order}
 
 
-def cached_results(names: Iterable[str], settings: SnippetSettings) -> dict[str, SnippetResult]:
+def cached_results(names: Iterable[str], settings: SnippetSettings,
+                   programs: Mapping[str, CellProgram] | None = None) -> dict[str, SnippetResult]:
     """Only what is known without running anything: cache hits and errors found before running.
 
     A preview (serve) shows these at once and runs the rest in the background."""
     packages = PackageVersions()
     out = {}
     for name in dict.fromkeys(names):
-        planned = plan(name, settings, packages)
+        planned = plan(name, settings, packages, programs or {})
         if not isinstance(planned, Job):
             out[name] = planned
     return out
 
 
-def data_paths(names: Iterable[str], snippets_dir: Path) -> list[str]:
+def data_paths(results: Iterable[SnippetResult]) -> list[str]:
     """The files and folders these snippets read (`data=`), for the build's change detection."""
-    found: list[str] = []
-    for name in names:
-        try:
-            found += parse_options((snippets_dir / f"{name}.py").read_text("utf-8")).data
-        except (OSError, UnicodeDecodeError):
-            continue
-    return sorted(set(found))
+    return sorted({d for r in results for d in parse_options(r.source).data})
 
 
-def plan(name: str, settings: SnippetSettings, packages: PackageVersions) -> Job | SnippetResult:
-    """A Job to run, or a result already known: a cache hit or an error found before running."""
-    path = settings.snippets_dir / f"{name}.py"
-    if "/" in name or "\\" in name or name.startswith(".") or not path.is_file():
-        return _error(name, "", f"snippet '{name}' not found: no file {_rel(path, settings.root)}")
-    if not is_safe_segment(name):
-        bad = Diagnostic(Path(os.path.relpath(path, settings.root)).as_posix(), None,
-                         f"the snippet name '{name}' cannot name a folder of the cache and the site",
-                         hint="rename the file with letters, digits, '_', '-', '+' or '.'")
-        return replace(_error(name, "", bad.format()), problems=(bad,))
-    shown = Path(os.path.relpath(path, settings.root)).as_posix()  # the link itself, not its target
-    refused = refused_target(settings.root, settings.snippets_dir, str(path), shown)
-    if refused is not None:  # a link out of the log: its target is neither run nor shown
-        return replace(_error(name, "", refused.format()), problems=(refused,))
+def prepare(name: str, settings: SnippetSettings, packages: PackageVersions,
+            programs: Mapping[str, CellProgram]) -> tuple[Source, SnippetOptions, dict[str, str]] | SnippetResult:
+    """The source, options and key inputs of a snippet; or the error that keeps it from running."""
     try:
-        source = path.read_text("utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        return _error(name, "", f"cannot read {_rel(path, settings.root)}: {exc}")
-    options = parse_options(source)
+        source = load_source(name, settings.root, settings.snippets_dir, programs)
+    except SourceError as exc:
+        return replace(_error(name, exc.text, exc.message, exc.line), problems=exc.problems)
+    options = parse_options(source.text)
     if options.problems:
-        where = _rel(path, settings.root)
-        problems = tuple(Diagnostic(where, line, message, "warning") for line, message in options.problems)
-        return replace(_error(name, source, "\n".join(f"{p.path}:{p.line}: {p.message}" for p in problems),
-                              problems[0].line),
-                       problems=problems)
-    inputs = gather_inputs(
-        name, source, options, settings.root, settings.snippets_dir, settings.env, packages
-    )
-    digests = cache.input_digests(inputs)
+        where = source.shown
+        lines = source.kind == "script"  # a notebook's key text has lines of its own
+        problems = tuple(Diagnostic(where, line if lines else None, message, "warning")
+                         for line, message in options.problems)
+        return replace(_error(name, source.text, "\n".join(p.format() for p in problems), problems[0].line),
+                       problems=problems, path=source.shown)
+    cells = None if source.kind == "script" else [python_text(c.source) for c in source.run_cells]
+    inputs = gather_inputs(name, source.text, options, settings.root, settings.snippets_dir, settings.env,
+                           packages, cells, source.kernel)
+    return source, options, cache.input_digests(inputs)
+
+
+def plan(name: str, settings: SnippetSettings, packages: PackageVersions,
+         programs: Mapping[str, CellProgram] | None = None) -> Job | SnippetResult:
+    """A Job to run, or a result already known: a cache hit or an error found before running."""
+    prepared = prepare(name, settings, packages, programs or {})
+    if isinstance(prepared, SnippetResult):
+        return prepared
+    source, options, digests = prepared
     key = cache.key_of(digests)
     if not settings.fresh:
         hit = cache.load_result(settings.cache_dir, name, key)
         if hit is not None:
             _touch(Path(hit.output_dir or "."))
-            return hit
+            return with_source(hit, source)
     timeout = settings.timeout if settings.timeout_forced or options.timeout is None else options.timeout
-    return Job(name, path, source, options, key, digests, timeout)
+    if source.kind == "script":
+        return Job(name, source.path, source.text, options, key, digests, timeout, source)
+    per_cell = tuple(timeout if settings.timeout_forced or c.timeout is None else c.timeout
+                     for c in source.run_cells)
+    return Job(name, source.path, source.text, options, key, digests, sum(per_cell) + KERNEL_START, source,
+               per_cell)
 
 
 def _run_jobs(jobs: list[Job], settings: SnippetSettings, report: _Reporter) -> dict[str, SnippetResult]:
@@ -231,6 +229,10 @@ def execute(job: Job, settings: SnippetSettings, threads: int) -> SnippetResult:
         "memory": limit,
         "memory_note": memory_note(job.options),
     }
+    if job.origin.kind != "script":
+        spec["kernel"] = job.origin.kernel
+        spec["cells"] = [{"source": c.source, "raises": "raises-exception" in c.tags, "timeout": t, "alt": c.alt}
+                         for c, t in zip(job.origin.run_cells, job.cell_timeouts)]
     (staging / "spec.json").write_text(json.dumps(spec), "utf-8")
     command = [sys.executable, "-m", "site_builder.snippets.harness", str(staging / "spec.json")]
     ran_at = dt.datetime.now(dt.timezone.utc)
@@ -238,11 +240,11 @@ def execute(job: Job, settings: SnippetSettings, threads: int) -> SnippetResult:
         env = child_env(settings.env, threads)
         outcome = run_process(command, work.path, env, job.timeout, (work.lock_fd,))
     result = _result(job, outcome, staging, ran_at)
-    for leftover in ("spec.json", "manifest.json", sandbox.EXIT_FILE, sandbox.RUNNING_FILE):
+    for leftover in ("spec.json", "manifest.json", sandbox.EXIT_FILE, sandbox.RUNNING_FILE, SETUP_FILE):
         (staging / leftover).unlink(missing_ok=True)
     if result.error_line is None and result.status == "failed" and job.options.raises_line:
         result = replace(result, error_line=job.options.raises_line)
-    return cache.store_result(staging, result, job.digests, settings.cache_dir)
+    return with_source(cache.store_result(staging, result, job.digests, settings.cache_dir), job.origin)
 
 
 def memory_limit(options: SnippetOptions) -> int | None:
@@ -305,7 +307,7 @@ def _result(job: Job, outcome: Outcome, staging: Path, ran_at: dt.datetime) -> S
             for f in manifest["figures"]
         )
         status: SnippetStatus = manifest["status"]
-        return replace(
+        result = replace(
             base,
             status=status,
             figures=figures,
@@ -314,8 +316,23 @@ def _result(job: Job, outcome: Outcome, staging: Path, ran_at: dt.datetime) -> S
             error_line=manifest["error_line"],
             peak_memory_mb=manifest["peak_memory_mb"],
         )
+        return result if job.origin.kind == "script" else _with_cells(result, job, manifest)
     except (KeyError, TypeError, ValueError) as exc:
         return replace(base, traceback=f"unreadable manifest from the snippet harness: {exc!r}")
+
+
+def _with_cells(result: SnippetResult, job: Job, manifest: dict[str, Any]) -> SnippetResult:
+    """A kernel run's outputs per cell; its error line is a line of the notebook or entry file."""
+    outputs = tuple(tuple(Output(o["kind"], str(o.get("text", "")), str(o.get("name", "")), int(o.get("figure", -1)))
+                          for o in cell) for cell in manifest["outputs"])
+    streams = [o for cell in outputs for o in cell if o.kind == "stream"]
+    line = None
+    if manifest["error_cell"] is not None:
+        cell = job.origin.run_cells[int(manifest["error_cell"])]
+        line = cell.line + max(0, int(manifest["error_line"] or 1) - 1)
+    return replace(result, outputs=outputs, error_line=line,
+                   stdout="".join(o.text for o in streams if o.name == "stdout"),
+                   stderr="".join(o.text for o in streams if o.name == "stderr") + result.stderr)
 
 
 def _without_manifest(job: Job, outcome: Outcome, staging: Path) -> tuple[SnippetStatus, str]:
@@ -366,13 +383,6 @@ def _error(name: str, source: str, message: str, line: int | None = None) -> Sni
         traceback=message,
         error_line=line,
     )
-
-
-def _rel(path: Path, root: Path) -> str:
-    try:
-        return path.resolve().relative_to(root.resolve()).as_posix()
-    except ValueError:
-        return str(path)
 
 
 def _touch(folder: Path) -> None:

@@ -7,10 +7,14 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ..model import SnippetResult
 from . import cache
-from .headers import parse_options
-from .inputs import PackageVersions, gather_inputs
-from .runner import SnippetSettings
+from .inputs import PackageVersions
+from .runner import SnippetSettings, prepare
+from .sources import snippet_file
+
+
+SOURCE_CHANGED = "the snippet's source changed"
 
 
 @dataclass(frozen=True)
@@ -28,19 +32,16 @@ class Explanation:
 
 
 def explain(name: str, settings: SnippetSettings) -> Explanation:
-    path = settings.snippets_dir / f"{name}.py"
+    """Notebooks too: their key covers the code cells, so `why` names what changed in those."""
+    path = snippet_file(settings.snippets_dir, name)
     if not path.is_file():
         return Explanation(
-            name, True, [f"there is no snippet file {path.name} in {settings.snippets_dir.name}/"]
+            name, True, [f"there is no snippet file {name}.py or {name}.ipynb in {settings.snippets_dir.name}/"]
         )
-    source = path.read_text("utf-8")
-    options = parse_options(source)
-    if options.problems:
-        return Explanation(name, True, [f"{path.name}:{line}: {msg}" for line, msg in options.problems])
-    inputs = gather_inputs(
-        name, source, options, settings.root, settings.snippets_dir, settings.env, PackageVersions()
-    )
-    digests = cache.input_digests(inputs)
+    prepared = prepare(name, settings, PackageVersions(), {})
+    if isinstance(prepared, SnippetResult):
+        return Explanation(name, True, [p.format() for p in prepared.problems] or [prepared.traceback or ""])
+    digests = prepared[2]
     key = cache.key_of(digests)
     hit = cache.load_result(settings.cache_dir, name, key)
     if hit is not None:
@@ -72,7 +73,8 @@ def describe_changes(old: Mapping[str, str], new: Mapping[str, str]) -> list[str
         before, after = old.get(name), new.get(name)
         if before != after:
             lines.append(_describe(name, before, after))
-    return lines
+    cells = "kernel" in new  # a notebook's (or an entry's) key covers its code cells only
+    return ["its code cells changed" if cells and line == SOURCE_CHANGED else line for line in lines]
 
 
 def _describe(name: str, before: str | None, after: str | None) -> str:
@@ -84,7 +86,7 @@ def _describe(name: str, before: str | None, after: str | None) -> str:
         if before is None:
             return f"now uses {label.split(' ', 2)[-1]}"
         return f"{label} no longer used" if after is None else f"{label} changed"
-    labels = {"source": "the snippet's source changed", "env": "snippet_env changed", "name": "name changed"}
+    labels = {"source": SOURCE_CHANGED, "kernel": "its kernel changed", "env": "snippet_env changed", "name": "name changed"}
     if kind in labels:
         return labels[kind]
     return f"{kind} {before or '-'} -> {after or '-'}"  # python, runner, options
