@@ -165,7 +165,7 @@ def run_command(ctx: click.Context, snippet: str, timeout: float | None) -> None
     from .snippets import available_snippets, run_snippets
 
     config = _config(ctx)
-    name = snippet.removesuffix(".py").split("/")[-1]
+    name = snippet.removesuffix(".py").removesuffix(".ipynb").split("/")[-1]
     settings = snippet_settings(config, _build_options(timeout=timeout, fresh=True))
     if name not in available_snippets(settings.snippets_dir):
         _fail([f"{config.snippets_dir}/{name}.py: no such snippet"])
@@ -183,7 +183,7 @@ def why(ctx: click.Context, snippet: str) -> None:
     from .snippets import available_snippets, explain
 
     config = _config(ctx)
-    name = snippet.removesuffix(".py").split("/")[-1]
+    name = snippet.removesuffix(".py").removesuffix(".ipynb").split("/")[-1]
     settings = snippet_settings(config, _build_options())
     if name not in available_snippets(settings.snippets_dir):
         _fail([f"{config.snippets_dir}/{name}.py: no such snippet"])

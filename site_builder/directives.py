@@ -63,15 +63,9 @@ def directive_of(info: str) -> tuple[str, str] | None:
 
 
 def prepare(tokens: list[Token], md: MarkdownIt, env: EnvType, ctx: Context) -> list[Token]:
-    """Expand callout fences into Markdown, check every directive, convert math, number cells."""
-    out: list[Token] = []
-    for token in tokens:
-        if token.type == "fence" and (found := directive_of(token.info)) is not None:
-            out += _fence(token, found, md, env, ctx)
-        else:
-            if token.type == "container_directive_open":
-                _container(token, ctx)
-            out.append(token)
+    """Expand callout fences into Markdown, check every directive, number cells, convert math;
+    the problems in the order of their lines."""
+    out = _expand(tokens, md, env, ctx)
     for token in out:
         if token.type in ("math_block", "math_block_label"):
             _math(token, True, ctx, _line(token))
@@ -82,6 +76,19 @@ def prepare(tokens: list[Token], md: MarkdownIt, env: EnvType, ctx: Context) -> 
                     line += 1
                 elif child.type in MATH_TYPES:
                     _math(child, child.type == "math_inline_double", ctx, line)
+    ctx.problems.sort(key=lambda p: p.line or 0)
+    return out
+
+
+def _expand(tokens: list[Token], md: MarkdownIt, env: EnvType, ctx: Context) -> list[Token]:
+    out: list[Token] = []
+    for token in tokens:
+        if token.type == "fence" and (found := directive_of(token.info)) is not None:
+            out += _fence(token, found, md, env, ctx)
+        else:
+            if token.type == "container_directive_open":
+                _container(token, ctx)
+            out.append(token)
     return out
 
 
@@ -105,7 +112,7 @@ def _fence(token: Token, found: tuple[str, str], md: MarkdownIt, env: EnvType, c
             token.meta = {"cell": len(ctx.cells), "cell_value": cell}
             ctx.cells.append(cell)
         else:
-            ctx.warn(line, f"a {language} cell does not run: logbuild runs Python cells only",
+            ctx.warn(line, f"a '{language}' cell does not run: logbuild runs Python cells only",
                      "use ```{code-cell} python, or ```" + str(language) + " to show the code")
             token.info = str(language)
         return [token]
@@ -131,9 +138,11 @@ def _callout_tokens(token: Token, name: str, argument: str, md: MarkdownIt, env:
     for t in inner:
         if t.map:
             t.map = [t.map[0] + shift, t.map[1] + shift]
-    opening = Token("callout_open", "aside", 1, map=token.map, meta={"kind": name, "title": title,
-                                                                      "class": options.get("class", "")})
-    return [opening, *prepare(inner, md, env, ctx), Token("callout_close", "aside", -1)]
+    extra = options.get("class", "").split()
+    kind = extra[0] if name == "admonition" and extra and extra[0] in CALLOUTS else name  # MyST's colour by class
+    opening = Token("callout_open", "aside", 1, map=token.map, meta={"kind": kind, "title": title,
+                                                                      "class": " ".join(extra[kind != name:])})
+    return [opening, *_expand(inner, md, env, ctx), Token("callout_close", "aside", -1)]
 
 
 def _title(name: str, argument: str, options: dict[str, str]) -> tuple[str, str]:

@@ -96,3 +96,52 @@ def test_build_prints_the_nesting_warning(tmp_path: Path) -> None:
     result = run_logbuild("-C", tmp_path, "build", "--out", tmp_path / "out", "--today", "2018-09-10")
     assert result.returncode == 0, result.stderr
     assert f"entries/2018-09-09.md:6: {TOO_DEEP}" in result.stderr.splitlines()
+
+
+def test_bad_formulas_and_unknown_directives_are_warnings_at_their_file_lines() -> None:
+    source = ("Intro $ok$.\n"  # file line 5 (the body starts at line 5)
+              "\n"
+              "A wrapped paragraph with\n"
+              "a bad $\\frac{a$ on its second line.\n"  # line 8
+              "\n"
+              "$$\n"  # line 10
+              "x^\n"
+              "$$\n"
+              "\n"
+              "```{figur}\n"  # line 14
+              "plot.png\n"
+              "```\n"
+              "\n"
+              "```{note}\n"  # line 18
+              "Inside a note, $\\nosuch$.\n"  # line 19
+              "```\n"
+              "\n"
+              ":::{sidebar}\n"  # line 22
+              "Text.\n"
+              ":::\n")
+    problems = render_body(source, WHERE).problems
+    assert [(p.path, p.line, p.severity) for p in problems] == [("entries/2018-09-09.md", n, "warning")
+                                                                for n in (8, 10, 14, 19, 22)]
+    messages = [p.message for p in problems]
+    assert all("formula does not parse" in messages[i] for i in (0, 1, 3))
+    assert "unknown directive '{figur}'" in messages[2] and "note" in (problems[2].hint or "")
+    assert "unknown command \\nosuch" in messages[3]
+    assert "unknown directive '{sidebar}'" in messages[4]
+
+
+def test_cell_option_mistakes_are_warnings_at_their_file_lines() -> None:
+    source = "Text.\n\n```{python}\n#| echo: false\n#| ecko: true\nx = 1\n```\n"
+    problems = render_body(source, WHERE).problems
+    assert [(p.line, p.message) for p in problems] == [(9, "unknown cell option 'ecko'")]
+
+
+def test_entry_cells_are_numbered_as_the_page_places_them() -> None:
+    from site_builder.markdown import entry_cells
+
+    source = ("```{python}\na = 1\n```\n\n> ```{python}\n> b = a\n> ```\n\n"
+              "````{note}\n```{code-cell} python\nc = b\n```\n````\n\n```{code-cell} r\nd <- 1\n```\n")
+    cells = entry_cells(source, WHERE)
+    assert [c.source for c in cells] == ["a = 1", "b = a", "c = b"]
+    assert [c.line for c in cells] == [6, 10, 15]
+    html = render_body(source, WHERE).html
+    assert PLACEHOLDER_RE.findall(html) == ["@0", "@1", "@2"]

@@ -19,6 +19,7 @@ from ..build import BuildOptions, build_site, snippet_diagnostics
 from ..config import CONFIG_FILE, SiteConfig, load_config
 from ..entries import EntryRules, load_entries
 from ..errors import Diagnostic, errors_in
+from ..model import CellProgram
 from ..templates import default_theme_dir
 from .events import LiveState
 
@@ -171,22 +172,24 @@ class Preview:
 
     # -- snippets in the background -----------------------------------------------------------
     def _start_snippets(self, config: SiteConfig, known: set[str]) -> None:
-        todo = [n for n in self._linked_snippets(config) if n not in known]
+        linked, programs = self._linked_snippets(config)
+        todo = [n for n in linked if n not in known]
         state = _folder_state(config.path("snippets_dir"))
         self._failed = {n: s for n, s in self._failed.items() if s == state}
         todo = [n for n in todo if n not in self._failed]
         if not todo or not self._snippets_busy.acquire(blocking=False):
             return
-        threading.Thread(target=self._run_snippets, args=(config, todo, state), daemon=True).start()
+        threading.Thread(target=self._run_snippets, args=(config, todo, state, programs), daemon=True).start()
 
-    def _run_snippets(self, config: SiteConfig, names: list[str], state: tuple[Any, ...]) -> None:
+    def _run_snippets(self, config: SiteConfig, names: list[str], state: tuple[Any, ...],
+                      programs: dict[str, CellProgram]) -> None:
         from ..build import snippet_settings
         from ..snippets import run_snippets
 
         try:
             self.live.publish(running=tuple(names))
             started = time.perf_counter()
-            results = run_snippets(names, snippet_settings(config, BuildOptions()))
+            results = run_snippets(names, snippet_settings(config, BuildOptions()), None, programs)
             ran = [r for r in results.values() if not r.from_cache]
             failed = [r for r in results.values() if r.status != "ok"]
             self._failed.update({r.name: state for r in failed})
@@ -204,17 +207,20 @@ class Preview:
         finally:
             self._snippets_busy.release()
 
-    def _linked_snippets(self, config: SiteConfig) -> list[str]:
-        folder = config.path("snippets_dir")
-        if not folder.is_dir() or not any(folder.glob("*.py")):
-            return []
-        entries, _ = load_entries(config.root, config.path("entries_dir"), EntryRules(config.day_ends_at, timezone=config.timezone),
-                                  self._entry_cache)
+    def _linked_snippets(self, config: SiteConfig) -> tuple[list[str], dict[str, CellProgram]]:
+        """The snippets the shown entries link, and their inline cells (run as snippets too)."""
+        from ..build import cell_programs
+        from ..snippets import available_snippets
+
+        rules = EntryRules(config.day_ends_at, timezone=config.timezone)
+        entries, _ = load_entries(config.root, config.path("entries_dir"), rules, self._entry_cache)
         if len(self._entry_cache) > 2 * len(entries) + 16:  # edits leave old parses behind
             self._entry_cache.clear()
         shown = [e for e in entries if self.options.drafts or not e.draft]
-        available = {p.stem for p in folder.glob("*.py") if not p.stem.startswith("_")}
-        return list(dict.fromkeys(r.name for e in shown for r in e.snippets if r.name in available))
+        available = available_snippets(config.path("snippets_dir"))
+        programs = cell_programs(shown, rules)
+        names = [r.name for e in shown for r in e.snippets if r.name in available or r.name in programs]
+        return list(dict.fromkeys(names)), programs
 
 
 class _Either:

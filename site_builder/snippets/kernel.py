@@ -47,6 +47,7 @@ def setup_code(snippets_dir: str) -> str:
 def run_cells(spec: dict[str, Any]) -> dict[str, Any]:
     """Execute spec["cells"] ({source, raises, timeout}) on spec["kernel"]; the manifest."""
     os.environ["MPLBACKEND"] = INLINE_BACKEND
+    os.environ["JUPYTER_RUNTIME_DIR"] = os.path.abspath("jupyter-runtime")  # connection files die with the work folder
     from jupyter_client.kernelspec import NoSuchKernel
     from nbclient import NotebookClient
     from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernelError
