@@ -143,7 +143,7 @@ def test_every_optimizer_goes_down_the_valley() -> None:
 
 
 def test_normalization_helpers() -> None:
-    norm = load("normalization")
+    norm = load("pixels")
     raw = norm.make_rgb_image()
     assert raw.dtype == np.float32 and raw.max() > 1
     assert norm.as_uint8(raw).dtype == np.uint8
@@ -159,7 +159,6 @@ EXPECTED_STDOUT = {
     "split_dataset": ["train: circle=20, square=20", "files copied again=0", "ValueError: need 35"],
     "convolution": ["input image: (32, 32)", "output (30, 30)"],
     "optimizers": ["SGD: final loss", "momentum: final loss", "RMSprop: final loss", "Adam: final loss"],
-    "normalization": ["dtype=float32, min=0, max=255", "dtype=uint8", "max=1"],
 }
 
 
@@ -179,3 +178,27 @@ def test_snippet_runs_as_a_script(name: str, tmp_path: Path) -> None:
     for text in EXPECTED_STDOUT[name]:
         assert text in result.stdout
     assert result.stderr == ""
+
+
+# --- the notebook and the inline cells, on a kernel ----------------------------------------
+
+
+@pytest.mark.xdist_group("kernels")
+def test_the_normalization_notebook_and_the_max_pooling_cells_run(tmp_path: Path) -> None:
+    from site_builder.build import cell_programs
+    from site_builder.entries import EntryRules, parse_entry
+    from site_builder.snippets import SnippetSettings, run_snippets
+
+    repo = SNIPPETS.parent
+    path = "entries/2018-09-15.md"
+    entry, problems = parse_entry(path, (repo / path).read_bytes(), EntryRules())
+    assert entry is not None and problems == []
+    programs = cell_programs([entry], EntryRules())
+    settings = SnippetSettings(repo, SNIPPETS, tmp_path / "cache", jobs=2)
+    results = run_snippets(["normalization", *programs], settings, programs=programs)
+    notebook, cells = results["normalization"], results["_cells.2018-09-15"]
+    assert notebook.status == "ok" and cells.status == "ok", (notebook.traceback, cells.traceback)
+    assert "dtype=float32, min=0, max=255" in notebook.stdout and "dtype=uint8" in notebook.stdout
+    assert len(notebook.figures) == 1 and len(cells.figures) == 1
+    assert [o.text for o in cells.outputs[0]] == ["array([[9, 8],\n       [6, 5]])"]
+    assert "trainable parameters: 0" in cells.stdout
