@@ -53,12 +53,9 @@ class KernelWatch:
         self.seen: set[int] = set()
         self.stop = threading.Event()
         self.thread = threading.Thread(target=self._watch, daemon=True)
-
-    def __enter__(self) -> KernelWatch:
         self.thread.start()
-        return self
 
-    def __exit__(self, *exc: object) -> None:
+    def close(self) -> None:
         self.stop.set()
         self.thread.join()
 
@@ -107,16 +104,18 @@ def main() -> None:
         (root / "logbuild.toml").write_text('title = "Bench"\nbase_url = "https://example.org/"\n')
         config, problems = load_config(root)
         assert not problems, problems
-        with KernelWatch() as cold:
-            first = build_site(config, BuildOptions(jobs=2, fresh=True))
+        cold = KernelWatch()
+        first = build_site(config, BuildOptions(jobs=2, fresh=True))
+        cold.close()
         print(f"first build (--fresh): {first.snippets.ran} ran, {len(cold.seen)} kernel processes seen")
         for label, edit in (("no-change build", ""), ("prose-edit build", "More words.\n")):
             entry = root / "entries" / "2024-01-01.md"
             entry.write_text(entry.read_text() + edit)
-            with KernelWatch() as warm:
-                started = time.perf_counter()
-                again = build_site(config, BuildOptions(jobs=2))
-                seconds = time.perf_counter() - started
+            warm = KernelWatch()
+            started = time.perf_counter()
+            again = build_site(config, BuildOptions(jobs=2))
+            seconds = time.perf_counter() - started
+            warm.close()
             print(f"{label}: {again.snippets.ran} ran, {again.snippets.cached} cached, "
                   f"{len(warm.seen)} kernel processes seen, {seconds:.2f} s")
             assert again.snippets.ran == 0 and not warm.seen, "an unchanged notebook must start no kernel"

@@ -13,7 +13,6 @@ from .inputs import PackageVersions
 from .runner import SnippetSettings, prepare
 from .sources import snippet_file
 
-
 SOURCE_CHANGED = "the snippet's source changed"
 
 
