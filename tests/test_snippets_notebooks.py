@@ -75,6 +75,9 @@ DEMO = [
     cell("secret = 'hidden'\nsecret", tags=("remove-input",)),
     cell("print('folded')", tags=("hide-output",)),
     cell("print('gone')", tags=("remove-cell",)),
+    cell("from IPython.display import SVG, Markdown, display\n"
+         "display(Markdown('**loud** and $y^2$'))\n"
+         "SVG('<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"10\" height=\"10\"><circle r=\"4\"/></svg>')"),
     cell("1 / 0", tags=("raises-exception",)),
     cell("6 * 7"),
 ]
@@ -97,6 +100,7 @@ def test_a_notebook_runs_on_a_kernel_is_shown_as_jupyter_book_and_cached_by_its_
     assert "&#x27;hidden&#x27;" in page and "secret = " not in page  # remove-input: the output only
     assert '<details class="cell-fold"><summary>Show output</summary>' in page and "folded" in page
     assert "gone" not in page  # remove-cell
+    assert "<strong>loud</strong> and <math" in page and '<circle r="4"/></svg>' in page  # text/markdown, SVG
     assert '<span class="ansi-red-fg">ZeroDivisionError</span>' in page and "<pre class=\"cell-text\">42</pre>" in page
     assert "https://colab.research.google.com/github/me/log/blob/main/snippets/demo.ipynb" in page
     figure, = report.snippet_results[0].figures  # type: ignore[attr-defined]
@@ -117,7 +121,7 @@ def test_a_notebook_runs_on_a_kernel_is_shown_as_jupyter_book_and_cached_by_its_
     (root / "snippets" / "helper.py").write_text("FACTOR = 4\n")
     settings = SnippetSettings(root, root / "snippets", root / ".logbuild")
     assert explain("demo", settings).changed == ["source of helper.py changed"]
-    data["cells"][7]["source"] = ["6 * 8"]
+    data["cells"][8]["source"] = ["6 * 8"]
     nb.write_text(json.dumps(data, indent=1))
     why = explain("demo", settings)
     assert why.would_run and set(why.changed) == {"its code cells changed", "source of helper.py changed"}
