@@ -221,6 +221,20 @@ def test_text_contrast(open_page: Any, dark: bool) -> None:
         assert _contrast(entry, selector) >= 4.5, selector
 
 
+@pytest.mark.parametrize("dark", [False, True], ids=["light", "dark"])
+def test_math_is_laid_out_and_callouts_are_readable(open_page: Any, dark: bool) -> None:
+    """MathML Core, with no script: Chromium stacks a fraction (taller than a line of text)."""
+    page = open_page("entries/2020-02-28/", dark=dark)
+    sizes = page.evaluate("""() => {
+        const box = s => document.querySelector(s).getBoundingClientRect();
+        return {fraction: box('.math-display mfrac').height, line: box('.prose p math').height,
+                over: box('mfrac > :first-child').bottom, under: box('mfrac > :last-child').top};
+    }""")
+    assert sizes["fraction"] > 1.5 * sizes["line"] > 0 and sizes["over"] <= sizes["under"]
+    for selector in (".callout-title", ".callout p:not(.callout-title)"):
+        assert _contrast(page, selector) >= 4.5, selector
+
+
 @pytest.mark.parametrize("width", [1280, 375])
 @pytest.mark.parametrize("dark", [False, True], ids=["light", "dark"])
 def test_screenshots(open_page: Any, shots: Path, width: int, dark: bool) -> None:
