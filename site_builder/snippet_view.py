@@ -13,6 +13,7 @@ import re
 from typing import Any
 
 from .model import Cell, Output, SnippetResult
+from .sanitize import sanitize
 from .slugs import slugify
 
 BADGES = {
@@ -124,7 +125,7 @@ def _output(output: Output, figures: list[dict[str, Any]], cell: Cell) -> dict[s
         return {"kind": "error", "html": ansi_html(output.text), "name": output.name}
     if output.kind in ("stream", "text"):
         return {"kind": output.kind, "html": ansi_html(output.text), "stderr": output.name == "stderr"}
-    return {"kind": output.kind, "html": output.text}  # text/html, SVG, rendered Markdown: as the log made them
+    return {"kind": output.kind, "html": sanitize(output.text)}  # text/html, SVG, rendered Markdown: from the cache
 
 
 def _plain_failure(result: SnippetResult) -> str:

@@ -18,7 +18,7 @@ PACKAGE = Path(__file__).parent.parent / "site_builder"
 # Lowest first. A module may import modules of earlier layers only; inside a subpackage
 # (snippets/, importer/, serve/) its own modules may import each other.
 LAYERS: list[list[str]] = [
-    ["slugs", "lock"],  # content -> path segments; one build at a time
+    ["slugs", "lock", "sanitize"],  # content -> path segments; one build at a time; output HTML made safe
     ["errors", "calendar", "output", "links"],  # no project imports but those above
     ["model", "config", "frontmatter", "confine", "mathml"],  # the values that flow, the settings, YAML blocks, walks; LaTeX -> MathML
     ["cells"],  # an entry's executable cell and its Quarto options

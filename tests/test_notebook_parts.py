@@ -9,6 +9,7 @@ import pytest
 
 from site_builder.cells import cell_language, parse_cell
 from site_builder.model import Output
+from site_builder.sanitize import sanitize
 from site_builder.snippet_view import ansi_html, notebook_links
 from site_builder.snippets.cache import DamagedEntry, _verified_outputs
 from site_builder.snippets.notebook import key_text, python_text, read_notebook
@@ -131,3 +132,37 @@ def test_colab_and_github_links_only_for_github() -> None:
     assert notebook_links("https://gitlab.com/me/log", "n.ipynb") is None
     assert notebook_links("", "n.ipynb") is None
 
+
+
+@pytest.mark.parametrize(("markup", "expected"), [
+    ('<table border="1" class="dataframe"><tr><td>1 &lt; 2</td></tr></table>',
+     '<table border="1" class="dataframe"><tr><td>1 &lt; 2</td></tr></table>'),
+    ('<style scoped>.x{}</style><div onclick="steal()">hi<script>steal()</script></div>', "<div>hi</div>"),
+    ('<a href="javascript:steal()">x</a><a href="//elsewhere">y</a><a href="https://ok.org/">z</a>',
+     '<a>x</a><a>y</a><a href="https://ok.org/">z</a>'),
+    ('<img src="x.png" onerror="steal()"><img src="data:image/png;base64,AA">',
+     '<img src="x.png"><img src="data:image/png;base64,AA">'),
+    (('<svg viewBox="0 0 9 9"><circle r="4" style="fill: #fff"/><path style="fill:url(http://x/)"/>'
+     "<foreignObject><div>x</div></foreignObject></svg>"),
+     '<svg viewbox="0 0 9 9"><circle r="4" style="fill: #fff"></circle><path></path></svg>'),
+    ('<math display="block"><mfrac><mi>a</mi><mi>b</mi></mfrac></math>',
+     '<math display="block"><mfrac><mi>a</mi><mi>b</mi></mfrac></math>'),
+    ('<b>open <i>deeper', "<b>open <i>deeper</i></b>"),
+    ('<iframe src="x"></iframe><p title="&quot;><script>">t</p>', '<p title="&quot;&gt;&lt;script&gt;">t</p>'),
+])
+def test_output_html_is_rebuilt_from_an_allowlist(markup: str, expected: str) -> None:
+    assert sanitize(markup) == expected
+
+
+def test_a_poisoned_cache_cannot_put_a_script_in_the_page() -> None:
+    import datetime as dt
+
+    from site_builder.model import Cell, SnippetResult
+    from site_builder.snippet_view import snippet_view
+
+    outputs = ((Output("html", '<b onmouseover="steal()">x</b><script>steal()</script>'),
+                Output("svg", "<svg><script>steal()</script></svg>")),)
+    result = SnippetResult("n", "k" * 64, "ok", "", "", "", (), 0.0, dt.datetime(2024, 1, 1), True,
+                           outputs=outputs, cells=(Cell("code", "x"),), kind="notebook", path="snippets/n.ipynb")
+    shown = [o["html"] for o in snippet_view(result)["cells"][0]["outputs"]]
+    assert shown == ["<b>x</b>", "<svg></svg>"]

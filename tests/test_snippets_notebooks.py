@@ -100,7 +100,7 @@ def test_a_notebook_runs_on_a_kernel_is_shown_as_jupyter_book_and_cached_by_its_
     assert "&#x27;hidden&#x27;" in page and "secret = " not in page  # remove-input: the output only
     assert '<details class="cell-fold"><summary>Show output</summary>' in page and "folded" in page
     assert "gone" not in page  # remove-cell
-    assert "<strong>loud</strong> and <math" in page and '<circle r="4"/></svg>' in page  # text/markdown, SVG
+    assert "<strong>loud</strong> and <math" in page and '<circle r="4"></circle></svg>' in page  # text/markdown, SVG
     assert '<span class="ansi-red-fg">ZeroDivisionError</span>' in page and "<pre class=\"cell-text\">42</pre>" in page
     assert "https://colab.research.google.com/github/me/log/blob/main/snippets/demo.ipynb" in page
     figure, = report.snippet_results[0].figures  # type: ignore[attr-defined]

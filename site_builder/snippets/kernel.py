@@ -63,8 +63,7 @@ def run_cells(spec: dict[str, Any]) -> dict[str, Any]:
                             shutdown_kernel="immediate", resources={"metadata": {"path": os.getcwd()}},
                             extra_arguments=[f"--IPKernelApp.exec_files={json.dumps([setup])}"])
     saver = OutputSaver(spec["out"], spec["name"], [c.get("alt", "") for c in spec["cells"]])
-    manifest: dict[str, Any] = {"status": "ok", "traceback": None, "error_line": None, "error_cell": None,
-                                "exc_type": None}
+    manifest: dict[str, Any] = {"status": "ok", "traceback": None, "error_line": None, "error_cell": None}
     start = time.perf_counter()
     done = 0
     with sandbox.snippet_running(spec["out"]):
@@ -80,7 +79,10 @@ def run_cells(spec: dict[str, Any]) -> dict[str, Any]:
                               f"{client.timeout} s (raise it with `# logbuild: timeout=N`)", None)
                         break
                     except CellExecutionError:
-                        _fail(manifest, "failed", i, *_error_of(cell.outputs))
+                        text, line = _error_of(cell.outputs)
+                        if "MemoryError" in text and spec.get("memory_note"):
+                            text += f"\n{spec['memory_note']}\n"  # which limit, and how to raise it
+                        _fail(manifest, "failed", i, text, line)
                         break
         except NoSuchKernel as exc:
             _fail(manifest, "error", None, f"no Jupyter kernel named {spec['kernel']!r} is installed ({exc}); "
@@ -93,8 +95,6 @@ def run_cells(spec: dict[str, Any]) -> dict[str, Any]:
     manifest["seconds"] = time.perf_counter() - start
     manifest["outputs"] = [saver.outputs(cell.get("outputs", [])) for cell in cells[:done]]
     manifest["figures"] = saver.figures
-    if manifest["status"] == "ok" and manifest["error_cell"] is None:
-        manifest["exc_type"] = None
     return manifest
 
 
