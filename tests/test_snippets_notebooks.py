@@ -147,26 +147,24 @@ def test_a_failing_cell_stops_the_run_at_its_line_and_check_fails(tmp_path: Path
     assert '<pre class="cell-stream">never' not in page
 
 
-def _alive(marker: str) -> list[int]:
-    found = []
-    for pid in filter(str.isdigit, os.listdir("/proc")):
-        try:
-            cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
-            state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-        except OSError:
-            continue
-        if marker.encode() in cmdline and state != "Z":
-            found.append(int(pid))
-    return found
+def _alive(pid: int, marker: str) -> bool:
+    try:
+        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return marker.encode() in cmdline and state != "Z"
 
 
 def test_a_cell_past_its_time_ends_the_kernel_and_every_process_it_started(tmp_path: Path) -> None:
-    marker = f"logbuild-orphan-{os.getpid()}"
+    marker, pid_file = f"logbuild-orphan-{os.getpid()}", tmp_path / "orphan.pid"
     root = make_log(tmp_path / "log", "---\ntitle: One\nsnippets: [slow]\n---\nWords.\n", {"slow": [
         cell(f"""\
             # logbuild: timeout=3
-            import subprocess, time
-            subprocess.Popen(["sh", "-c", "exec -a {marker} sleep 300"], start_new_session=True)
+            import subprocess, sys, time
+            child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(300)", "{marker}"],
+                                     start_new_session=True)
+            open({str(pid_file)!r}, "w").write(str(child.pid))
             time.sleep(60)
             """),
         cell("print('after')"),
@@ -175,10 +173,11 @@ def test_a_cell_past_its_time_ends_the_kernel_and_every_process_it_started(tmp_p
     result = run_snippets(["slow"], SnippetSettings(root, root / "snippets", root / ".logbuild"))["slow"]
     assert result.status == "timeout" and "time limit of 3 s" in (result.traceback or "")
     assert time.monotonic() - started < 50  # the cell's own limit ended it, not the whole run's
+    pid = int(pid_file.read_text())  # it did start, in its own session
     deadline = time.monotonic() + 10
-    while _alive(marker) and time.monotonic() < deadline:
+    while _alive(pid, marker) and time.monotonic() < deadline:
         time.sleep(0.1)
-    assert _alive(marker) == []  # the escaped sleep went with the kernel
+    assert not _alive(pid, marker)  # the escaped process went with the kernel
     assert not list((root / ".logbuild" / "work").iterdir())  # its work folder too
 
 

@@ -332,7 +332,8 @@ def _with_cells(result: SnippetResult, job: Job, manifest: dict[str, Any]) -> Sn
         line = cell.line + max(0, int(manifest["error_line"] or 1) - 1)
     return replace(result, outputs=outputs, error_line=line,
                    stdout="".join(o.text for o in streams if o.name == "stdout"),
-                   stderr="".join(o.text for o in streams if o.name == "stderr") + result.stderr)
+                   stderr="".join(o.text for o in streams if o.name == "stderr")
+                   + (result.stderr if result.status != "ok" else ""))  # the kernel's own chatter, when it matters
 
 
 def _without_manifest(job: Job, outcome: Outcome, staging: Path) -> tuple[SnippetStatus, str]:
