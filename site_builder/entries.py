@@ -27,6 +27,7 @@ DIRECTIVE = re.compile(r"^\s{0,3}(`{3,}|~{3,})\s*\{snippet\}\s*(.*?)\s*$")
 FENCE = re.compile(r"^\s{0,3}(`{3,}|~{3,})")
 CELL_FENCE = re.compile(r"^[ \t>]*(`{3,}|~{3,})\s*\{(python|code-cell)\}", re.MULTILINE)
 KEYS = ("date", "title", "tags", "links", "snippets", "draft", "streak")
+ENTRY_FORMAT = 2  # bump when parsing a file gives another Entry (2: an entry's ```{python} cells are a snippet)
 @dataclass(frozen=True)
 class EntryRules:
     """What entry parsing needs from the configuration."""
@@ -41,7 +42,7 @@ class EntryRules:
     def key(self) -> str:
         """The same text in every process (a frozenset's repr follows the hash seed)."""
         known = None if self.known_snippets is None else sorted(self.known_snippets)
-        return repr((self.day_ends_at, known, self.timezone, self.entries_dir, self.static_dir))
+        return repr((ENTRY_FORMAT, self.day_ends_at, known, self.timezone, self.entries_dir, self.static_dir))
 
     def links_for(self, entry: Entry) -> LinkContext:
         return LinkContext(entry.path, self.entries_dir, self.static_dir, f"entries/{entry.slug}/",
