@@ -142,7 +142,8 @@ def prepare(name: str, settings: SnippetSettings, packages: PackageVersions,
         lines = source.kind == "script"  # a notebook's key text has lines of its own
         problems = tuple(Diagnostic(where, line if lines else None, message, "warning")
                          for line, message in options.problems)
-        return replace(_error(name, source.text, "\n".join(p.format() for p in problems), problems[0].line),
+        text = "\n".join(f"{p.path}:{p.line}: {p.message}" if p.line else f"{p.path}: {p.message}" for p in problems)
+        return replace(_error(name, source.text, text, problems[0].line),
                        problems=problems, path=source.shown)
     cells = None if source.kind == "script" else [python_text(c.source) for c in source.run_cells]
     inputs = gather_inputs(name, source.text, options, settings.root, settings.snippets_dir, settings.env,
