@@ -1,5 +1,6 @@
 """CELLS (pure): an entry's ```{python} / ```{code-cell} python block as a Cell, with Quarto's
-`#|` options read the way Quarto reads them (YAML lines at the top of the cell).
+`#|` options read the way Quarto reads them (YAML lines at the top of the cell), after MyST-NB's
+`:tags: [...]` line when there is one.
 
 The options become Jupyter Book's tags, so notebooks and inline cells render with one set of
 rules: echo: false = remove-input, output: false = remove-output, include: false = remove-cell,
@@ -18,6 +19,7 @@ from .model import Cell
 
 CELL_INFO = re.compile(r"^\{(?:python|code-cell)\}(?:\s+(\S+))?\s*(.*)$")
 OPTION_LINE = re.compile(r"^#\|\s?(.*)$")
+MYST_OPTION = re.compile(r"^:([\w-]+):\s*(.*)$")  # MyST-NB: `:tags: [hide-input]` before the code
 BOOLEANS = {"echo": "remove-input", "output": "remove-output", "include": "remove-cell"}
 KNOWN = ("echo", "eval", "output", "error", "include", "fig-cap", "fig-alt", "timeout", "label")
 PYTHON_NAMES = ("python", "python3", "ipython", "ipython3")
@@ -40,11 +42,16 @@ def parse_cell(code: str, first_line: int, path: str) -> tuple[Cell, list[Diagno
     """The cell whose code starts at `first_line` of `path`, and the mistakes in its options."""
     lines = code.split("\n")
     count = 0
+    problems: list[Diagnostic] = []
+    tags: list[str] = []
+    while count < len(lines) and (m := MYST_OPTION.match(lines[count])):
+        tags += _myst_tags(m.group(1), m.group(2), first_line + count, path, problems)
+        count += 1
+    myst = count
     while count < len(lines) and OPTION_LINE.match(lines[count]):
         count += 1
-    problems: list[Diagnostic] = []
-    options = _options(lines[:count], first_line, path, problems)
-    tags = [tag for key, tag in BOOLEANS.items() if options.get(key) is False]
+    options = _options(lines[myst:count], first_line + myst, path, problems)
+    tags += [tag for key, tag in BOOLEANS.items() if options.get(key) is False]
     if options.get("error") is True:
         tags.append("raises-exception")
     timeout = options.get("timeout")
@@ -59,6 +66,18 @@ def parse_cell(code: str, first_line: int, path: str) -> tuple[Cell, list[Diagno
         alt=str(options.get("fig-alt") or ""),
     )
     return cell, problems
+
+
+def _myst_tags(key: str, value: str, line: int, path: str, problems: list[Diagnostic]) -> list[str]:
+    try:
+        tags = yaml.safe_load(value) if key == "tags" else None
+    except yaml.YAMLError:
+        tags = None
+    if isinstance(tags, list) and all(isinstance(t, str) for t in tags):
+        return tags
+    message = "a cell's :tags: is a list, e.g. :tags: [hide-input]" if key == "tags" else f"unknown cell option ':{key}:'"
+    problems.append(Diagnostic(path, line, message, "warning", hint="logbuild reads :tags: and Quarto's #| options"))
+    return []
 
 
 def _options(lines: list[str], first_line: int, path: str, problems: list[Diagnostic]) -> dict[str, Any]:

@@ -257,7 +257,9 @@ def _cell_html(index: int, cell: Cell, code_block: Callable[[str, str, EnvType],
         return ""
     parts = [f'<div class="cell" id="cell-{index + 1}">']
     if "remove-input" not in cell.tags and cell.source.strip():
-        parts.append(code_block(cell.source + "\n", "python", env).rstrip("\n"))
+        code = code_block(cell.source + "\n", "python", env).rstrip("\n")
+        fold = "hide-input" in cell.tags
+        parts.append(f'<details class="cell-fold"><summary>Show code</summary>{code}</details>' if fold else code)
     if cell.runs:
         parts.append(PLACEHOLDER.format(name=f"@{index}"))
     parts.append("</div>\n")

@@ -166,3 +166,12 @@ def test_a_poisoned_cache_cannot_put_a_script_in_the_page() -> None:
                            outputs=outputs, cells=(Cell("code", "x"),), kind="notebook", path="snippets/n.ipynb")
     shown = [o["html"] for o in snippet_view(result)["cells"][0]["outputs"]]
     assert shown == ["<b>x</b>", "<svg></svg>"]
+
+
+def test_myst_tags_line_works_as_in_jupyter_book() -> None:
+    cell, problems = parse_cell(":tags: [hide-input, raises-exception]\n#| fig-cap: A\n1 / 0", 3, "entries/e.md")
+    assert problems == [] and cell.tags == ("hide-input", "raises-exception") and cell.caption == "A"
+    assert cell.source == "1 / 0" and cell.line == 5
+    _, problems = parse_cell(":tags: hide-input\n:label: x\nx", 3, "entries/e.md")
+    assert [(p.line, p.message.split(",")[0]) for p in problems] == [(3, "a cell's :tags: is a list"),
+                                                                     (4, "unknown cell option ':label:'")]
