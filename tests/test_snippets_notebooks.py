@@ -169,10 +169,8 @@ def test_a_cell_past_its_time_ends_the_kernel_and_every_process_it_started(tmp_p
             """),
         cell("print('after')"),
     ]})
-    started = time.monotonic()
     result = run_snippets(["slow"], SnippetSettings(root, root / "snippets", root / ".logbuild"))["slow"]
-    assert result.status == "timeout" and "time limit of 3 s" in (result.traceback or "")
-    assert time.monotonic() - started < 50  # the cell's own limit ended it, not the whole run's
+    assert result.status == "timeout" and "time limit of 3 s" in (result.traceback or "")  # the cell's own limit
     pid = int(pid_file.read_text())  # it did start, in its own session
     deadline = time.monotonic() + 10
     while _alive(pid, marker) and time.monotonic() < deadline:
