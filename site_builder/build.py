@@ -331,7 +331,8 @@ def snippet_diagnostics(config: SiteConfig, results: Iterable[SnippetResult]) ->
         last = (r.traceback or r.stderr or "").strip().splitlines()[-1:] or [""]
         out.append(Diagnostic(r.path or f"{config.snippets_dir}/{r.name}.py", r.error_line,
                               f"snippet {what}: {last[0]}".rstrip(": "), "warning",
-                              hint=f"run 'logbuild run {r.name}' to see it all"))
+                              hint=f"run 'logbuild run {r.name}' to see it all" if r.kind != "cells"
+                              else "the page shows its traceback under the cell"))
     return out
 
 
