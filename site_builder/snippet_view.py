@@ -86,11 +86,12 @@ def _cells(result: SnippetResult, figures: list[dict[str, Any]]) -> dict[str, An
                           "removed": "remove-cell" in cell.tags})
             continue
         mine = outputs[n] if cell.runs and n < len(outputs) else None
-        stopped = None
+        stopped, failed_at = None, None
         if cell.runs and n == last and result.status != "ok" and running:
             shown_error = mine is not None and any(o.kind == "error" for o in mine)
             stopped = None if shown_error else _plain_failure(result)
-        views.append(_code_cell(cell, mine, figures, stopped))
+            failed_at = f"{result.path}:{result.error_line}" if result.error_line else None
+        views.append(dict(_code_cell(cell, mine, figures, stopped), failed_at=failed_at))
         n += cell.runs
     code = [v for v in views if v["kind"] == "code"]
     return {"cells": views, "by_index": {str(i): v for i, v in enumerate(code)},

@@ -258,6 +258,7 @@ def test_inline_cells_share_one_kernel_in_order_with_quarto_options(tmp_path: Pa
     problem, = [d for d in failed.diagnostics if "snippet failed" in d.message]  # type: ignore[attr-defined]
     assert (problem.path, problem.line) == ("entries/2024-01-01.md", line)
     assert "NameError" in page and "Not run: an earlier cell failed." in page
+    assert f"The run stopped here, at <code>entries/2024-01-01.md:{line}</code>" in page
 
 
 def _assert_valid_html(out: Path) -> None:
