@@ -47,9 +47,11 @@ def timed(names: list[str], settings: SnippetSettings) -> float:
 
 
 class KernelWatch:
-    """Scans /proc every 20 ms for a process running ipykernel; counts the distinct ones seen."""
+    """Scans /proc every 20 ms for a kernel of this log (ipykernel, its connection file in the log's
+    work folders); counts the distinct ones seen."""
 
-    def __init__(self) -> None:
+    def __init__(self, root: Path) -> None:
+        self.marker = str(root).encode()
         self.seen: set[int] = set()
         self.stop = threading.Event()
         self.thread = threading.Thread(target=self._watch, daemon=True)
@@ -63,7 +65,8 @@ class KernelWatch:
         while not self.stop.is_set():
             for pid in filter(str.isdigit, os.listdir("/proc")):
                 try:
-                    if b"ipykernel" in Path(f"/proc/{pid}/cmdline").read_bytes():
+                    cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
+                    if b"ipykernel" in cmdline and self.marker in cmdline:
                         self.seen.add(int(pid))
                 except OSError:
                     pass
@@ -104,14 +107,14 @@ def main() -> None:
         (root / "logbuild.toml").write_text('title = "Bench"\nbase_url = "https://example.org/"\n')
         config, problems = load_config(root)
         assert not problems, problems
-        cold = KernelWatch()
+        cold = KernelWatch(root)
         first = build_site(config, BuildOptions(jobs=2, fresh=True))
         cold.close()
         print(f"first build (--fresh): {first.snippets.ran} ran, {len(cold.seen)} kernel processes seen")
         for label, edit in (("no-change build", ""), ("prose-edit build", "More words.\n")):
             entry = root / "entries" / "2024-01-01.md"
             entry.write_text(entry.read_text() + edit)
-            warm = KernelWatch()
+            warm = KernelWatch(root)
             started = time.perf_counter()
             again = build_site(config, BuildOptions(jobs=2))
             seconds = time.perf_counter() - started
