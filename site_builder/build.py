@@ -46,6 +46,7 @@ from .model import (
     Page,
     RenderedBody,
     SnippetCounts,
+    SnippetRef,
     SnippetResult,
     Streaks,
 )
@@ -178,7 +179,8 @@ def load_site(config: SiteConfig, options: BuildOptions, today: dt.date, state: 
     undated_bodies = render_undated(undated, rules.entries_dir, rules.static_dir)
     diagnostics += found
     diagnostics += [d for body in [*bodies.values(), *undated_bodies.values()] for d in body.problems]
-    programs = cell_programs(published, rules)
+    programs = cell_programs(entry_docs(published, rules) + [
+        (p.path, p.snippets, p.body, p.link_context(rules.entries_dir, rules.static_dir)) for p in undated])
     refs = [r for e in published for r in e.snippets] + [r for p in undated for r in p.snippets]
     names = list(dict.fromkeys(r.name for r in refs if r.name in known or r.name in programs))
     snippets = run_linked_snippets(config, options, names, progress, programs)
@@ -272,18 +274,25 @@ def snippet_names(config: SiteConfig) -> set[str]:
     return available_snippets(config.path("snippets_dir"))
 
 
-def cell_programs(entries: list[Entry], rules: EntryRules) -> dict[str, CellProgram]:
-    """Each entry's ```{python} cells, run as one snippet named after the entry."""
+CellDoc = tuple[str, tuple[SnippetRef, ...], str, LinkContext]  # (file, its snippet refs, body, where it is)
+
+
+def cell_programs(docs: Iterable[CellDoc]) -> dict[str, CellProgram]:
+    """Each entry's (or page's) ```{python} cells, run as one snippet named after it."""
     from .markdown import entry_cells
 
     out = {}
-    for entry in entries:
-        for ref in entry.snippets:
+    for path, refs, body, where in docs:
+        for ref in refs:
             if ref.name.startswith(CELLS_PREFIX):
-                cells = entry_cells(entry.body, rules.links_for(entry))
+                cells = entry_cells(body, where)
                 if cells:
-                    out[ref.name] = CellProgram(ref.name, entry.path, cells)
+                    out[ref.name] = CellProgram(ref.name, path, cells)
     return out
+
+
+def entry_docs(entries: Iterable[Entry], rules: EntryRules) -> list[CellDoc]:
+    return [(e.path, e.snippets, e.body, rules.links_for(e)) for e in entries]
 
 
 def snippet_data(config: SiteConfig, results: Iterable[SnippetResult]) -> list[str]:

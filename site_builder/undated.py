@@ -100,7 +100,8 @@ def parse_undated_page(path: str, url: str, data: bytes, known_snippets: frozens
         return None, problems
     title, body, body_line = _title(meta, body, body_line, url, path, lines, problems)
     weight = _typed(meta, "weight", int, 0, path, lines, problems)
-    refs = _snippets(meta.get("snippets"), body, body_line, path, lines, _rules(known_snippets), problems)
+    refs = _snippets(meta.get("snippets"), body, body_line, path, lines, _rules(known_snippets), problems,
+                     "page-" + slugify(url.strip("/").replace("/", "-"), "page"))  # names its inline cells
     return UndatedPage(
         path=path, url=url, title=title, weight=weight, nav=_typed(meta, "nav", bool, True, path, lines, problems),
         links=_links(meta.get("links"), path, lambda: lines.of("links"), problems), snippets=tuple(refs),

@@ -185,7 +185,7 @@ def test_snippet_runs_as_a_script(name: str, tmp_path: Path) -> None:
 
 @pytest.mark.xdist_group("kernels")
 def test_the_normalization_notebook_and_the_max_pooling_cells_run(tmp_path: Path) -> None:
-    from site_builder.build import cell_programs
+    from site_builder.build import cell_programs, entry_docs
     from site_builder.entries import EntryRules, parse_entry
     from site_builder.snippets import SnippetSettings, run_snippets
 
@@ -193,7 +193,7 @@ def test_the_normalization_notebook_and_the_max_pooling_cells_run(tmp_path: Path
     path = "entries/2018-09-15.md"
     entry, problems = parse_entry(path, (repo / path).read_bytes(), EntryRules())
     assert entry is not None and problems == []
-    programs = cell_programs([entry], EntryRules())
+    programs = cell_programs(entry_docs([entry], EntryRules()))
     settings = SnippetSettings(repo, SNIPPETS, tmp_path / "cache", jobs=2)
     results = run_snippets(["normalization", *programs], settings, programs=programs)
     notebook, cells = results["normalization"], results["_cells.2018-09-15"]

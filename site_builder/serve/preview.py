@@ -209,7 +209,7 @@ class Preview:
 
     def _linked_snippets(self, config: SiteConfig) -> tuple[list[str], dict[str, CellProgram]]:
         """The snippets the shown entries link, and their inline cells (run as snippets too)."""
-        from ..build import cell_programs
+        from ..build import cell_programs, entry_docs
         from ..snippets import available_snippets
 
         rules = EntryRules(config.day_ends_at, timezone=config.timezone)
@@ -218,7 +218,7 @@ class Preview:
             self._entry_cache.clear()
         shown = [e for e in entries if self.options.drafts or not e.draft]
         available = available_snippets(config.path("snippets_dir"))
-        programs = cell_programs(shown, rules)
+        programs = cell_programs(entry_docs(shown, rules))
         names = [r.name for e in shown for r in e.snippets if r.name in available or r.name in programs]
         return list(dict.fromkeys(names)), programs
 
