@@ -142,6 +142,8 @@ def test_a_failing_cell_stops_the_run_at_its_line_and_check_fails(tmp_path: Path
     text = (root / "snippets" / "broken.ipynb").read_text().split("\n")
     line = next(i for i, t in enumerate(text, 1) if "undefined_name" in t)
     assert f"snippets/broken.ipynb:{line}: warning: snippet failed: NameError" in result.stdout + result.stderr
+    run = run_logbuild("-C", root, "run", "snippets/broken.ipynb", timeout=120)
+    assert run.returncode == 1 and "NameError: name 'undefined_name' is not defined" in run.stdout + run.stderr
     report, page = build(root)
     assert report.snippets.failed == 1 and "Not run: an earlier cell failed." in page  # type: ignore[attr-defined]
     assert '<pre class="cell-stream">never' not in page
