@@ -272,3 +272,14 @@ def _assert_valid_html(out: Path) -> None:
     modern = ("text-underline-offset", "text-decoration-thickness")  # newer than the checker's CSS profile
     lines = (result.stdout + result.stderr).strip().splitlines()
     assert [line for line in lines if not any(f'"{name}": Property' in line for name in modern)] == []
+
+
+def test_a_kernel_that_is_not_installed_is_our_error_with_what_to_do(tmp_path: Path) -> None:
+    root = make_log(tmp_path / "log", "---\ntitle: One\nsnippets: [other]\n---\nWords.\n", {"other": [cell("1")]})
+    nb = root / "snippets" / "other.ipynb"
+    data = json.loads(nb.read_text())
+    data["metadata"]["kernelspec"] = {"name": "no-such-kernel", "display_name": "Nope"}
+    nb.write_text(json.dumps(data, indent=1))
+    result = run_snippets(["other"], SnippetSettings(root, root / "snippets", root / ".logbuild"))["other"]
+    assert result.status == "error" and "no Jupyter kernel named 'no-such-kernel'" in (result.traceback or "")
+    assert "kernelspec" in (result.traceback or "")
