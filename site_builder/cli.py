@@ -207,6 +207,8 @@ def init(directory: Path, title: str | None, copy_templates: bool, force: bool) 
         click.echo(f"created {path}")
     for path in report.skipped:
         click.echo(f"exists, skipped {path}")
+    for note in report.notes:
+        click.echo(f"Before your first push, {note}.")
     click.echo(f"Next: cd {directory} && logbuild build (or logbuild serve)")
 
 
