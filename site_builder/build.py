@@ -32,6 +32,7 @@ from .incremental import (
     resolve_today,
     spare_path,
     streaks_json,
+    warnings_json,
     with_base_url,
     write_record,
 )
@@ -106,7 +107,7 @@ def _build(config: SiteConfig, options: BuildOptions, out: Path, fingerprint: st
         "fingerprint": fingerprint if clean else "", "out_id": output_id(out),
         "data": snippet_data(config, site.snippets),
         "summary": {"pages": report.pages, "entries": report.entries, "snippets": len(site.snippets),
-                    "streaks": streaks_json(site.streaks)},
+                    "streaks": streaks_json(site.streaks), "warnings": warnings_json(diagnostics)},
     })
     return report
 
