@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import os
+import re
 import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, replace
@@ -163,13 +164,20 @@ def load_site(config: SiteConfig, options: BuildOptions, today: dt.date, state: 
     entries, diagnostics = load_and_render(config, rules, state, workers or Workers(1))
     published = [e for e in entries if options.drafts or not e.draft]
     bodies = {e.slug: state.bodies[_body_key(e)] for e in published}
-    undated, found = load_undated_pages(config.root, config.path("pages_dir"), frozenset(known))
-    undated = [p for p in undated if options.drafts or not p.draft]
+    every_page, found = load_undated_pages(config.root, config.path("pages_dir"), frozenset(known))
+    undated = [p for p in every_page if options.drafts or not p.draft]
     undated_bodies = render_undated(undated, rules.entries_dir, rules.static_dir)
     diagnostics += found
     diagnostics += [d for body in [*bodies.values(), *undated_bodies.values()] for d in body.problems]
     refs = [r for e in published for r in e.snippets] + [r for p in undated for r in p.snippets]
     names = list(dict.fromkeys(r.name for r in refs if r.name in known))
+    if not errors_in(diagnostics):  # an entry that failed to load may be the one linking a snippet
+        linked = {r.name for e in entries for r in e.snippets} | {r.name for p in every_page for r in p.snippets}
+        diagnostics += unlinked_snippet_warnings(config, known, linked)
+    if options.shard is not None:
+        from .shards import last_run_seconds, shard_names
+
+        names = shard_names(names, last_run_seconds(config.path("cache_dir"), names), options.shard)
     snippets = run_linked_snippets(config, options, names, progress)
     diagnostics += snippet_diagnostics(config, snippets.values())
     sources = [(e.path, e.body_first_line, bodies[e.slug]) for e in published]
@@ -308,6 +316,24 @@ def snippet_diagnostics(config: SiteConfig, results: Iterable[SnippetResult]) ->
     return out
 
 
+def unlinked_snippet_warnings(config: SiteConfig, known: set[str], linked: set[str]) -> list[Diagnostic]:
+    """Snippets no entry links (nor another snippet imports, as a helper): builds never run them."""
+    unlinked = sorted(known - linked)
+    folder = config.path("snippets_dir")
+    sources = "\n".join(_source(folder / f"{name}.py") for name in sorted(known)) if unlinked else ""
+    return [Diagnostic(f"{config.snippets_dir}/{name}.py", None, "no entry links this snippet, so builds never "
+                       "run it", "warning", hint=f"link it from an entry with a ```{{snippet}} {name}``` block")
+            for name in unlinked if not re.search(rf"^\s*(from|import)\s+{name}\b", sources, re.MULTILINE)]
+
+
+def _source(path: Path) -> str:
+    """A snippet's text, to see what it imports; a link out of the log is not followed."""
+    try:
+        return "" if path.is_symlink() else path.read_text("utf-8", errors="replace")
+    except OSError:
+        return ""
+
+
 def link_diagnostics(config: SiteConfig, sources: list[tuple[str, int, RenderedBody]]) -> list[Diagnostic]:
     """Relative links to an entry (or page) that is not there, or to a file the site will not have.
     `sources` are (file, line its body starts at, rendered body) of every published entry and page."""
@@ -442,6 +468,11 @@ def _save_quietly(cache_dir: Path, state: BuildState, out: Path) -> None:
 def check_failures(site: LoadedSite) -> list[Diagnostic]:
     """What makes `check` fail besides a failed snippet: errors, and broken links."""
     return errors_in(site.diagnostics) + [d for d in site.diagnostics if d.code == BROKEN_LINK]
+
+
+def check_passed(site: LoadedSite) -> bool:
+    """`check`'s verdict: no error, no broken link, and every snippet that ran succeeded."""
+    return not check_failures(site) and all(r.status == "ok" for r in site.snippets.values())
 
 
 def check_site(config: SiteConfig, options: BuildOptions | None = None,

@@ -109,6 +109,13 @@ def find_config_file(root: Path) -> Path | None:
     return None
 
 
+def find_log_root(start: Path) -> Path | None:
+    """The nearest folder at or above `start` with the log's configuration, as git finds `.git`
+    and MkDocs `mkdocs.yml`: a command run in `entries/` works on the whole log."""
+    start = start.resolve()
+    return next((folder for folder in (start, *start.parents) if find_config_file(folder) is not None), None)
+
+
 def load_config(root: Path, overrides: dict[str, Any] | None = None) -> tuple[SiteConfig, list[Diagnostic]]:
     """Read the configuration under `root`; return it with every problem found."""
     root = root.resolve()

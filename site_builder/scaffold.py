@@ -121,10 +121,10 @@ def init_log(dest: Path, *, title: str | None = None, copy_templates: bool = Fal
     for folder in ("entries", "snippets"):
         (dest / folder).mkdir(parents=True, exist_ok=True)
     requirements = dest / "requirements.txt"
-    notes = () if requirements not in created or installs_logbuild(plan.files["requirements.txt"].decode()) else (
-        f"edit {requirements}: this logbuild is a local install CI cannot reach, and the workflow "
-        "installs from that file (its first lines say what to write)",)
-    return ScaffoldReport(dest, tuple(created), tuple(skipped), notes=notes)
+    note = (f"edit {requirements}: this logbuild is a local install CI cannot reach, and the workflow "
+            "installs from that file (its first lines say what to write)")
+    unreachable = requirements in created and not installs_logbuild(plan.files["requirements.txt"].decode())
+    return ScaffoldReport(dest, tuple(created), tuple(skipped), notes=(note,) if unreachable else ())
 
 
 def plan_files(config: SiteConfig, today: dt.date, copy_templates: bool) -> _Plan:

@@ -213,9 +213,8 @@ def uncomment_shards(text: str) -> str:
     for line in text.splitlines():
         stripped = line.lstrip()
         indent = line[: len(line) - len(stripped)]
-        if re.match(r"# (strategy:|  fail-fast|  matrix:|    shard:)", stripped):
-            out.append(indent + stripped[2:])
-        elif re.match(r"# (env:|  SHARD:|run: logbuild check --shard)", stripped):
+        if re.match(r"# (strategy:|  fail-fast|  matrix:|    shard:|env:|  SHARD:|run: logbuild check --shard)",
+                    stripped):
             out.append(indent + stripped[2:])
         elif stripped == "run: logbuild check --junit reports/logbuild-junit.xml":
             continue  # replaced by the sharded line
