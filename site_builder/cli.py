@@ -102,14 +102,6 @@ def _build_options(**kw: Any) -> Any:
     return BuildOptions(**kw)
 
 
-def _note_if_empty(config: Any, entries: int, diagnostics: Any) -> None:
-    from .commands import empty_log_note
-
-    note = empty_log_note(config, entries, diagnostics)
-    if note:
-        click.echo(note, err=True)
-
-
 @cli.command()
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), help="Output folder (default: site/).")
 @click.option("--base-url", help="Where the site will live, e.g. https://you.github.io/log/.")
@@ -122,17 +114,19 @@ def _note_if_empty(config: Any, entries: int, diagnostics: Any) -> None:
 @click.pass_context
 def build(ctx: click.Context, /, as_json: bool, **options: Any) -> None:
     """Build the site into site/ (or --out)."""
-    from .commands import build_log
+    from .commands import build_log, build_notes
     from .errors import fails
     from .report import build_json, print_build_report
 
     config = _config(ctx)
-    report = build_log(config, _build_options(**options), show_progress=not as_json)
+    build_options = _build_options(**options)
+    report = build_log(config, build_options, show_progress=not as_json)
     if as_json:
         click.echo(json.dumps(build_json(report)))
     else:
         print_build_report(report, options["strict"])
-        _note_if_empty(config, report.entries, report.diagnostics)
+        for note in build_notes(config, build_options, report):
+            click.echo(note)
     sys.exit(1 if fails(report.diagnostics, options["strict"]) else 0)
 
 
@@ -171,7 +165,7 @@ def streak(ctx: click.Context, today: dt.date | None, as_json: bool) -> None:
 def check(ctx: click.Context, /, junit: Path | None, as_json: bool, **options: Any) -> None:
     """Validate every entry and link and run every linked snippet; exit 1 on any failure (for CI):
     an error, a failed snippet or a broken link."""
-    from .commands import check_log
+    from .commands import check_log, empty_log_note
     from .report import check_json, print_check_report
 
     config = _config(ctx)
@@ -180,7 +174,9 @@ def check(ctx: click.Context, /, junit: Path | None, as_json: bool, **options: A
         click.echo(json.dumps(check_json(run.site, run.passed)))
     else:
         print_check_report(run.site, run.passed)
-        _note_if_empty(config, len(run.site.entries), run.site.diagnostics)
+        note = empty_log_note(config, len(run.site.entries), run.site.diagnostics)
+        if note:
+            click.echo(note)
     sys.exit(0 if run.passed else 1)
 
 
@@ -380,25 +376,19 @@ def publish(ctx: click.Context, /, **options: Any) -> None:
     Builds in a temporary folder and never touches your working tree, index or current
     branch. Refuses when the build has errors or a snippet failed; pushes nothing when the
     branch already holds this very site."""
+    from .commands import publish_outcome
     from .publish import PublishOptions, publish_site
-    from .report import progress_display
+    from .report import print_diagnostics, progress_display
 
     config = _config(ctx)
     opts = PublishOptions(**options)
     with progress_display(enabled=True) as progress:
         report = publish_site(config, opts, progress)
-    for d in report.diagnostics:
-        click.echo(d.format(), err=True)
-    where = f"{opts.remote}/{opts.branch}"
+    print_diagnostics(report.diagnostics)
+    line = publish_outcome(report, opts, config)
     if report.outcome == "refused":
-        _fail([f"not published to {where}"])
-    if report.outcome == "up-to-date":
-        click.echo(f"{where} already holds this site ({report.commit[:10]}); nothing to push")
-    elif report.outcome == "would-push":
-        base = f"on top of {report.commit[:10]}" if report.commit else "as its first commit"
-        click.echo(f"would push {report.files} files to {where} {base} (tree {report.tree[:10]})")
-    else:
-        click.echo(f"pushed {report.files} files to {where} ({report.commit[:10]})")
+        _fail([line])
+    click.echo(line)
 
 
 def main() -> None:

@@ -49,6 +49,19 @@ def empty_log_note(config: SiteConfig, entries: int, diagnostics: Iterable[Diagn
     return f"The log has no entries yet: {where} holds no dated .md file. Start one with 'logbuild new'."
 
 
+def build_notes(config: SiteConfig, options: BuildOptions, report: BuildReport) -> list[str]:
+    """What a finished build says besides its diagnostics: an empty log, a base_url that is a path."""
+    from .config import relative_base_url_note
+    from .errors import fails
+    from .incremental import with_base_url
+
+    if fails(report.diagnostics, options.strict):
+        return []
+    notes = [empty_log_note(config, report.entries, report.diagnostics),
+             relative_base_url_note(with_base_url(config, options))]
+    return [n for n in notes if n]
+
+
 def build_log(config: SiteConfig, options: BuildOptions, show_progress: bool) -> BuildReport:
     """Build the site, returning the last report at once when no input changed (before the
     rendering stack is even imported: `logbuild build` on an unchanged log stays instant)."""
@@ -156,3 +169,18 @@ def _holds_log_files(config: SiteConfig, folder: Path) -> bool:
     own = [config.path(n).resolve() for n in ("entries_dir", "snippets_dir", "templates_dir", "static_dir")]
     return folder == config.root or folder in config.root.parents or any(
         p == folder or folder in p.parents for p in own)
+
+
+def publish_outcome(report: Any, options: Any, config: Any) -> str:
+    """The closing line of `publish`: what happened to the branch (a refusal names the log)."""
+    from .publish import log_name
+
+    where = f"{options.remote}/{options.branch}"
+    if report.outcome == "refused":
+        return f"{log_name(config)}: not published to {where}"
+    if report.outcome == "up-to-date":
+        return f"{where} already holds this site ({report.commit[:10]}); nothing to push"
+    if report.outcome == "would-push":
+        base = f"on top of {report.commit[:10]}" if report.commit else "as its first commit"
+        return f"would push {report.files} files to {where} {base} (tree {report.tree[:10]})"
+    return f"pushed {report.files} files to {where} ({report.commit[:10]})"

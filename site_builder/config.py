@@ -214,7 +214,28 @@ def _normalise(values: dict[str, Any], source: str, text: str, out: list[Diagnos
         values["base_url"] += "/"
     if "snippet_env" in values:
         values["snippet_env"] = {str(k): str(v) for k, v in values["snippet_env"].items()}
+    if values.get("cname") and url_host(values.get("base_url", "/")) not in (None, values["cname"].lower()):
+        out.append(Diagnostic(source or "configuration", _key_line(text, "cname"),
+                              f"cname '{values['cname']}' is not the host of base_url '{values['base_url']}'; "
+                              "the pages, feed and sitemap link base_url", "warning",
+                              hint=f"set base_url = \"https://{values['cname']}/\", or drop cname"))
     return values
+
+
+def url_host(url: str) -> str | None:
+    """The host of an absolute URL, lowercase; None for a path such as "/" or "/log/"."""
+    m = re.match(r"^[a-z][a-z0-9+.-]*://([^/:?#]*)", url, re.IGNORECASE)
+    return m.group(1).lower() if m else None
+
+
+def relative_base_url_note(config: SiteConfig) -> str | None:
+    """Said once per build while base_url is a path: pages link each other relatively and work at
+    any address, but a feed and a sitemap need the site's full URL."""
+    if url_host(config.base_url):
+        return None
+    return (f"Note: base_url is '{config.base_url}', so the feed and sitemap have no full URLs (their ids and "
+            "links are paths); set base_url to where the site lives, e.g. https://you.github.io/log/, or pass "
+            "--base-url (the Pages workflow does). The pages themselves work at any address.")
 
 
 def _key_line(text: str, key: str) -> int | None:

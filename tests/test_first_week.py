@@ -75,13 +75,13 @@ def test_an_empty_log_says_it_has_no_entries(tmp_path: Path, command: str) -> No
     (root / "logbuild.toml").write_text("", "utf-8")
     missing = run_logbuild("-C", root, command)
     assert missing.returncode == 0, missing.stderr
-    assert "The log has no entries: there is no entries/ folder yet" in missing.stderr
+    assert "The log has no entries: there is no entries/ folder yet" in missing.stdout
     (root / "entries").mkdir()
     empty = run_logbuild("-C", root, command)
-    assert "The log has no entries yet: entries/ holds no dated .md file" in empty.stderr
+    assert "The log has no entries yet: entries/ holds no dated .md file" in empty.stdout
     (root / "entries" / "2024-01-01.md").write_text("---\ndraft: true\n---\nNot yet.\n", "utf-8")
     drafts = run_logbuild("-C", root, command, "--today", "2024-01-01")
-    assert "those in entries/ are drafts" in drafts.stderr
+    assert "those in entries/ are drafts" in drafts.stdout
 
 
 # -- snippets nothing links ----------------------------------------------------------------------
@@ -92,8 +92,8 @@ def test_build_warns_about_a_snippet_no_entry_links_but_not_about_a_helper(tmp_p
     result = run_logbuild("-C", root, "build", "--today", "2024-01-01", "--json")
     assert result.returncode == 0, result.stderr
     warnings = json.loads(result.stdout)["warnings"]
-    assert warnings == ["snippets/forgotten.py: warning: no entry links this snippet, so builds never run it "
-                        "(link it from an entry with a ```{snippet} forgotten``` block)"]
+    assert warnings == [("snippets/forgotten.py: warning: no entry links this snippet, so builds never run it "
+                         "(link it from an entry with a ```{snippet} forgotten``` block)")]
 
 
 def test_why_says_an_unlinked_snippet_is_not_linked(tmp_path: Path) -> None:
