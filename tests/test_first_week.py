@@ -191,3 +191,16 @@ def test_the_shards_of_a_check_run_every_snippet_exactly_once(tmp_path: Path) ->
     assert sorted(ran) == sorted(names)  # each shard ran its own share: none twice, none left out
     built = run_logbuild("-C", root, "build", "--today", "2024-01-01", "--json")
     assert json.loads(built.stdout)["snippets"] == {"ran": 0, "cached": 5, "failed": 0}  # the build job runs nothing
+
+
+# -- the theme -----------------------------------------------------------------------------------
+def test_an_untitled_entry_shows_its_date_once_on_its_card(tmp_path: Path) -> None:
+    root = make_log(tmp_path / "log", {"2024-01-01": "A first day."})
+    (root / "entries" / "2024-01-02.md").write_text("No title, no front matter.\n", "utf-8")
+    assert run_logbuild("-C", root, "build", "--today", "2024-01-02").returncode == 0
+    home = (root / "site" / "index.html").read_text("utf-8")
+    cards = home.split('<li class="card">')[1:]
+    untitled = next(c for c in cards if "entries/2024-01-02/" in c)
+    assert untitled.count("2 January 2024") == 1  # the title is the date; no second copy under it
+    titled = next(c for c in cards if "entries/2024-01-01/" in c)
+    assert "Day 2024-01-01" in titled and titled.count("1 January 2024") == 1  # the date under the title
