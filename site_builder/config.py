@@ -32,6 +32,7 @@ class SiteConfig:
     author: str = ""
     description: str = "What I learn, one day at a time."
     base_url: str = "/"
+    use_directory_urls: bool = True
     language: str = "en"
     timezone: str = "UTC"
     day_ends_at: int = 0
@@ -71,6 +72,7 @@ KEYS: dict[str, tuple[tuple[type, ...], str]] = {
     "author": ((str,), "your name, for the feed and the footer"),
     "description": ((str,), "one line under the title; also the meta description"),
     "base_url": ((str,), "where the site is published, e.g. https://you.github.io/log/"),
+    "use_directory_urls": ((bool,), "false links page/index.html files, so the site also works opened from disk"),
     "language": ((str,), "the pages' lang attribute"),
     "timezone": ((str,), "IANA time zone that decides what 'today' is, e.g. Asia/Manila"),
     "day_ends_at": ((int,), "hour (0-23) at which your day ends: 4 lets 00:44 count for the evening before"),

@@ -204,3 +204,45 @@ def test_an_untitled_entry_shows_its_date_once_on_its_card(tmp_path: Path) -> No
     assert untitled.count("2 January 2024") == 1  # the title is the date; no second copy under it
     titled = next(c for c in cards if "entries/2024-01-01/" in c)
     assert "Day 2024-01-01" in titled and titled.count("1 January 2024") == 1  # the date under the title
+
+
+# -- use_directory_urls = false: the site opened from disk ---------------------------------------
+def relative_targets(site: Path) -> dict[str, list[str]]:
+    """Every relative href/src of every page, as the file it names (fragment and query cut off)."""
+    import posixpath
+    import re
+
+    found: dict[str, list[str]] = {}
+    for page in site.rglob("*.html"):
+        rel = page.relative_to(site).as_posix()
+        for url in re.findall(r'\s(?:href|src|xlink:href)="([^"]*)"', page.read_text("utf-8")):
+            if re.match(r"^[a-z][a-z0-9+.-]*:|^/|^#", url, re.IGNORECASE) or rel == "404.html":
+                continue  # another site, or the 404 page (served at any depth, so it links from the root)
+            target = posixpath.normpath(posixpath.join(posixpath.dirname(rel), re.split(r"[?#]", url)[0]))
+            found.setdefault(rel, []).append(target)
+    return found
+
+
+def test_without_directory_urls_every_link_names_a_file_that_exists(tmp_path: Path) -> None:
+    from conftest import copy_fixture
+
+    root = copy_fixture("daily-log", tmp_path / "log")
+    with (root / "logbuild.toml").open("a", encoding="utf-8") as config:
+        config.write("use_directory_urls = false\n")
+    result = run_logbuild("-C", root, "build", "--today", "2020-03-06")
+    assert result.returncode == 0, result.stderr
+    site = root / "site"
+    targets = relative_targets(site)
+    assert sum(map(len, targets.values())) > 100  # the test sees the links
+    missing = {(page, t) for page, ts in targets.items() for t in ts if not (site / t).is_file()}
+    assert missing == set()  # each one a file: a browser opening the site from disk shows the page
+    assert 'href="entries/2020-02-29/index.html"' in (site / "index.html").read_text("utf-8")
+    records = json.loads((site / "search.json").read_text("utf-8"))
+    assert records and all(r["u"].endswith("/index.html") for r in records)
+
+
+def test_with_directory_urls_links_stay_folders(tmp_path: Path) -> None:
+    root = make_log(tmp_path / "log")
+    assert run_logbuild("-C", root, "build", "--today", "2024-01-01").returncode == 0
+    home = (root / "site" / "index.html").read_text("utf-8")
+    assert 'href="entries/2024-01-01/"' in home and "index.html" not in home.replace("404.html", "")

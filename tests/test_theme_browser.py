@@ -1,5 +1,6 @@
-"""On a phone, a traceback keeps its lines and scrolls sideways (its ^^^^ markers still point at
-the code), and the page itself never gets wider than the screen. Real Chromium, a real build."""
+"""The theme in real Chromium over a real build: on a phone a traceback keeps its lines and
+scrolls sideways (its ^^^^ markers still point at the code) while the page fits the screen; with
+use_directory_urls = false the site works opened from disk (file://)."""
 
 from __future__ import annotations
 
@@ -57,3 +58,31 @@ def test_a_traceback_scrolls_sideways_on_a_phone(tmp_path: Path) -> None:
     assert found["style"] == "pre" and found["lines"] >= 1
     assert found["scroll"] > found["client"]  # wider than the screen: it scrolls instead of wrapping
     assert found["page"] <= found["screen"]  # while the page itself fits the phone
+
+
+def test_a_site_without_directory_urls_is_browsed_from_disk(tmp_path: Path) -> None:
+    root = tmp_path / "log"
+    (root / "entries").mkdir(parents=True)
+    (root / "logbuild.toml").write_text('title = "From disk"\nuse_directory_urls = false\n', "utf-8")
+    for day in ("2024-01-01", "2024-01-02"):
+        (root / "entries" / f"{day}.md").write_text(f"---\ntitle: Day {day}\ntags: [disk]\n---\nText.\n", "utf-8")
+    assert run_logbuild("-C", root, "build", "--today", "2024-01-02").returncode == 0
+    playwright = pytest.importorskip("playwright.sync_api")
+    with playwright.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu"])
+        page = browser.new_page()
+        page.set_default_timeout(10_000)
+        page.goto((root / "site" / "index.html").as_uri(), wait_until="load")
+        page.click(".card-title a:has-text('Day 2024-01-01')")
+        page.wait_for_load_state()
+        at_entry, heading = page.url, page.text_content("h1")
+        page.click("main .tags a >> nth=0")
+        page.wait_for_load_state()
+        at_tag, listed = page.url, page.text_content("main")
+        page.click("a.brand")
+        page.wait_for_load_state()
+        home = page.url
+        browser.close()
+    assert at_entry.endswith("/site/entries/2024-01-01/index.html") and heading == "Day 2024-01-01"
+    assert at_tag.endswith("/site/tags/disk/index.html") and "Day 2024-01-02" in (listed or "")
+    assert home.endswith("/site/index.html")
