@@ -168,6 +168,8 @@ def test_triggers_push_pull_request_and_a_daily_schedule(path: Path) -> None:
 
 
 def test_init_workflow_installs_from_requirements_txt() -> None:
+    for step in steps(load(INIT_WORKFLOW)["jobs"]["check"], "actions/setup-python"):
+        assert step["with"]["cache-dependency-path"] == "requirements.txt"
     for name in ("check", "build"):
         first_run = next(s["run"] for s in load(INIT_WORKFLOW)["jobs"][name]["steps"] if "run" in s)
         assert first_run.splitlines()[0] == "python -m pip install -r requirements.txt"
@@ -239,7 +241,8 @@ def test_the_repositorys_own_workflow_is_the_init_one_but_for_the_install(tmp_pa
     def body(path: Path) -> list[str]:
         text = path.read_text("utf-8").split("name: logbuild\n", 1)[1]
         return [line for line in text.splitlines() if "pip install" not in line and "Install logbuild" not in line
-                and "command -v logbuild" not in line and line.strip() != "run: |"]
+                and "command -v logbuild" not in line and line.strip() != "run: |"
+                and "cache-dependency-path" not in line]
 
     assert body(INIT_WORKFLOW) == body(OWN_WORKFLOW)
     assert "python -m pip install '.[snippets]'" in runs(load(OWN_WORKFLOW)["jobs"]["check"])
