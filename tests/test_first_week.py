@@ -246,3 +246,16 @@ def test_with_directory_urls_links_stay_folders(tmp_path: Path) -> None:
     assert run_logbuild("-C", root, "build", "--today", "2024-01-01").returncode == 0
     home = (root / "site" / "index.html").read_text("utf-8")
     assert 'href="entries/2024-01-01/"' in home and "index.html" not in home.replace("404.html", "")
+
+
+def test_a_build_that_finds_nothing_changed_repeats_the_warnings(tmp_path: Path) -> None:
+    root = make_log(tmp_path / "log", {"2024-01-01": "One.", "2024-01-02": "Two."})
+    (root / "entries" / "2024-01-02.md").write_text("---\ndate: 2024-01-02\nstreak: 5\n---\nTwo.\n", "utf-8")
+    first = run_logbuild("-C", root, "build", "--today", "2024-01-02")
+    again = run_logbuild("-C", root, "build", "--today", "2024-01-02")
+    line = "entries/2024-01-02.md:3: warning: declares a streak of 5 days; the dates give 2"
+    for result in (first, again):
+        assert result.returncode == 0 and line in result.stderr and "; 1 warning(s)." in result.stdout
+    assert "(0 written)" in again.stdout  # the shortcut answered, and still said it
+    strict = run_logbuild("-C", root, "build", "--today", "2024-01-02", "--strict")
+    assert strict.returncode == 1 and "warnings are errors under --strict" in strict.stderr
