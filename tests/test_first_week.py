@@ -259,3 +259,18 @@ def test_a_build_that_finds_nothing_changed_repeats_the_warnings(tmp_path: Path)
     assert "(0 written)" in again.stdout  # the shortcut answered, and still said it
     strict = run_logbuild("-C", root, "build", "--today", "2024-01-02", "--strict")
     assert strict.returncode == 1 and "warnings are errors under --strict" in strict.stderr
+
+
+def test_shards_read_the_run_times_a_check_recorded_and_ignore_forged_ones(tmp_path: Path) -> None:
+    from site_builder.shards import last_run_seconds
+
+    root = make_log(tmp_path / "log", {"2024-01-01": "```{snippet} alpha\n```\n```{snippet} beta\n```"},
+                    ("alpha", "beta"))
+    assert run_logbuild("-C", root, "check", "--today", "2024-01-01").returncode == 0
+    cache = root / ".logbuild"
+    times = last_run_seconds(cache, ["alpha", "beta", "never"])
+    assert set(times) == {"alpha", "beta"} and all(0 <= t < 60 for t in times.values())
+    (record,) = (cache / "snippets" / "beta").glob("*/result.json")
+    data = json.loads(record.read_text("utf-8"))
+    record.write_text(json.dumps({**data, "seconds": "a lot"}), "utf-8")  # a restored cache is input
+    assert set(last_run_seconds(cache, ["alpha", "beta"])) == {"alpha"}
