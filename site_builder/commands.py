@@ -44,7 +44,9 @@ def empty_log_note(config: SiteConfig, entries: int, diagnostics: Iterable[Diagn
     where = config.entries_dir.rstrip("/") + "/"
     if not folder.is_dir():
         return f"The log has no entries: there is no {where} folder yet. Start one with 'logbuild new'."
-    if next(folder.rglob("*.md"), None) is not None:
+    from .entries import scan_entry_files
+
+    if scan_entry_files(config.root, folder)[0]:  # files there, none published: drafts
         return f"The log has no published entries: those in {where} are drafts (--drafts includes them)."
     return f"The log has no entries yet: {where} holds no dated .md file. Start one with 'logbuild new'."
 
@@ -159,7 +161,10 @@ def clean_log(config: SiteConfig, snippet_cache: bool) -> list[Path]:
     if cache.is_dir():
         removed += [p for p in sorted(cache.iterdir()) if snippet_cache or p.name != "snippets"]
     for path in removed:
-        shutil.rmtree(path) if path.is_dir() and not path.is_symlink() else path.unlink()
+        if path.is_dir() and not path.is_symlink():
+            shutil.rmtree(path)
+        else:
+            path.unlink()
     if snippet_cache and cache.is_dir() and not any(cache.iterdir()):
         cache.rmdir()
     return removed
