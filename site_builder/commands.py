@@ -171,7 +171,7 @@ def clean_log(config: SiteConfig, snippet_cache: bool) -> list[Path]:
 
 
 def _holds_log_files(config: SiteConfig, folder: Path) -> bool:
-    own = [config.path(n).resolve() for n in ("entries_dir", "snippets_dir", "templates_dir", "static_dir")]
+    own = [config.path(n).resolve() for n in ("entries_dir", "pages_dir", "snippets_dir", "templates_dir", "static_dir")]
     return folder == config.root or folder in config.root.parents or any(
         p == folder or folder in p.parents for p in own)
 
