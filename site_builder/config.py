@@ -32,6 +32,7 @@ class SiteConfig:
     author: str = ""
     description: str = "What I learn, one day at a time."
     base_url: str = "/"
+    use_directory_urls: bool = True
     language: str = "en"
     timezone: str = "UTC"
     day_ends_at: int = 0
@@ -71,6 +72,7 @@ KEYS: dict[str, tuple[tuple[type, ...], str]] = {
     "author": ((str,), "your name, for the feed and the footer"),
     "description": ((str,), "one line under the title; also the meta description"),
     "base_url": ((str,), "where the site is published, e.g. https://you.github.io/log/"),
+    "use_directory_urls": ((bool,), "false links page/index.html files, so the site also works opened from disk"),
     "language": ((str,), "the pages' lang attribute"),
     "timezone": ((str,), "IANA time zone that decides what 'today' is, e.g. Asia/Manila"),
     "day_ends_at": ((int,), "hour (0-23) at which your day ends: 4 lets 00:44 count for the evening before"),
@@ -107,6 +109,13 @@ def find_config_file(root: Path) -> Path | None:
     if pyproject.is_file() and re.search(rb"^\[tool\.logbuild(\.|\])", _read(pyproject), re.MULTILINE):
         return pyproject  # found in the bytes: a file that is not UTF-8 is reported when it is read
     return None
+
+
+def find_log_root(start: Path) -> Path | None:
+    """The nearest folder at or above `start` with the log's configuration, as git finds `.git`
+    and MkDocs `mkdocs.yml`: a command run in `entries/` works on the whole log."""
+    start = start.resolve()
+    return next((folder for folder in (start, *start.parents) if find_config_file(folder) is not None), None)
 
 
 def load_config(root: Path, overrides: dict[str, Any] | None = None) -> tuple[SiteConfig, list[Diagnostic]]:
@@ -207,7 +216,28 @@ def _normalise(values: dict[str, Any], source: str, text: str, out: list[Diagnos
         values["base_url"] += "/"
     if "snippet_env" in values:
         values["snippet_env"] = {str(k): str(v) for k, v in values["snippet_env"].items()}
+    if values.get("cname") and url_host(values.get("base_url", "/")) not in (None, values["cname"].lower()):
+        out.append(Diagnostic(source or "configuration", _key_line(text, "cname"),
+                              f"cname '{values['cname']}' is not the host of base_url '{values['base_url']}'; "
+                              "the pages, feed and sitemap link base_url", "warning",
+                              hint=f"set base_url = \"https://{values['cname']}/\", or drop cname"))
     return values
+
+
+def url_host(url: str) -> str | None:
+    """The host of an absolute URL, lowercase; None for a path such as "/" or "/log/"."""
+    m = re.match(r"^[a-z][a-z0-9+.-]*://([^/:?#]*)", url, re.IGNORECASE)
+    return m.group(1).lower() if m else None
+
+
+def relative_base_url_note(config: SiteConfig) -> str | None:
+    """Said once per build while base_url is a path: pages link each other relatively and work at
+    any address, but a feed and a sitemap need the site's full URL."""
+    if url_host(config.base_url):
+        return None
+    return (f"Note: base_url is '{config.base_url}', so the feed and sitemap have no full URLs (their ids and "
+            "links are paths); set base_url to where the site lives, e.g. https://you.github.io/log/, or pass "
+            "--base-url (the Pages workflow does). The pages themselves work at any address.")
 
 
 def _key_line(text: str, key: str) -> int | None:

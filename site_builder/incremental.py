@@ -11,6 +11,7 @@ import os
 import shutil
 import sys
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -18,6 +19,7 @@ from typing import Any
 from . import __version__
 from .config import SiteConfig, default_theme_dir
 from .confine import walk_confined
+from .errors import Diagnostic
 from .model import BuildOptions, BuildReport, SnippetCounts, Streaks
 from .slugs import is_safe_path
 from .streaks import today_in
@@ -133,9 +135,22 @@ def _is_record(data: object) -> bool:
 
 
 def _is_summary(summary: object) -> bool:
-    return (isinstance(summary, dict) and set(summary) == {"pages", "entries", "snippets", "streaks"}
+    return (isinstance(summary, dict) and set(summary) == {"pages", "entries", "snippets", "streaks", "warnings"}
             and all(_is_int(summary[k]) for k in ("pages", "entries", "snippets"))
-            and _is_streaks(summary["streaks"]))
+            and _is_streaks(summary["streaks"]) and isinstance(summary["warnings"], list)
+            and all(map(_is_warning, summary["warnings"])))
+
+
+def warnings_json(diagnostics: Iterable[Diagnostic]) -> list[dict[str, Any]]:
+    """The warnings of a clean build, kept so that a build that finds nothing changed repeats them."""
+    return [{"path": d.path, "line": d.line, "message": d.message, "hint": d.hint, "code": d.code}
+            for d in diagnostics if d.severity == "warning"]
+
+
+def _is_warning(data: object) -> bool:
+    return (isinstance(data, dict) and set(data) == {"path", "line", "message", "hint", "code"}
+            and all(isinstance(data[k], str) for k in ("path", "message", "code"))
+            and (data["line"] is None or _is_int(data["line"])) and isinstance(data["hint"], (str, type(None))))
 
 
 def _is_streaks(data: object) -> bool:
@@ -216,6 +231,8 @@ def freshness(config: SiteConfig, options: BuildOptions) -> Freshness:
         pages=summary["pages"], pages_written=0, entries=summary["entries"],
         seconds=time.perf_counter() - started, streaks=streaks_from_json(summary["streaks"]),
         snippets=SnippetCounts(cached=summary["snippets"]), snippet_results=(), output_dir=str(out),
+        diagnostics=tuple(Diagnostic(w["path"], w["line"], w["message"], "warning", w["hint"], w["code"])
+                          for w in summary["warnings"]),
     ))
 
 

@@ -65,3 +65,25 @@ def resolve_entry_links(html: str, url_of: Callable[[str], str | None]) -> str:
     if ENTRY_LINK not in html:
         return html
     return _ENTRY_LINK_RE.sub(lambda m: url_of(m.group(1)) or "#missing-entry", html)
+
+
+# -- use_directory_urls = false: a site that works opened from disk (file://) --------------------
+_FOLDER_HREF = re.compile(r'(\s(?:href|xlink:href)=")([^"]*)(")')
+
+
+def file_url(url: str) -> str:
+    """`entries/x/` -> `entries/x/index.html`: a browser shows a folder's listing, not its
+    index.html, when the site is opened from disk. Other URLs are kept as they are."""
+    if _SCHEME.match(url) or url.startswith(("/", "#")):
+        return url
+    cut = min((i for i in (url.find("?"), url.find("#")) if i >= 0), default=len(url))
+    path, rest = url[:cut], url[cut:]
+    if (rest and not path) or (path and not path.endswith("/") and path.rsplit("/", 1)[-1] not in (".", "..")):
+        return url
+    folder = path if path.endswith("/") or not path else path + "/"
+    return ("" if folder == "./" else folder) + "index.html" + rest
+
+
+def with_file_urls(html: str) -> str:
+    """Every relative link to a folder in a rendered page, pointed at its index.html."""
+    return _FOLDER_HREF.sub(lambda m: m.group(1) + file_url(m.group(2)) + m.group(3), html)

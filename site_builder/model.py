@@ -204,6 +204,7 @@ class BuildOptions:
     jobs: int | None = None
     fresh: bool = False
     run_snippets: bool = True  # False: cached outputs only, never run (a preview shows them at once)
+    shard: tuple[int, int] | None = None  # `check --shard K/N`: run only share K of N of the snippets
 
 
 @dataclass(frozen=True)

@@ -124,9 +124,15 @@ def _challenge(s: Streaks) -> str:
     return f" Day {s.challenge_day} of your {s.challenge_days}-day challenge." if s.challenge_days else ""
 
 
-def create_entry(config: SiteConfig, date: dt.date, title: str | None = None, tags: list[str] | None = None,
+def split_tags(text: str) -> list[str]:
+    """`--tags "keras cnn"` or `--tags keras,cnn`: space- or comma-separated, normalised as entries are."""
+    return [t for t in (normalise_tag(t) for t in re.split(r"[,\s]+", text)) if t]
+
+
+def create_entry(config: SiteConfig, date: dt.date, title: str | None = None, tags: str | list[str] = "",
                  snippet: str | None = None) -> NewEntry:
-    """Write entries/DATE.md (and snippets/NAME.py); raise NewEntryError rather than replace anything."""
+    """Write entries/DATE.md (and snippets/NAME.py); raise NewEntryError rather than replace anything.
+    `tags` is a list, or the text of `--tags` (see split_tags)."""
     entries_dir = config.path("entries_dir")
     entry_path = entries_dir / f"{date.isoformat()}.md"
     existing, problems = load_entries(config.root, entries_dir, EntryRules(config.day_ends_at, timezone=config.timezone)) \
@@ -139,7 +145,8 @@ def create_entry(config: SiteConfig, date: dt.date, title: str | None = None, ta
     snippet_path = _check_snippet(config, snippet)
     previous = _previous(existing, date)
     plan = next_steps(previous.body) if previous else []
-    text = entry_text(date, title, [t for t in (normalise_tag(t) for t in tags or []) if t], plan, snippet)
+    tag_list = split_tags(tags) if isinstance(tags, str) else [t for t in map(normalise_tag, tags) if t]
+    text = entry_text(date, title, tag_list, plan, snippet)
     if snippet_path is not None:
         entry_rel = _rel(entry_path, config.root)
         _write_new(snippet_path, snippet_text(snippet or "", title or f"Snippet {snippet}", entry_rel))

@@ -18,7 +18,7 @@ from typing import Any
 
 from .calendar import calendar_svg, calendar_years
 from .config import SiteConfig
-from .links import resolve_entry_links
+from .links import file_url, resolve_entry_links
 from .model import Entry, Page, RenderedBody, SnippetResult, Streaks
 from .snippet_view import snippet_view
 from .undated import UndatedPage, nav_links
@@ -276,9 +276,10 @@ def _figures_page(site: SiteInputs) -> Page:
 
 
 def _search_pages(site: SiteInputs, cards: list[Card]) -> list[Page]:
-    records = [{"t": c.title, "u": c.url, "d": c.date.isoformat(), "g": list(c.tags),
+    link = (lambda url: url) if site.config.use_directory_urls else file_url
+    records = [{"t": c.title, "u": link(c.url), "d": c.date.isoformat(), "g": list(c.tags),
                 "s": c.summary, "x": site.bodies[c.slug].text} for c in reversed(cards)]
-    records += [{"t": p.title, "u": p.url, "d": "", "g": [], "s": site.undated_bodies[p.url].summary,
+    records += [{"t": p.title, "u": link(p.url), "d": "", "g": [], "s": site.undated_bodies[p.url].summary,
                  "x": site.undated_bodies[p.url].text} for p in site.undated]
     return [
         _page(site, "search/", "search.html", "Search"),

@@ -15,6 +15,7 @@ import contextlib
 import datetime as dt
 import logging
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -26,7 +27,7 @@ from typing import Literal
 
 from . import __version__
 from .build import BuildOptions, Progress, build_site
-from .config import SiteConfig
+from .config import CONFIG_FILE, SiteConfig, url_host
 from .errors import Diagnostic, errors_in
 from .incremental import forget_output
 from .model import BuildReport
@@ -119,7 +120,6 @@ def publish_site(config: SiteConfig, options: PublishOptions = PublishOptions(),
         refusal = _refusal(report, options, where)
         if refusal is not None:
             return PublishReport("refused", tuple(diagnostics + [refusal]), report, uncommitted=changes)
-        _add_pages_files(site, config.cname)
         try:
             return _commit_and_push(repo, work, config, options, report, diagnostics, changes)
         except GitError as exc:
@@ -277,11 +277,23 @@ def _refusal(report: BuildReport, options: PublishOptions, where: str) -> Diagno
 
 
 def _base_url_warning(config: SiteConfig, options: PublishOptions) -> list[Diagnostic]:
-    if (options.base_url or config.base_url) == "/" and not config.cname:
-        return [Diagnostic(config.source or "configuration", None,
-                           "base_url is '/': links only work when the site is served from a domain's root",
-                           "warning", hint="set base_url, or pass --base-url https://you.github.io/log/")]
-    return []
+    """The pages link each other relatively and work at any address (README); the feed and the
+    sitemap need the site's full URL, which a path such as "/" is not."""
+    base_url = options.base_url or config.base_url
+    if url_host(base_url):
+        return []
+    example = f"https://{config.cname}/" if config.cname else "https://you.github.io/log/"
+    return [Diagnostic(config.source or "configuration", None,
+                       f"base_url is '{base_url}': the pages work at any address, but the feed and sitemap "
+                       "need the site's full URL", "warning", hint=f"set base_url, or pass --base-url {example}")]
+
+
+def published_cname(repo: Repo, published: str | None) -> str:
+    """The CNAME the Pages branch holds (GitHub's settings page commits one there), or ""."""
+    if not published:
+        return ""
+    text = repo.git("show", f"{published}:CNAME", check=False).strip()
+    return text if re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9.-]{0,252}", text) else ""  # a host name, nothing else
 
 
 def _add_pages_files(site: Path, cname: str) -> None:
@@ -297,9 +309,17 @@ def _commit_and_push(repo: Repo, work: Path, config: SiteConfig, options: Publis
                      report: BuildReport, diagnostics: list[Diagnostic], changes: tuple[Uncommitted, ...]
                      ) -> PublishReport:
     site = work / "site"
+    published = fetch_branch(repo, options.remote, options.branch)
+    kept = published_cname(repo, published)
+    cname = config.cname or kept
+    if kept and kept != config.cname:
+        fate = f"replaced by cname '{config.cname}'" if config.cname else "kept"
+        diagnostics.append(Diagnostic(config.source or CONFIG_FILE, None, f"{options.branch} has a CNAME ({kept}) "
+                                      f"that the configuration does not name; it is {fate}", "warning",
+                                      hint=f'set cname = "{cname}" to say so'))
+    _add_pages_files(site, cname)
     tree = site_tree(repo, site, work / "index")
     files = sum(1 for p in site.rglob("*") if p.is_file())
-    published = fetch_branch(repo, options.remote, options.branch)
 
     def outcome(kind: Outcome, commit: str) -> PublishReport:
         return PublishReport(kind, tuple(diagnostics), report, files, tree, commit, changes)
@@ -310,7 +330,7 @@ def _commit_and_push(repo: Repo, work: Path, config: SiteConfig, options: Publis
         return outcome("would-push", published or "")
     local = repo.git("rev-parse", "--verify", "--quiet", f"refs/heads/{options.branch}^{{tree}}", check=False)
     if published or local != tree:  # otherwise the local branch already holds this site: push it as is
-        _ghp_import(repo, site, config, options, commit_message(repo, options, changes))
+        _ghp_import(repo, site, cname, options, commit_message(repo, options, changes))
         if repo.git("rev-parse", f"refs/heads/{options.branch}^{{tree}}") != tree:
             raise GitError(f"ghp-import did not commit the site to '{options.branch}'")
     repo.git("push", "--quiet", options.remote, f"refs/heads/{options.branch}:refs/heads/{options.branch}")
@@ -338,11 +358,11 @@ def fetch_branch(repo: Repo, remote: str, branch: str) -> str | None:
     return heads.split()[0]
 
 
-def _ghp_import(repo: Repo, site: Path, config: SiteConfig, options: PublishOptions, message: str) -> None:
+def _ghp_import(repo: Repo, site: Path, cname: str, options: PublishOptions, message: str) -> None:
     args = [sys.executable, "-m", "ghp_import", str(site), "--no-jekyll", "--message", message,
             "--remote", options.remote, "--branch", options.branch]
-    if config.cname:
-        args += ["--cname", config.cname]
+    if cname:
+        args += ["--cname", cname]
     env = dict(os.environ)
     if not (env.get("GIT_COMMITTER_NAME") or repo.git("config", "user.name", check=False)):
         env["GIT_COMMITTER_NAME"] = "logbuild"

@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import importlib.metadata
 import json
 import logging
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from .config import CONFIG_FILE, KEYS, SiteConfig
 
@@ -20,8 +22,9 @@ log = logging.getLogger(__name__)
 
 SNIPPET_NAME = "first_plot"
 WORKFLOW_PATH = ".github/workflows/logbuild.yml"
-GITIGNORE = "site/\n.logbuild/\n.venv/\n__pycache__/\n"
-REQUIREMENTS = "# What your snippets import; the workflow installs these before building.\nmatplotlib>=3.8\n"
+DEPENDABOT_PATH = ".github/dependabot.yml"
+GITIGNORE = "site/\n.logbuild/\nreports/\n.venv/\n__pycache__/\n"
+SNIPPET_REQUIREMENTS = "# What your snippets import.\nmatplotlib>=3.8\n"
 
 SNIPPET = '''\
 """My first snippet: logbuild runs it during the build and shows its output and figures."""
@@ -79,6 +82,7 @@ class ScaffoldReport:
     created: tuple[Path, ...] = ()
     skipped: tuple[Path, ...] = ()
     refused: str | None = None  # why nothing was written, if so
+    notes: tuple[str, ...] = ()  # what the user must do before the first push
 
 
 @dataclass
@@ -116,7 +120,11 @@ def init_log(dest: Path, *, title: str | None = None, copy_templates: bool = Fal
         created.append(path)
     for folder in ("entries", "snippets"):
         (dest / folder).mkdir(parents=True, exist_ok=True)
-    return ScaffoldReport(dest, tuple(created), tuple(skipped))
+    requirements = dest / "requirements.txt"
+    note = (f"edit {requirements}: this logbuild is a local install CI cannot reach, and the workflow "
+            "installs from that file (its first lines say what to write)")
+    unreachable = requirements in created and not installs_logbuild(plan.files["requirements.txt"].decode())
+    return ScaffoldReport(dest, tuple(created), tuple(skipped), notes=(note,) if unreachable else ())
 
 
 def plan_files(config: SiteConfig, today: dt.date, copy_templates: bool) -> _Plan:
@@ -124,11 +132,12 @@ def plan_files(config: SiteConfig, today: dt.date, copy_templates: bool) -> _Pla
     plan = _Plan()
     plan.add(CONFIG_FILE, config_text(config))
     plan.add(".gitignore", GITIGNORE)
-    plan.add("requirements.txt", REQUIREMENTS)
+    plan.add("requirements.txt", requirements_text(installed_logbuild()))
     plan.add(f"entries/{today.isoformat()}.md", ENTRY.format(date=today.isoformat(), snippet=SNIPPET_NAME))
     plan.add(f"snippets/{SNIPPET_NAME}.py", SNIPPET)
     plan.add(f"{config.pages_dir}/about.md", ABOUT)
     plan.add(WORKFLOW_PATH, workflow_text())
+    plan.add(DEPENDABOT_PATH, workflow_text("dependabot.yml"))
     if copy_templates:
         from .templates import default_theme_dir
 
@@ -139,9 +148,69 @@ def plan_files(config: SiteConfig, today: dt.date, copy_templates: bool) -> _Pla
     return plan
 
 
-def workflow_text() -> str:
-    """The GitHub Actions workflow shipped in the package (check daily, build and deploy to Pages)."""
-    return (Path(__file__).parent / "workflows" / "pages.yml").read_text("utf-8")
+def workflow_text(name: str = "pages.yml") -> str:
+    """A file shipped in the package's workflows/: the GitHub Actions workflow (check daily, build
+    and deploy to Pages) or the Dependabot configuration that keeps its pinned actions current."""
+    return (Path(__file__).parent / "workflows" / name).read_text("utf-8")
+
+
+# -- requirements.txt: the workflow installs the logbuild the user has ---------------------------
+def installed_logbuild() -> importlib.metadata.Distribution | None:
+    """The distribution this code runs from (None when run from a bare checkout)."""
+    try:
+        return importlib.metadata.distribution("logbuild")
+    except importlib.metadata.PackageNotFoundError:
+        return None
+
+
+def requirements_text(dist: importlib.metadata.Distribution | None) -> str:
+    """requirements.txt for a new log: how CI installs this logbuild, then what the snippet imports."""
+    return "# How CI installs logbuild (the workflow runs: pip install -r requirements.txt).\n" + \
+        "\n".join(logbuild_requirement(dist)) + "\n\n" + SNIPPET_REQUIREMENTS
+
+
+def logbuild_requirement(dist: importlib.metadata.Distribution | None) -> list[str]:
+    """Lines installing the same logbuild elsewhere, from where PEP 610's direct_url.json says it
+    came: none means the package index (pin the version), a remote VCS or archive URL is reused,
+    a local folder, file or editable install gets a comment saying what to write instead."""
+    version = dist.version if dist is not None else "0.0.0"
+    origin = _direct_url(dist)
+    if origin is None:
+        return [f"logbuild=={version}"]
+    url = str(origin.get("url", ""))
+    remote = urlsplit(url).scheme in ("http", "https", "ssh", "git")
+    vcs, archive = origin.get("vcs_info"), origin.get("archive_info")
+    subdirectory = f"#subdirectory={origin['subdirectory']}" if isinstance(origin.get("subdirectory"), str) else ""
+    if remote and isinstance(vcs, dict) and isinstance(vcs.get("commit_id"), str):
+        return [f"logbuild @ {vcs.get('vcs', 'git')}+{url}@{vcs['commit_id']}{subdirectory}"]
+    if remote and isinstance(archive, dict):
+        return [f"logbuild @ {url}{subdirectory}"]
+    how = "an editable install of" if (origin.get("dir_info") or {}).get("editable") else "installed from"
+    return [
+        f"# logbuild here is {how} {url or 'a local path'}, which CI cannot reach.",
+        "# Replace the line below with where CI should install it from: the release on the",
+        f"# package index once there is one (logbuild=={version}), or your repository with a commit,",
+        "# e.g. logbuild @ git+https://github.com/YOU/logbuild@COMMIT",
+        f"# logbuild=={version}",
+    ]
+
+
+def installs_logbuild(requirements: str) -> bool:
+    return any(line.startswith("logbuild") for line in requirements.splitlines())
+
+
+def _direct_url(dist: importlib.metadata.Distribution | None) -> dict[str, Any] | None:
+    """PEP 610's record (None: installed from an index); unknown origins read as a local path."""
+    if dist is None:
+        return {"url": ""}  # run from a bare checkout: no install to point at
+    text = dist.read_text("direct_url.json")
+    if not text:
+        return None
+    try:
+        data = json.loads(text)
+    except ValueError:
+        return {"url": ""}
+    return data if isinstance(data, dict) else {"url": ""}
 
 
 def config_text(config: SiteConfig) -> str:

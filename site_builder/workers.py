@@ -112,4 +112,8 @@ def render_page(page: Page, theme: Any, extra: Mapping[str, Any]) -> tuple[str, 
         data = json.dumps(page.context["data"], ensure_ascii=False, separators=(",", ":")).encode()
         return page.output_path, data, None
     html, problem = theme.render(page.template, {**page.context, **extra})
+    if html and not extra["site"].use_directory_urls and page.output_path.endswith(".html"):
+        from .links import with_file_urls
+
+        html = with_file_urls(html)  # a site opened from disk: links name page/index.html
     return page.output_path, (html or "").encode(), problem

@@ -26,11 +26,11 @@ LAYERS: list[list[str]] = [
     ["streaks", "markdown", "snippet_view", "workers", "state"],  # pure stages on those values; the state of them
     ["entries", "incremental", "snippets"],  # LOAD and EXECUTE
     ["undated"],  # LOAD the undated pages (pages/about.md), written like entries
-    ["pages", "templates"],  # PLAN and THEME
+    ["pages", "templates", "shards"],  # PLAN and THEME; the share of snippets a CI shard runs
     ["build", "newentry"],  # the one place that knows the stage order; `new` beside it
     ["report", "publish", "scaffold"],  # edges
     ["importer"],  # an edge that writes a site title the way scaffold writes settings
-    ["serve"],  # the preview server drives builds
+    ["serve", "commands"],  # the preview server drives builds; the library side of the CLI commands
     ["cli"],  # thin commands on top of everything
 ]
 LAYER = {name: i for i, names in enumerate(LAYERS) for name in names}

@@ -86,6 +86,7 @@ def test_the_first_and_last_years_there_are(day: dt.date) -> None:
 
 def test_a_log_dated_9999_12_31_builds(tmp_path: Path) -> None:
     (tmp_path / "entries").mkdir()
+    (tmp_path / "logbuild.toml").write_text("# the defaults\n", "utf-8")
     (tmp_path / "entries" / "2018-09-20.md").write_text("A real day.\n", "utf-8")
     (tmp_path / "entries" / "far.md").write_text("---\ndate: 9999-12-31\n---\nThe end of time.\n", "utf-8")
     result = run_logbuild("-C", tmp_path, "build", "--out", tmp_path / "out", "--today", "2018-09-22")

@@ -137,7 +137,8 @@ def test_strict_turns_the_warning_into_a_failure(tmp_path: Path) -> None:
     result = run_logbuild("-C", root, "build", "--out", tmp_path / "out", "--today", TODAY, "--strict")
     assert result.returncode == 1
     assert "entries/2016-01-05.md:3: warning: unknown front matter key 'tgas'" in result.stderr
-    assert "Traceback" not in result.stderr
+    assert "Build failed: 0 error(s), 1 warning(s) (warnings are errors under --strict)" in result.stderr
+    assert "Built " not in result.stdout and "Traceback" not in result.stderr
     assert not (tmp_path / "out").exists()
 
 

@@ -18,6 +18,7 @@ ENTRY = "---\ntitle: A day\n---\nSome text.\n"
 def log(tmp_path: Path) -> Path:
     root = tmp_path / "log"
     (root / "entries" / "2018").mkdir(parents=True)
+    (root / "logbuild.toml").write_text("# the defaults\n", "utf-8")  # what makes the folder a log
     (root / "entries" / "2018" / "2018-09-15.md").write_text(ENTRY, "utf-8")
     (root / "entries" / "2018-09-14.md").write_text(ENTRY, "utf-8")
     (root / "entries" / ".hidden.md").write_text(ENTRY, "utf-8")

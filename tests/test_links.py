@@ -73,6 +73,7 @@ def test_check_fails_on_a_broken_link_and_names_it_in_junit(tmp_path: Path) -> N
     import xml.etree.ElementTree as ET
 
     (tmp_path / "entries").mkdir()
+    (tmp_path / "logbuild.toml").write_text("# the defaults\n")
     (tmp_path / "entries" / "2018-09-15.md").write_text("---\ntitle: Pooling\n---\nSee [a typo](2018-09-41.md).\n")
     done = subprocess.run(
         [sys.executable, "-m", "site_builder.cli", "check", "--junit", "report.xml", "--today", "2018-09-16"],

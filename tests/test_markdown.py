@@ -91,6 +91,7 @@ def test_deep_but_legal_markdown_does_not_crash(source: str) -> None:
 
 def test_build_prints_the_nesting_warning(tmp_path: Path) -> None:
     (tmp_path / "entries").mkdir()
+    (tmp_path / "logbuild.toml").write_text("# the defaults\n", "utf-8")
     (tmp_path / "entries" / "2018-09-09.md").write_text(
         "---\ntitle: Deep\n---\nIntro.\n\n" + "> " * 30 + "lost\n", "utf-8")
     result = run_logbuild("-C", tmp_path, "build", "--out", tmp_path / "out", "--today", "2018-09-10")

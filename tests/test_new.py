@@ -40,6 +40,7 @@ def run(root: Path, *args: str, env: dict[str, str] | None = None) -> subprocess
 
 def make_log(root: Path, days: list[str], last_body: str = PREVIOUS) -> Path:
     (root / "entries").mkdir(parents=True)
+    (root / "logbuild.toml").write_text("# the defaults\n")
     for day in days:
         (root / "entries" / f"{day}.md").write_text(f"---\ndate: {day}\ntitle: Day {day}\n---\nText.\n")
     (root / "entries" / f"{days[-1]}.md").write_text(last_body.replace("2018-09-20", days[-1]))

@@ -34,7 +34,7 @@ def log(tmp_path: Path) -> Path:
     for day in (1, 2):
         (root / "entries" / f"2024-03-0{day}.md").write_text(ENTRY.format(day=day))
     (root / "logbuild.toml").write_text(
-        'title = "Published"\nbase_url = "https://example.org/log/"\ncname = "log.example.org"\n')
+        'title = "Published"\nbase_url = "https://log.example.org/"\ncname = "log.example.org"\n')
     (root / ".gitignore").write_text("site/\n.logbuild/\n")
     git("init", "--quiet", "-b", "main", cwd=root)
     git("config", "user.name", "Learner", cwd=root)
@@ -82,7 +82,7 @@ def test_publish_pushes_the_site_and_leaves_the_working_tree_alone(log: Path) ->
     names = git("ls-tree", "-r", "--name-only", "gh-pages", cwd=log.parent / "remote.git").split()
     assert {"index.html", ".nojekyll", "CNAME", "entries/2024-03-01/index.html"} <= set(names)
     assert remote_file(log, "CNAME").strip() == "log.example.org"
-    assert "https://example.org/log/" in remote_file(log, "index.html")
+    assert "https://log.example.org/" in remote_file(log, "index.html")
     assert "An edit not yet committed." in remote_file(log, "entries/2024-03-02/index.html")
 
 
@@ -327,3 +327,60 @@ def test_two_publishes_of_a_log_with_a_snippet_make_one_commit(log: Path) -> Non
     assert again.build is not None and again.build.snippets.cached == 1  # the second one reads the cache
     assert again.outcome == "up-to-date"
     assert remote_commits(log) == [first.commit]
+
+
+def test_a_cname_githubs_settings_page_committed_is_kept_and_said(log: Path) -> None:
+    (log / "logbuild.toml").write_text('title = "Published"\nbase_url = "https://log.example.org/"\n')
+    assert publish(log).outcome == "pushed"
+    # what GitHub's Pages settings do when a custom domain is typed in: a commit on gh-pages
+    clone = log.parent / "pages-clone"
+    git("clone", "--quiet", "--branch", "gh-pages", str(log.parent / "remote.git"), str(clone), cwd=log.parent)
+    (clone / "CNAME").write_text("log.example.org")
+    git("add", "CNAME", cwd=clone)
+    git("-c", "user.name=GitHub", "-c", "user.email=gh@example.org", "commit", "--quiet", "-m", "Create CNAME",
+        cwd=clone)
+    git("push", "--quiet", "origin", "gh-pages", cwd=clone)
+    (log / "entries" / "2024-03-03.md").write_text(ENTRY.format(day=3))
+    again = publish(log)
+    assert again.outcome == "pushed"
+    assert remote_file(log, "CNAME").strip() == "log.example.org"  # not dropped by the next publish
+    assert any("has a CNAME (log.example.org) that the configuration does not name; it is kept" in d.message
+               for d in again.diagnostics)
+    (log / "logbuild.toml").write_text('title = "P"\nbase_url = "https://new.example.org/"\ncname = "new.example.org"\n')
+    replaced = publish(log)
+    assert remote_file(log, "CNAME").strip() == "new.example.org"
+    assert any("it is replaced by cname 'new.example.org'" in d.message for d in replaced.diagnostics)
+
+
+def test_a_cname_that_is_not_base_urls_host_is_a_warning(log: Path) -> None:
+    (log / "logbuild.toml").write_text('base_url = "https://me.github.io/log/"\ncname = "log.example.org"\n')
+    _, problems = load_config(log)
+    assert [p.format() for p in problems] == [(
+        "logbuild.toml:2: warning: cname 'log.example.org' is not the host of base_url 'https://me.github.io/log/'; "
+        'the pages, feed and sitemap link base_url (set base_url = "https://log.example.org/", or drop cname)')]
+
+
+def test_a_path_base_url_warns_once_that_the_feed_needs_a_full_url(log: Path) -> None:
+    (log / "logbuild.toml").write_text('title = "Published"\n')
+    built = subprocess.run([sys.executable, "-m", "site_builder.cli", "-C", str(log), "build", "--today",
+                            "2024-03-02"], capture_output=True, text=True, check=False)
+    assert built.returncode == 0, built.stderr
+    assert built.stdout.count("feed and sitemap") == 1 and "base_url is '/'" in built.stdout
+    full = subprocess.run([sys.executable, "-m", "site_builder.cli", "-C", str(log), "build", "--today",
+                           "2024-03-02", "--base-url", "https://me.github.io/log/"], capture_output=True, text=True,
+                          check=False)
+    assert full.returncode == 0 and "feed and sitemap" not in full.stdout
+    report = publish(log, dry_run=True)
+    (warning,) = [d for d in report.diagnostics if "base_url" in d.message]
+    assert "the pages work at any address" in warning.message  # as the README says of relative links
+
+
+def test_the_cli_refusal_names_the_log(log: Path) -> None:
+    (log / "snippets").mkdir()
+    (log / "snippets" / "broken.py").write_text("raise SystemExit(3)\n")
+    (log / "entries" / "2024-03-02.md").write_text(ENTRY.format(day=2) + "```{snippet} broken\n```\n")
+    done = subprocess.run([sys.executable, "-m", "site_builder.cli", "-C", str(log), "publish"],
+                          capture_output=True, text=True, check=False)
+    assert done.returncode == 1
+    assert done.stderr.strip().splitlines()[-1] == f"{log}: not published to origin/gh-pages"
+    assert "/publish/" not in done.stderr  # no private build folder in what the user reads

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+import importlib.metadata
+import json
 import os
 import subprocess
 import sys
@@ -14,7 +16,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from site_builder.config import KEYS, SiteConfig, load_config
-from site_builder.scaffold import config_text, init_log, toml_value
+from site_builder.scaffold import config_text, init_log, requirements_text, toml_value
 
 LOGBUILD = [sys.executable, "-m", "site_builder.cli"]
 DAY = dt.date(2024, 3, 5)
@@ -57,7 +59,7 @@ def test_layout(tmp_path: Path) -> None:
     entry = (dest / "entries" / "2024-03-05.md").read_text("utf-8")
     assert "date: 2024-03-05" in entry and "```{snippet} first_plot" in entry
     assert "set_title(" in (dest / "snippets" / "first_plot.py").read_text("utf-8")
-    assert (dest / ".gitignore").read_text("utf-8").split() == ["site/", ".logbuild/", ".venv/", "__pycache__/"]
+    assert (dest / ".gitignore").read_text("utf-8").split() == ["site/", ".logbuild/", "reports/", ".venv/", "__pycache__/"]
     assert (dest / ".github" / "workflows" / "logbuild.yml").is_file()
     assert not (dest / "templates").exists()
 
@@ -111,3 +113,67 @@ def test_init_then_build_makes_a_site_with_the_first_entry(tmp_path: Path) -> No
     page = (log / "site" / "entries" / today / "index.html").read_text("utf-8")
     assert "Day one" in page and "Minutes of practice per day" in page
     assert "Day by day" in (log / "site" / "index.html").read_text("utf-8")
+
+
+# -- requirements.txt: CI installs the logbuild the user has (PEP 610's direct_url.json) ---------
+def installed(tmp_path: Path, direct_url: dict[str, object] | None) -> importlib.metadata.Distribution:
+    """A real dist-info folder, read through importlib.metadata as pip's records are."""
+    info = tmp_path / "logbuild-1.2.3.dist-info"
+    info.mkdir()
+    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: logbuild\nVersion: 1.2.3\n", "utf-8")
+    if direct_url is not None:
+        (info / "direct_url.json").write_text(json.dumps(direct_url), "utf-8")
+    return importlib.metadata.PathDistribution(info)
+
+
+def requirement_lines(text: str) -> list[str]:
+    return [line for line in text.splitlines() if line.strip() and not line.startswith("#")]
+
+
+SHA = "0123456789abcdef0123456789abcdef01234567"
+
+
+@pytest.mark.parametrize(("direct_url", "wanted"), [
+    (None, "logbuild==1.2.3"),
+    ({"url": "https://github.com/me/logbuild.git", "vcs_info": {"vcs": "git", "commit_id": SHA,
+                                                                  "requested_revision": "main"}},
+     f"logbuild @ git+https://github.com/me/logbuild.git@{SHA}"),
+    ({"url": "https://github.com/me/tools.git", "subdirectory": "logbuild",
+      "vcs_info": {"vcs": "git", "commit_id": SHA}},
+     f"logbuild @ git+https://github.com/me/tools.git@{SHA}#subdirectory=logbuild"),
+    ({"url": "https://files.example.org/logbuild-1.2.3.tar.gz", "archive_info": {}},
+     "logbuild @ https://files.example.org/logbuild-1.2.3.tar.gz"),
+], ids=["index", "vcs", "vcs-subdirectory", "archive"])
+def test_requirements_install_the_same_logbuild(tmp_path: Path, direct_url: dict[str, object] | None,
+                                                 wanted: str) -> None:
+    from packaging.requirements import Requirement
+
+    text = requirements_text(installed(tmp_path, direct_url))
+    assert requirement_lines(text) == [wanted, "matplotlib>=3.8"]
+    assert all(Requirement(line).name in ("logbuild", "matplotlib") for line in requirement_lines(text))
+
+
+@pytest.mark.parametrize("direct_url", [
+    {"url": "file:///home/me/logbuild", "dir_info": {"editable": True}},
+    {"url": "file:///home/me/logbuild", "dir_info": {}},
+    {"url": "file:///home/me/logbuild", "vcs_info": {"vcs": "git", "commit_id": SHA}},
+    {"url": "file:///tmp/logbuild-1.2.3-py3-none-any.whl", "archive_info": {}},
+], ids=["editable", "folder", "local-git", "local-wheel"])
+def test_a_local_install_gets_a_comment_saying_what_to_write(tmp_path: Path, direct_url: dict[str, object]) -> None:
+    text = requirements_text(installed(tmp_path, direct_url))
+    assert requirement_lines(text) == ["matplotlib>=3.8"]  # nothing CI cannot reach
+    assert "CI cannot reach" in text and "# logbuild==1.2.3" in text and str(direct_url["url"]) in text
+
+
+def test_init_writes_requirements_for_the_running_logbuild_and_says_to_edit_a_local_one(tmp_path: Path) -> None:
+    # this venv has logbuild as an editable install of the checkout (make's `pip install -e`)
+    result = logbuild("init", "log", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    text = (tmp_path / "log" / "requirements.txt").read_text("utf-8")
+    assert text == requirements_text(importlib.metadata.distribution("logbuild"))
+    assert "editable install" in text and "requirements.txt" in result.stdout and "edit" in result.stdout
+
+
+def test_gitignore_keeps_junit_reports_out(tmp_path: Path) -> None:
+    init_log(tmp_path / "log", today=DAY)
+    assert "reports/" in (tmp_path / "log" / ".gitignore").read_text("utf-8").split()

@@ -44,6 +44,7 @@ def write_entry(root: Path, day: str, title: str, body: str = "Some text.") -> P
 @pytest.fixture
 def log(tmp_path: Path) -> Path:
     root = tmp_path / "log"
+    save(root / "logbuild.toml", "# the defaults\n")
     write_entry(root, "2024-01-01", "First day")
     write_entry(root, "2024-01-02", "Second day")
     return root
@@ -322,6 +323,26 @@ def test_failing_snippet_is_a_warning_and_the_server_keeps_answering(log: Path) 
         assert any("snippets/boom.py" in w and "failed" in w for w in data["warnings"]), data  # type: ignore[union-attr]
         status, _, page = running.get("/entries/2024-01-02/")
         assert status == 200 and b"snippets/boom.py" in page
+        stream.close()
+    finally:
+        running.close()
+
+
+def test_build_warnings_show_in_the_terminal_and_over_the_page(log: Path) -> None:
+    save(log / "entries" / "2024-01-02.md", "---\ndate: 2024-01-02\ntitle: Second day\nstreak: 9\n---\nText.\n")
+    running = Running(log)
+    try:
+        line = "entries/2024-01-02.md:4: warning: declares a streak of 9 days; the dates give 2"
+        assert any(line in m for m in running.messages), running.messages
+        _, _, page = running.get("/entries/2024-01-02/")
+        assert line.encode() in page  # the overlay of problems, injected into every page served
+        stream = running.events()
+        write_entry(log, "2024-01-02", "Second day")  # the warning goes away with its cause
+        deadline = time.monotonic() + WAIT
+        data: dict[str, object] = {"warnings": [line]}
+        while data["warnings"] and time.monotonic() < deadline:
+            _, data = stream.next()
+        assert data["warnings"] == []
         stream.close()
     finally:
         running.close()

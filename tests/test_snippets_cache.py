@@ -287,6 +287,7 @@ def test_a_name_that_is_no_folder_name_is_never_a_path(tmp_path: Path, name: str
 def test_a_build_never_publishes_what_a_forged_figure_points_at(tmp_path: Path) -> None:
     log = tmp_path / "log"
     (log / "snippets").mkdir(parents=True)
+    (log / "logbuild.toml").write_text("# the defaults\n")
     (log / "snippets" / "main.py").write_text(FIGURE)
     (log / "entries").mkdir()
     entry = log / "entries" / "2020-01-01.md"

@@ -200,6 +200,7 @@ class _Touch:
 
 def tiny_log(root: Path) -> Path:
     (root / "entries").mkdir(parents=True)
+    (root / "logbuild.toml").write_text("# the defaults\n")  # what makes the folder a log
     (root / "entries" / "2020-01-01.md").write_text("---\ntitle: One\n---\nFirst day.\n")
     (root / "entries" / "2020-01-02.md").write_text("---\ntitle: Two\n---\nSecond day.\n")
     return root

@@ -126,6 +126,7 @@ def test_init_writes_an_about_page_that_builds(tmp_path: Path) -> None:
     text = (tmp_path / "log" / "pages" / "about.md").read_text()
     assert text.startswith("---\ntitle: About\nweight: 1\n---\n")
     (tmp_path / "log" / "entries" / "2024-03-01.md").write_text("---\ndate: 2024-03-01\n---\nNo snippet today.\n")
+    (tmp_path / "log" / "snippets" / "first_plot.py").unlink()  # no entry links it now: a warning otherwise
     _, diagnostics = build(tmp_path / "log", tmp_path / "site", D(2024, 3, 1))
     assert diagnostics == []
     assert '<a href="about/">About</a>' in (tmp_path / "site" / "index.html").read_text()

@@ -18,7 +18,7 @@ from typing import Any
 from ..build import BuildOptions, build_site, snippet_diagnostics
 from ..config import CONFIG_FILE, SiteConfig, load_config
 from ..entries import EntryRules, load_entries
-from ..errors import Diagnostic, errors_in
+from ..errors import Diagnostic, errors_in, warnings_in
 from ..model import CellProgram
 from ..templates import default_theme_dir
 from .events import LiveState
@@ -54,6 +54,8 @@ class Preview:
         self._ready_lock = threading.Lock()
         self._rewatch = threading.Event()
         self._rewatched = False
+        self._build_warnings: tuple[str, ...] = ()  # of the last build (e.g. a declared streak that is off)
+        self._snippet_warnings: tuple[str, ...] = ()  # of the last background snippet run
 
     # -- building --------------------------------------------------------------------------
     def build_once(self) -> bool:
@@ -74,13 +76,22 @@ class Preview:
         if errors_in(report.diagnostics):
             self._failed_build(report.diagnostics)
             return False
-        self.live.publish(built=report.pages_written > 0 or self.live.snapshot.errors != (), errors=())
+        warnings = tuple(d.format() for d in warnings_in(report.diagnostics))
+        news, self._build_warnings = warnings != self._build_warnings or self.builds == 1, warnings
+        self.live.publish(built=report.pages_written > 0 or self.live.snapshot.errors != (), errors=(),
+                          warnings=self._warnings())
         written = f"{report.pages_written} file(s) written" if report.pages_written else "nothing changed"
         self.say(f"Built {report.pages} pages from {report.entries} entries in {report.seconds:.2f} s "
-                 f"({written}).")
+                 f"({written}" + (f"; {len(warnings)} warning(s)" if warnings else "") + ").")
+        if news:  # the same warnings on every save would drown what changed
+            for line in warnings:
+                self.say("  " + line)
         if self.options.background_snippets:
             self._start_snippets(config, {r.name for r in report.snippet_results})
         return True
+
+    def _warnings(self) -> tuple[str, ...]:
+        return tuple(dict.fromkeys(self._build_warnings + self._snippet_warnings))
 
     def _failed_build(self, problems: Any) -> None:
         lines = tuple(d.format() for d in errors_in(problems))
@@ -194,7 +205,8 @@ class Preview:
             failed = [r for r in results.values() if r.status != "ok"]
             self._failed.update({r.name: state for r in failed})
             warnings = tuple(d.format() for d in snippet_diagnostics(config, failed))
-            self.live.publish(running=(), warnings=warnings)
+            self._snippet_warnings = warnings
+            self.live.publish(running=(), warnings=self._warnings())
             if ran:
                 self.say(f"Ran {len(ran)} snippet(s) in {time.perf_counter() - started:.1f} s"
                          + (f"; {len(failed)} failed" if failed else "") + ".")

@@ -12,13 +12,14 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from .report import format_table, write_junit
     from .runner import ProgressEvent, SnippetSettings, cached_results, run_snippets  # noqa: F401
-    from .sources import available_snippets
+    from .sources import available_snippets, imported_helpers
     from .why import Explanation, explain
 
 _EXPORTS = {
     "SnippetSettings": "runner",
     "ProgressEvent": "runner",
     "available_snippets": "sources",
+    "imported_helpers": "sources",
     "run_snippets": "runner",
     "cached_results": "runner",
     "Explanation": "why",
@@ -33,6 +34,7 @@ __all__ = [
     "available_snippets",
     "explain",
     "format_table",
+    "imported_helpers",
     "run_snippets",
     "write_junit",
 ]

@@ -13,6 +13,7 @@ from ..confine import refused_target
 from ..errors import Diagnostic
 from ..model import Cell, CellProgram, Output, SnippetResult
 from ..slugs import is_safe_segment
+from .inputs import gather_modules
 from .notebook import MAX_NOTEBOOK, key_text, read_notebook
 
 SUFFIXES = (".py", ".ipynb")  # a .py file wins over a notebook of the same name
@@ -60,6 +61,20 @@ def available_snippets(snippets_dir: Path) -> set[str]:
                 if not p.stem.startswith("_")}
     except OSError:
         return set()
+
+
+def imported_helpers(names: list[str], root: Path, snippets_dir: Path, programs: Mapping[str, CellProgram]) -> set[str]:
+    """Local modules the named snippets, notebooks and cells import, followed transitively: the
+    helpers a build runs without any entry linking them."""
+    helpers: set[str] = set()
+    for name in names:
+        try:
+            source = load_source(name, root, snippets_dir, programs)
+        except SourceError:
+            continue
+        modules, _ = gather_modules(source.text, snippets_dir)
+        helpers |= {Path(rel).parts[0].removesuffix(".py") for rel in modules}
+    return helpers
 
 
 def load_source(name: str, root: Path, snippets_dir: Path, programs: Mapping[str, CellProgram]) -> Source:
