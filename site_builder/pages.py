@@ -52,6 +52,9 @@ class SiteInputs:
     site_digest: str  # configuration, theme, options: mixed into every key
     undated: Sequence[UndatedPage] = ()  # pages/: in the navigation and search, never in lists or the feed
     undated_bodies: Mapping[str, RenderedBody] = field(default_factory=dict)  # page url -> body
+    # id() of a large cached value (an entry, a rendered body) -> the cache key it was made from,
+    # its digest: it is not walked again for every page (they must outlive plan_pages)
+    made_from: Mapping[int, str] = field(default_factory=dict)
 
 
 def entry_url(slug: str) -> str:
@@ -78,7 +81,8 @@ def digest(*parts: Any) -> str:
 def context_digest(value: Any, seen: dict[int, str]) -> str:
     """A digest of everything a page is rendered from, so a page's key cannot forget an input:
     whatever is in the context is in the key. `seen` memoises frozen values (cards, entries
-    shared by many pages) by identity, so it must not outlive them."""
+    shared by many pages) by identity, so it must not outlive them; it may start with the cache
+    keys that large values were made from (SiteInputs.made_from)."""
     return hashlib.sha1(_encode(value, seen).encode("utf-8", "surrogatepass")).hexdigest()
 
 
@@ -114,7 +118,7 @@ def plan_pages(site: SiteInputs) -> list[Page]:
     nav = nav_links(site.undated)
     for p in pages:
         p.context["nav"] = nav  # every page's header lists the undated pages
-    seen: dict[int, str] = {}  # values shared by many pages (cards, entries) are walked once
+    seen = dict(site.made_from)  # values shared by many pages (cards, entries) are walked once
     return [replace(p, key=digest(site.site_digest, p.url, p.template, context_digest(p.context, seen)))
             for p in pages]
 
@@ -275,10 +279,24 @@ def _figures_page(site: SiteInputs) -> Page:
     return _page(site, "figures/", "figures.html", "Figures", figures=figures)
 
 
+@dataclass(frozen=True)
+class SearchRecord:
+    """One entry in search.json. It holds the body itself (not a copy of its text), so that the
+    page's key digests the body's cache key instead of the text of every entry."""
+
+    card: Card
+    body: RenderedBody
+    url: str  # the card's, as links are written (use_directory_urls)
+
+    def as_json(self) -> dict[str, Any]:
+        c = self.card
+        return {"t": c.title, "u": self.url, "d": c.date.isoformat(), "g": list(c.tags), "s": c.summary,
+                "x": self.body.text}
+
+
 def _search_pages(site: SiteInputs, cards: list[Card]) -> list[Page]:
     link = (lambda url: url) if site.config.use_directory_urls else file_url
-    records = [{"t": c.title, "u": link(c.url), "d": c.date.isoformat(), "g": list(c.tags),
-                "s": c.summary, "x": site.bodies[c.slug].text} for c in reversed(cards)]
+    records: list[Any] = [SearchRecord(c, site.bodies[c.slug], link(c.url)) for c in reversed(cards)]
     records += [{"t": p.title, "u": link(p.url), "d": "", "g": [], "s": site.undated_bodies[p.url].summary,
                  "x": site.undated_bodies[p.url].text} for p in site.undated]
     return [

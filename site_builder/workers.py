@@ -109,7 +109,8 @@ def render_page(page: Page, theme: Any, extra: Mapping[str, Any]) -> tuple[str, 
     if page.template == "@json":
         import json
 
-        data = json.dumps(page.context["data"], ensure_ascii=False, separators=(",", ":")).encode()
+        data = json.dumps(page.context["data"], ensure_ascii=False, separators=(",", ":"),
+                          default=lambda value: value.as_json()).encode()  # e.g. pages.SearchRecord
         return page.output_path, data, None
     html, problem = theme.render(page.template, {**page.context, **extra})
     if html and not extra["site"].use_directory_urls and page.output_path.endswith(".html"):

@@ -124,7 +124,7 @@ def test_entry_neighbours() -> None:
 
 def test_search_index_and_sitemap() -> None:
     pages = plan(ENTRIES)
-    records = pages["search.json"].context["data"]
+    records = [r.as_json() for r in pages["search.json"].context["data"]]
     assert [r["d"] for r in records][:2] == ["2020-03-01", "2020-02-29"]
     assert records[-1]["g"] == ["cnn"] and "Body of 2020-01-30" in records[-1]["x"]
     sitemap = pages["sitemap.xml"].context["urls"]
