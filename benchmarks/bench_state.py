@@ -21,7 +21,7 @@ import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-SHARED = HERE.parent.parent / "shared" / "bench"
+SHARED = next((p / "shared" / "bench" for p in HERE.parents if (p / "shared" / "bench").is_dir()), HERE)
 
 
 def built_log(n: int, folder: Path) -> Path:
@@ -35,7 +35,7 @@ def built_log(n: int, folder: Path) -> Path:
 
 def measure(log: Path, repeat: int) -> tuple[list[float], list[float], int, int]:
     """(load seconds, save seconds, entries in the state, state file bytes)."""
-    from site_builder.state import load_state, save_state, state_path
+    from site_builder.state import load_state, pack_path, save_state, state_path
 
     cache, out = log / ".logbuild", (log / "site").resolve()
     loads, saves = [], []
@@ -47,7 +47,7 @@ def measure(log: Path, repeat: int) -> tuple[list[float], list[float], int, int]
         start = time.perf_counter()
         save_state(cache, state, out)
         saves.append(time.perf_counter() - start)
-    return loads, saves, len(state.entries), state_path(cache, out).stat().st_size
+    return loads, saves, len(state.entries), sum(p.stat().st_size for p in (state_path(cache, out), pack_path(cache, out)))
 
 
 def main() -> None:

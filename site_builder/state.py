@@ -1,6 +1,10 @@
 """STATE: what the last build knew (parsed entries, rendered bodies, page keys, file digests),
 kept in the cache folder so the next build redoes only what changed.
 
+Two files: a small index (page keys, file digests, stats: rewritten by every build) and a pack of
+content-addressed records (parses, bodies, highlighted code: a build appends only what it made),
+so an edit writes what changed, not the whole log again.
+
 The cache folder is restored from CI, so the state is untrusted input: plain JSON, every field's
 type checked on load, and anything odd (another format, a wrong type, a missing key, a bad date,
 a truncated file, a symlink) is an empty state, i.e. a cold build. Each value is an array of its
@@ -27,8 +31,9 @@ from .errors import Diagnostic, Severity
 from .model import Entry, Heading, RenderedBody, SnippetRef
 from .slugs import is_safe_path
 
-STATE_FORMAT = 2  # bump whenever the layout below changes: an older file is then not read
-OLD_FORMATS = ("state-1-{tag}.pickle",)  # earlier files: removed on save, never opened
+STATE_FORMAT = 3  # bump whenever the layout below changes: an older file is then not read
+OLD_FORMATS = ("state-1-{tag}.pickle", "state-2-{tag}.json")  # earlier files: removed on save, never opened
+COMPACT_SLACK = 1 << 20  # a pack is rewritten once it holds this much (and as much again) of forgotten records
 
 EntryParse = tuple[Entry | None, list[Diagnostic]]  # what entries.parse_entry returned
 T = TypeVar("T")
@@ -46,11 +51,28 @@ class BuildState:
     highlights: dict[str, str | None] = field(default_factory=dict)  # code block digest -> HTML
     stats: dict[str, tuple[int, int, int]] = field(default_factory=dict)  # entry path -> (ino, mtime, size)
     stat_keys: dict[str, str] = field(default_factory=dict)  # entry path -> entry cache key
+    pack: Pack = field(default_factory=lambda: Pack(), compare=False)  # where entries, bodies, highlights are
+
+
+@dataclass
+class Pack:
+    """The state's append-only file of content-addressed records (a parse, a body, a highlighted
+    block; one JSON line each). A key names one value for good, so a build appends only the
+    records it made and never rewrites the others; forgotten ones are dropped when they pile up."""
+
+    id: str = ""  # "" when there is none to append to (a cold build): the next save writes it anew
+    size: int = 0  # bytes the index vouches for: anything after them is a killed build's, ignored
+    stored: dict[str, int] = field(default_factory=dict)  # record name (kind NUL key) -> its bytes
 
 
 def state_path(cache_dir: Path, out: Path | None = None) -> Path:
-    """One state per output folder: `serve` (.logbuild/serve-site) and `build` (site/) don't thrash."""
+    """One state per output folder: `serve` (.logbuild/serve-site) and `build` (site/) don't thrash.
+    This is its index; pack_path() is beside it."""
     return cache_dir / "build" / f"state-{STATE_FORMAT}-{_tag(out)}.json"
+
+
+def pack_path(cache_dir: Path, out: Path | None = None) -> Path:
+    return state_path(cache_dir, out).with_suffix(".pack")
 
 
 def _tag(out: Path | None) -> str:
@@ -61,7 +83,9 @@ def load_state(cache_dir: Path, out: Path | None = None) -> BuildState:
     """The saved state, or an empty one (a cold build) if it is missing or odd in any way."""
     try:
         with _collector_paused():
-            return decode_state(json.loads(read_plain_file(state_path(cache_dir, out))))
+            state = decode_index(json.loads(read_plain_file(state_path(cache_dir, out))))
+            read_pack(pack_path(cache_dir, out), state)
+            return state
     except (OSError, ValueError, TypeError, KeyError, RecursionError):
         return BuildState()
 
@@ -69,28 +93,133 @@ def load_state(cache_dir: Path, out: Path | None = None) -> BuildState:
 def read_plain_file(path: Path) -> bytes:
     """Bytes of the regular file at `path` itself. The cache comes from elsewhere: a symlink put
     there (OSError, ELOOP) would read a file outside it, and a FIFO would hang (ValueError)."""
-    fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)
-    with os.fdopen(fd, "rb") as f:
-        if not stat.S_ISREG(os.fstat(fd).st_mode):
-            raise ValueError(f"{path.name} is not a regular file")
-        return f.read()
+    with _open_plain(path, os.O_RDONLY) as f:
+        data: bytes = f.read()
+        return data
+
+
+def _open_plain(path: Path, flags: int) -> Any:
+    fd = os.open(path, flags | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)
+    f = os.fdopen(fd, "rb" if flags == os.O_RDONLY else "wb")  # "wb" on an open fd: nothing is truncated
+    if not stat.S_ISREG(os.fstat(fd).st_mode):
+        f.close()
+        raise ValueError(f"{path.name} is not a regular file")
+    return f
+
+
+def read_pack(path: Path, state: BuildState) -> None:
+    """Fill `state` with the pack's records, up to the size its index vouches for."""
+    expected = state.pack
+    text = read_plain_file(path)[: expected.size].decode("ascii")  # the pack is written all-ASCII
+    if len(text) != expected.size or not text.endswith("\n"):
+        raise BadState("a truncated pack")
+    decode, end = _DECODER.raw_decode, text.index("\n")
+    if decode(text[:end])[0] != _pack_header(expected.id):
+        raise BadState("another pack")
+    while end + 1 < len(text):
+        start = end + 1
+        record, end = decode(text, start)  # in place: no copy of each line
+        if text[end] != "\n":
+            raise BadState("a record that is not one line")
+        kind, key, value = _items(record, 3)
+        _add_record(state, _str(kind), _str(key), value)
+        expected.stored[f"{kind}\0{key}"] = end + 1 - start
+
+
+_DECODER = json.JSONDecoder()
+
+
+def _pack_header(pack_id: str) -> list[Any]:
+    return ["logbuild-pack", STATE_FORMAT, __version__, pack_id]
+
+
+def _add_record(state: BuildState, kind: str, key: str, value: object) -> None:
+    if kind == "entry":
+        state.entries[key] = _parse(key, value)
+    elif kind == "body":
+        state.bodies[key] = _body(value)
+    elif kind == "highlight":
+        state.highlights[key] = _opt(_str, value)
+    else:
+        raise BadState("a record of no known kind")
 
 
 def save_state(cache_dir: Path, state: BuildState, out: Path | None = None) -> None:
-    """Write atomically (a temp file beside it, then os.replace): a killed build leaves the old one."""
+    """Append the new records to the pack (or write it anew when it is mostly forgotten records),
+    then replace the index atomically (a temp file beside it, then os.replace): a build killed at
+    any moment leaves an index that vouches only for records written whole."""
     path = state_path(cache_dir, out)
     path.parent.mkdir(parents=True, exist_ok=True)
-    for old in [*OLD_FORMATS, f".{path.name}.*.tmp"]:  # an earlier format, a killed build's temp file
-        for leftover in path.parent.glob(old.format(tag=_tag(out))):
+    for old in [*OLD_FORMATS, f".{path.name}.*.tmp", f".{pack_path(cache_dir, out).name}.*.tmp"]:
+        for leftover in path.parent.glob(old.format(tag=_tag(out))):  # an earlier format, a killed build's temp file
             leftover.unlink(missing_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     with _collector_paused():
-        data = json.dumps(encode_state(state), separators=(",", ":"), check_circular=False)
+        _save_pack(pack_path(cache_dir, out), state)
+        data = json.dumps(encode_index(state), separators=(",", ":"), check_circular=False)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     try:
         tmp.write_bytes(data.encode("ascii"))  # ensure_ascii: an all-ASCII text parses twice as fast
         os.replace(tmp, path)
     finally:
         tmp.unlink(missing_ok=True)
+
+
+def _records(state: BuildState) -> Iterator[tuple[str, str, Any]]:
+    """(kind, key, value) of every record the state holds; _encoded() makes the value JSON."""
+    yield from (("entry", key, parse) for key, parse in state.entries.items())
+    yield from (("body", key, body) for key, body in state.bodies.items())
+    yield from (("highlight", key, html) for key, html in state.highlights.items())
+
+
+def _encoded(kind: str, value: Any) -> Any:
+    if kind == "entry":
+        entry, problems = value
+        return [_entry_json(entry) if entry else None, [_diagnostic_json(d) for d in problems]]
+    return _body_json(value) if kind == "body" else value
+
+
+def _save_pack(path: Path, state: BuildState) -> None:
+    pack = state.pack
+    records = list(_records(state))
+    live = sum(pack.stored.get(f"{kind}\0{key}", 0) for kind, key, _ in records)
+    if not pack.id or pack.size > 2 * live + COMPACT_SLACK:
+        _write_pack(path, state, records)
+        return
+    fresh = [(kind, key, value) for kind, key, value in records if f"{kind}\0{key}" not in pack.stored]
+    if not fresh:
+        return
+    with _open_plain(path, os.O_WRONLY) as f:
+        f.truncate(pack.size)  # what a killed build appended is not vouched for: drop it
+        f.seek(pack.size)
+        for kind, key, value in fresh:
+            line = _record_line(kind, key, _encoded(kind, value))
+            f.write(line)
+            pack.stored[f"{kind}\0{key}"] = len(line)
+            pack.size += len(line)
+
+
+def _write_pack(path: Path, state: BuildState, records: list[tuple[str, str, Any]]) -> None:
+    """A new pack, under a new id: an index still naming the old one reads it as no pack at all."""
+    pack = Pack(os.urandom(8).hex())
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        with tmp.open("wb") as f:
+            header = json.dumps(_pack_header(pack.id)).encode("ascii") + b"\n"
+            f.write(header)
+            pack.size = len(header)
+            for kind, key, value in records:
+                line = _record_line(kind, key, _encoded(kind, value))
+                f.write(line)
+                pack.stored[f"{kind}\0{key}"] = len(line)
+                pack.size += len(line)
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+    state.pack = pack
+
+
+def _record_line(kind: str, key: str, value: Any) -> bytes:
+    return json.dumps([kind, key, value], separators=(",", ":"), check_circular=False).encode("ascii") + b"\n"
 
 
 @contextlib.contextmanager
@@ -109,19 +238,16 @@ def _collector_paused() -> Iterator[None]:
 # --- encoding: each value as an array of its fields, in declaration order ---
 
 
-def encode_state(state: BuildState) -> dict[str, Any]:
+def encode_index(state: BuildState) -> dict[str, Any]:
     return {
         "format": STATE_FORMAT,
         "logbuild": __version__,
-        "entries": {k: [_entry_json(e) if e else None, [_diagnostic_json(d) for d in ds]]
-                    for k, (e, ds) in state.entries.items()},
-        "bodies": {k: _body_json(b) for k, b in state.bodies.items()},
+        "pack": [state.pack.id, state.pack.size],
         "pages": state.pages,
         "files": state.files,
         "live_inode": state.live_inode,
         "spare_files": state.spare_files,
         "spare_inode": state.spare_inode,
-        "highlights": state.highlights,
         "stats": state.stats,
         "stat_keys": state.stat_keys,
     }
@@ -158,24 +284,24 @@ class BadState(ValueError):
     """The saved state is not one this version wrote: start cold."""
 
 
-_KEYS = frozenset(encode_state(BuildState()))
+_KEYS = frozenset(encode_index(BuildState()))
 
 
-def decode_state(doc: object) -> BuildState:
+def decode_index(doc: object) -> BuildState:
+    """Everything but the pack's records, and which pack (and how much of it) holds those."""
     d = _dict(doc)
     if d.keys() != _KEYS or d["format"] != STATE_FORMAT or d["logbuild"] != __version__:
         raise BadState("another format")
+    pack_id, size = _items(d["pack"], 2)
     return BuildState(
-        entries={k: _parse(k, v) for k, v in _dict(d["entries"]).items()},
-        bodies={k: _body(v) for k, v in _dict(d["bodies"]).items()},
         pages=_paths(d["pages"]),
         files=_paths(d["files"]),
         live_inode=_opt(_int, d["live_inode"]),
         spare_files=_paths(d["spare_files"]),
         spare_inode=_opt(_int, d["spare_inode"]),
-        highlights={k: _opt(_str, v) for k, v in _dict(d["highlights"]).items()},
         stats={k: _stat(v) for k, v in _dict(d["stats"]).items()},
         stat_keys=_str_map(d["stat_keys"]),
+        pack=Pack(_str(pack_id), _int(size)),
     )
 
 

@@ -19,7 +19,7 @@ from conftest import run_logbuild
 
 from site_builder.errors import Diagnostic
 from site_builder.model import Entry, Heading, RenderedBody, SnippetRef
-from site_builder.state import BuildState, load_state, save_state, state_path
+from site_builder.state import BuildState, load_state, pack_path, save_state, state_path
 
 PACKAGE = Path(__file__).parent.parent / "site_builder"
 MISSING = "<no such key>"
@@ -68,18 +68,100 @@ def test_a_saved_state_reads_back_equal(tmp_path: Path) -> None:
     assert back == state
     moments = [e.timestamp for e, _ in back.entries.values() if e is not None and e.timestamp is not None]
     assert [(m.tzinfo, m.fold) for m in moments] == [(ZONE, 1), (dt.timezone.utc, 0)]  # not a fixed offset
-    assert state_path(tmp_path, OUT).name.startswith("state-2-") and state_path(tmp_path, OUT).suffix == ".json"
-    assert sorted(p.name for p in state_path(tmp_path, OUT).parent.iterdir()) == [state_path(tmp_path, OUT).name]
+    assert state_path(tmp_path, OUT).name.startswith("state-3-") and state_path(tmp_path, OUT).suffix == ".json"
+    assert sorted(p.name for p in state_path(tmp_path, OUT).parent.iterdir()) == sorted(
+        [state_path(tmp_path, OUT).name, pack_path(tmp_path, OUT).name])
+
+
+def test_a_second_save_appends_only_new_records(tmp_path: Path) -> None:
+    state = full_state()
+    save_state(tmp_path, state, OUT)
+    before = pack_path(tmp_path, OUT).read_bytes()
+    state = load_state(tmp_path, OUT)
+    state.highlights["h3"] = "<span>new</span>"
+    state.pages["index.html"] = "k9"
+    save_state(tmp_path, state, OUT)
+    after = pack_path(tmp_path, OUT).read_bytes()
+    assert after.startswith(before) and after[len(before):].count(b"\n") == 1
+    assert load_state(tmp_path, OUT) == state
+
+
+def test_a_pack_of_forgotten_records_is_written_anew(tmp_path: Path) -> None:
+    state = full_state()
+    for i in range(300):
+        state.highlights[f"x{i}"] = "<span>" + "x" * 5000 + "</span>"
+    save_state(tmp_path, state, OUT)
+    state = load_state(tmp_path, OUT)
+    state.highlights = {"h1": "<span>x</span>"}
+    save_state(tmp_path, state, OUT)
+    assert pack_path(tmp_path, OUT).stat().st_size < 10_000
+    assert load_state(tmp_path, OUT) == state
+
+
+def test_what_a_killed_save_appended_is_not_read(tmp_path: Path) -> None:
+    state = full_state()
+    save_state(tmp_path, state, OUT)
+    with pack_path(tmp_path, OUT).open("ab") as f:  # appended, but the index was never replaced
+        f.write(b'["highlight","h9","<span>half</span>"]\n["highl')
+    assert load_state(tmp_path, OUT) == state
+    state = load_state(tmp_path, OUT)
+    state.highlights["h3"] = "<span>new</span>"
+    save_state(tmp_path, state, OUT)
+    assert load_state(tmp_path, OUT) == state
+    assert b"half" not in pack_path(tmp_path, OUT).read_bytes()
+
+
+@pytest.mark.parametrize("damage", ["truncated", "another pack", "not utf-8", "missing", "a symlink"])
+def test_an_odd_pack_is_a_cold_build(tmp_path: Path, damage: str) -> None:
+    save_state(tmp_path, full_state(), OUT)
+    pack = pack_path(tmp_path, OUT)
+    data = pack.read_bytes()
+    if damage == "truncated":
+        pack.write_bytes(data[:-10])
+    elif damage == "another pack":
+        save_state(tmp_path / "other", full_state(), OUT)
+        pack.write_bytes(pack_path(tmp_path / "other", OUT).read_bytes())
+    elif damage == "not utf-8":
+        pack.write_bytes(data.replace(b"Day 1", b"Day \xff"))
+    elif damage == "missing":
+        pack.unlink()
+    else:
+        pack.rename(tmp_path / "elsewhere.pack")
+        pack.symlink_to(tmp_path / "elsewhere.pack")
+    assert load_state(tmp_path, OUT) == BuildState()
 
 
 def test_missing_state_is_empty(tmp_path: Path) -> None:
     assert load_state(tmp_path, OUT) == BuildState()
 
 
+PACKED = {"entry": "entries", "body": "bodies", "highlight": "highlights"}
+
+
 def _doc(tmp_path: Path) -> dict[str, Any]:
+    """The saved index, with the pack's records under the keys they would have in it."""
     save_state(tmp_path, full_state(), OUT)
     data: dict[str, Any] = json.loads(state_path(tmp_path, OUT).read_text())
+    lines = pack_path(tmp_path, OUT).read_text().splitlines()
+    data["header"] = json.loads(lines[0])
+    data.update({name: {} for name in PACKED.values()})
+    for line in lines[1:]:
+        kind, key, value = json.loads(line)
+        data[PACKED[kind]][key] = value
     return data
+
+
+def _write_doc(tmp_path: Path, doc: dict[str, Any]) -> None:
+    """_doc's inverse: the records back into the pack, the rest into the index."""
+    doc = dict(doc)
+    lines = [json.dumps(doc.pop("header"))]
+    for kind, name in PACKED.items():
+        lines += [json.dumps([kind, key, value]) for key, value in doc.pop(name, {}).items()]
+    text = "\n".join(lines) + "\n"
+    pack_path(tmp_path, OUT).write_text(text)
+    if isinstance(doc.get("pack"), list) and type(doc["pack"][1]) is int:
+        doc["pack"][1] = len(text.encode())
+    state_path(tmp_path, OUT).write_text(json.dumps(doc))
 
 
 def _first(d: dict[str, Any]) -> Any:
@@ -123,6 +205,9 @@ DAMAGE: dict[str, Callable[[dict[str, Any]], None]] = {
     "an absolute output path": lambda d: d["pages"].update({"/etc/passwd": "k"}),
     "a spare path with a backslash": lambda d: d["spare_files"].update({"a\\..\\b": "d"}),
     "a string inode": lambda d: d.update(live_inode="1234"),
+    "a pack of another format": lambda d: d["header"].__setitem__(1, 2),
+    "a string for the pack size": lambda d: d.update(pack=[d["pack"][0], "10"]),
+    "a number for a highlight": lambda d: d["highlights"].update(h1=1),
 }
 
 
@@ -130,19 +215,27 @@ DAMAGE: dict[str, Callable[[dict[str, Any]], None]] = {
 def test_any_odd_field_is_a_cold_build(tmp_path: Path, damage: str) -> None:
     doc = _doc(tmp_path)
     DAMAGE[damage](doc)
-    state_path(tmp_path, OUT).write_text(json.dumps(doc))
+    _write_doc(tmp_path, doc)
     assert load_state(tmp_path, OUT) == BuildState()
+
+
+def test_the_helpers_write_back_a_state_that_loads(tmp_path: Path) -> None:
+    _write_doc(tmp_path, _doc(tmp_path))  # so that each damage above is what makes a cold build
+    assert load_state(tmp_path, OUT) == full_state()
 
 
 @pytest.mark.parametrize("damage", ["truncated", "empty", "not utf-8", "deeply nested", "huge number",
                                     "a list at the top", "NaN for an inode"])
 def test_an_odd_file_is_a_cold_build(tmp_path: Path, damage: str) -> None:
     path = state_path(tmp_path, OUT)
-    text = json.dumps(_doc(tmp_path), separators=(",", ":"))
+    doc = _doc(tmp_path)
+    for name in [*PACKED.values(), "header"]:
+        doc.pop(name)
+    text = json.dumps(doc, separators=(",", ":"))
     data = {
         "truncated": text[: len(text) // 2].encode(),
         "empty": b"",
-        "not utf-8": text.replace("Day 1", "Day \udcff").encode("utf-8", "surrogateescape"),
+        "not utf-8": text.replace("index.html", "index\udcff.html").encode("utf-8", "surrogateescape"),
         "deeply nested": text.replace('"pages":', '"x":' + "[" * 100_000 + "]" * 100_000 + ',"pages":')
         .encode(),
         "huge number": text.replace('"live_inode":1234', '"live_inode":' + "9" * 10_000).encode(),
@@ -174,10 +267,15 @@ def test_save_replaces_atomically_and_clears_leftovers(tmp_path: Path) -> None:
     path.parent.mkdir(parents=True)
     leftover = path.with_name(f".{path.name}.99999.tmp")  # a build killed while saving
     leftover.write_text("half")
-    other = path.with_name(".state-2-0123456789ab.json.1.tmp")  # another output folder's: not ours
+    half_pack = pack_path(tmp_path, OUT).with_name(f".{pack_path(tmp_path, OUT).name}.99999.tmp")
+    half_pack.write_text("half")
+    older = path.with_name(path.name.replace("state-3-", "state-2-"))  # the format before
+    older.write_text("{}")
+    other = path.with_name(".state-3-0123456789ab.json.1.tmp")  # another output folder's: not ours
     other.write_text("half")
     save_state(tmp_path, full_state(), OUT)
-    assert sorted(p.name for p in path.parent.iterdir()) == sorted([path.name, other.name])
+    assert sorted(p.name for p in path.parent.iterdir()) == sorted([path.name, pack_path(tmp_path, OUT).name,
+                                                                    other.name])
 
 
 def test_no_module_of_logbuild_imports_pickle() -> None:
@@ -230,7 +328,7 @@ def test_an_old_pickle_state_is_never_opened(tmp_path: Path) -> None:
 def test_a_damaged_state_file_means_a_cold_build(tmp_path: Path) -> None:
     root = tiny_log(tmp_path / "log")
     build(root)
-    path = next((root / ".logbuild" / "build").glob("state-2-*.json"))
+    path = next((root / ".logbuild" / "build").glob("state-3-*.json"))
     path.write_text(path.read_text()[:-100])
     (root / "entries" / "2020-01-01.md").write_text("---\ntitle: One\n---\nFirst day, edited.\n")
     build(root)
