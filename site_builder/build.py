@@ -11,6 +11,7 @@ import datetime as dt
 import logging
 import os
 import time
+from collections import ChainMap
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -250,8 +251,9 @@ def parse_and_render(job: tuple[str, bytes, EntryRules], shared: Shared
 
     path, data, rules = job
     entry, problems = parse_entry(path, data, rules)
-    highlights = Highlights(shared.highlights)
+    highlights = Highlights(ChainMap(shared.highlighted, shared.highlights))
     body = render_body(entry.body, rules.links_for(entry), highlights) if entry is not None else None
+    shared.highlighted.update(highlights.made)
     return (entry, problems), body, highlights.made
 
 
@@ -428,13 +430,14 @@ def render_site(config: SiteConfig, site: LoadedSite, state: BuildState, out: Pa
                                   site.today, site_digest, site.undated, site.undated_bodies,
                                   made_from=made_from(state, site)))
     keys: dict[str, str] = {}
+    live = str(out)
     reused: list[OutputFile] = []
     todo: list[Page] = []
     for page in pages:
         key = digest(page.key, theme.digest_all)
         path = page.output_path
         keys[path] = key
-        if state.pages.get(path) == key and path in state.files and (out / path).is_file():
+        if state.pages.get(path) == key and path in state.files and os.path.isfile(os.path.join(live, path)):
             reused.append(OutputFile(path, digest=state.files[path]))
         else:
             todo.append(page)

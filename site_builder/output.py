@@ -104,6 +104,7 @@ class SiteWriter:
         if not known:
             _remove(self.spare)
         self.spare.mkdir(parents=True, exist_ok=True)
+        self._spare_str = str(self.spare)
         self._real_spare = os.path.realpath(self.spare)
         self._dirs: set[str] = set()
         self.new: dict[str, str] = {}
@@ -113,12 +114,13 @@ class SiteWriter:
             self.put(file)
 
     def put(self, file: OutputFile) -> None:
+        dest = os.path.join(self._spare_str, file.path)
+        if file.digest and self.spare_files.get(file.path) == file.digest and _is_plain_file(dest):
+            self.new[file.path] = file.digest  # already there (a path the spare holds passed the check below)
+            return
         if not is_safe_path(file.path):
             raise UnsafeOutput(f"refusing to write {file.path!r}: it is not a path inside the site")
-        dest = os.path.join(self.spare, file.path)
         self.new[file.path] = file.digest
-        if file.digest and self.spare_files.get(file.path) == file.digest and _is_plain_file(dest):
-            return
         self._make_parent(file.path)
         _clear(dest)
         self.spare_files.pop(file.path, None)  # from here on the spare's copy is unknown until written

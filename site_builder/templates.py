@@ -9,7 +9,7 @@ import os
 import re
 import traceback
 from collections.abc import Callable, Mapping
-from functools import cached_property
+from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -157,6 +157,12 @@ def _isodate(value: dt.date | dt.datetime) -> str:
 
 
 def _longdate(value: dt.date) -> str:
+    # only a plain date is cached: two aware times in different zones are equal, yet their days differ
+    return _day_long(value) if type(value) is dt.date else f"{value.day} {value:%B %Y}"
+
+
+@lru_cache(maxsize=1 << 14)  # lists show each day again and again (5 times at 5,000 entries)
+def _day_long(value: dt.date) -> str:
     return f"{value.day} {value:%B %Y}"
 
 

@@ -32,6 +32,9 @@ class Shared:
 
     theme: Any = None
     highlights: Mapping[str, str | None] = field(default_factory=dict)  # code blocks highlighted before
+    # code blocks this process highlighted in this build: each worker fills its own copy, so a
+    # block that many entries share is highlighted once per process, not once per entry
+    highlighted: dict[str, str | None] = field(default_factory=dict)
 
 
 class Workers:
