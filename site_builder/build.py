@@ -12,8 +12,9 @@ import logging
 import os
 import time
 from collections import ChainMap
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -53,7 +54,7 @@ from .model import (
     Streaks,
 )
 from .output import OutputFile, SiteWriter, Trees, UnsafeOutput, inode, known_trees
-from .state import BuildState, load_state, save_state
+from .state import BuildState, body_html, is_lazy, load_state, save_state
 from .streaks import compute_streaks, declared_mismatch
 from .undated import UndatedPage, load_undated_pages, render_undated
 from .workers import Shared, Workers
@@ -175,7 +176,7 @@ def load_site(config: SiteConfig, options: BuildOptions, today: dt.date, state: 
                        _rel(config, "entries_dir"), _rel(config, "static_dir"))
     entries, diagnostics = load_and_render(config, rules, state, workers or Workers(1))
     published = [e for e in entries if options.drafts or not e.draft]
-    bodies = {e.slug: state.bodies[_body_key(e)] for e in published}
+    bodies = {e.slug: _linking_in_full(state, _body_key(e)) for e in published}
     every_page, found = load_undated_pages(config.root, config.path("pages_dir"), frozenset(known))
     undated = [p for p in every_page if options.drafts or not p.draft]
     undated_bodies = render_undated(undated, rules.entries_dir, rules.static_dir)
@@ -255,6 +256,29 @@ def parse_and_render(job: tuple[str, bytes, EntryRules], shared: Shared
     body = render_body(entry.body, rules.links_for(entry), highlights) if entry is not None else None
     shared.highlighted.update(highlights.made)
     return (entry, problems), body, highlights.made
+
+
+def _linking_in_full(state: BuildState, key: str) -> RenderedBody:
+    """The body, with its HTML when it links to other entries: planning rewrites those links.
+    Any other body's HTML is read only if a page showing it is rendered (_in_full)."""
+    body = state.bodies[key]
+    return _full_body(state, key) if any(target.endswith(".md") for target, _ in body.links) else body
+
+
+def _full_body(state: BuildState, key: str) -> RenderedBody:
+    body = state.bodies[key]
+    return replace(body, html=body_html(state, key)) if is_lazy(state, key) else body
+
+
+def _in_full(value: Any, lazy: Mapping[int, Callable[[], RenderedBody]]) -> Any:
+    """A page context with each body whose HTML was not read (by id, in `lazy`) in full."""
+    if isinstance(value, RenderedBody):
+        return lazy[id(value)]() if id(value) in lazy else value
+    if isinstance(value, dict):
+        return {k: _in_full(v, lazy) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return type(value)(_in_full(v, lazy) for v in value)
+    return value  # a Card, an Entry, a SearchRecord (it shows the text only): no HTML in them
 
 
 def _body_key(entry: Entry) -> str:
@@ -441,6 +465,8 @@ def render_site(config: SiteConfig, site: LoadedSite, state: BuildState, out: Pa
             reused.append(OutputFile(path, digest=state.files[path]))
         else:
             todo.append(page)
+    lazy = lazy_bodies(state, site)
+    todo = [replace(p, context=_in_full(p.context, lazy)) for p in todo]
     problems: list[Diagnostic] = []
 
     def files() -> Iterator[OutputFile]:
@@ -459,10 +485,17 @@ def render_site(config: SiteConfig, site: LoadedSite, state: BuildState, out: Pa
 
 def made_from(state: BuildState, site: LoadedSite) -> dict[int, str]:
     """The cache key of each entry and body, by id(): what they are a pure function of, so a
-    page key digests that instead of walking 10 KB of HTML and Markdown once more."""
+    page key digests that instead of walking 10 KB of HTML and Markdown once more (and a body
+    whose HTML is still in the pack has the key of the one it will be)."""
     keys = {id(parse[0]): f"Entry\0{key}" for key, parse in state.entries.items() if parse[0] is not None}
-    keys.update({id(state.bodies[_body_key(e)]): f"RenderedBody\0{_body_key(e)}" for e in site.entries})
+    keys.update({id(site.bodies[e.slug]): f"RenderedBody\0{_body_key(e)}" for e in site.entries})
     return keys
+
+
+def lazy_bodies(state: BuildState, site: LoadedSite) -> dict[int, Callable[[], RenderedBody]]:
+    """By id(): the bodies of the site whose HTML is still in the pack, and how to read it."""
+    return {id(site.bodies[e.slug]): partial(_full_body, state, _body_key(e)) for e in site.entries
+            if site.bodies[e.slug] is state.bodies[_body_key(e)] and is_lazy(state, _body_key(e))}
 
 
 def renderer_versions() -> str:
