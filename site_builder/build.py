@@ -54,7 +54,7 @@ from .model import (
     Streaks,
 )
 from .output import OutputFile, SiteWriter, Trees, UnsafeOutput, inode, known_trees
-from .state import BuildState, body_html, is_lazy, load_state, save_state
+from .state import BadState, BuildState, body_html, is_lazy, load_state, save_state
 from .streaks import compute_streaks, declared_mismatch
 from .undated import UndatedPage, load_undated_pages, render_undated
 from .workers import Shared, Workers
@@ -85,10 +85,10 @@ def build_site(config: SiteConfig, options: BuildOptions | None = None,
 
 
 def _build(config: SiteConfig, options: BuildOptions, out: Path, fingerprint: str, started: float,
-           progress: Progress | None) -> BuildReport:
+           progress: Progress | None, cold: bool = False) -> BuildReport:
     today = resolve_today(config, options.today)
     cache_dir = config.path("cache_dir")
-    state = load_state(cache_dir, out)
+    state = BuildState() if cold else load_state(cache_dir, out)
     diagnostics: list[Diagnostic] = []
     try:
         record = read_record(cache_dir, out)  # none, or a dirty one: the last build did not finish
@@ -102,8 +102,13 @@ def _build(config: SiteConfig, options: BuildOptions, out: Path, fingerprint: st
     theme = Theme(config.path("templates_dir"), config.root, cache_dir / "jinja")
     written = 0
     with Workers(options.jobs or os.cpu_count() or 1, Shared(theme, state.highlights)) as workers:
-        site = load_site(config, options, today, state, progress, workers)
-        rendered = render_site(config, site, state, out, theme, workers)
+        try:
+            site = load_site(config, options, today, state, progress, workers)
+            rendered = render_site(config, site, state, out, theme, workers)
+        except BadState:  # a body's HTML in the pack, read only now, is not what the state said
+            if cold:
+                raise
+            return _build(config, options, out, fingerprint, started, progress, cold=True)
         if not diagnostics:
             written, diagnostics = _write(out, rendered, state, trees, cache_dir, site.diagnostics, options.strict)
     diagnostics = list(dict.fromkeys(site.diagnostics + rendered.problems + diagnostics))  # a link seen twice
@@ -552,7 +557,7 @@ def _counts(results: Iterable[SnippetResult]) -> SnippetCounts:
 def _save_quietly(cache_dir: Path, state: BuildState, out: Path) -> None:
     try:
         save_state(cache_dir, state, out)
-    except OSError:  # a read-only cache folder costs speed next time, nothing else
+    except (OSError, BadState):  # a read-only cache folder (or a pack damaged meanwhile) costs speed next time
         pass
 
 

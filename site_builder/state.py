@@ -17,6 +17,7 @@ import contextlib
 import datetime as dt
 import gc
 import hashlib
+import io
 import json
 import os
 import re
@@ -66,8 +67,9 @@ class Pack:
     stored: dict[str, int] = field(default_factory=dict)  # record name (kind NUL key) -> its bytes
     # A body's HTML is its own record, decoded only when a page that shows it is rendered: the
     # bodies in `BuildState.bodies` read from here have html "" and their HTML at html[key]
-    html: dict[str, tuple[int, int]] = field(default_factory=dict)  # body key -> span of `text`
-    text: str = ""  # the pack as read
+    html: dict[str, tuple[int, int]] = field(default_factory=dict)  # body key -> its bytes in the file
+    path: str = ""  # the file read, and its inode: a file put in its place is not read from
+    ino: int = 0
 
 
 def state_path(cache_dir: Path, out: Path | None = None) -> Path:
@@ -115,7 +117,9 @@ def _open_plain(path: Path, flags: int) -> Any:
 def read_pack(path: Path, state: BuildState) -> None:
     """Fill `state` with the pack's records, up to the size its index vouches for."""
     expected = state.pack
-    text = read_plain_file(path)[: expected.size].decode("ascii")  # the pack is written all-ASCII
+    with _open_plain(path, os.O_RDONLY) as f:  # decoded as it is read: never its bytes and its text at once
+        expected.path, expected.ino = str(path), os.fstat(f.fileno()).st_ino
+        text = io.TextIOWrapper(f, encoding="ascii", newline="").read(expected.size)  # written all-ASCII
     if len(text) != expected.size or not text.endswith("\n"):
         raise BadState("a truncated pack")
     decode, end = _DECODER.raw_decode, text.index("\n")
@@ -137,16 +141,22 @@ def read_pack(path: Path, state: BuildState) -> None:
         kind, key, value = _items(record, 3)
         _add_record(state, _str(kind), _str(key), value)
         expected.stored[f"{kind}\0{key}"] = end + 1 - start
-    expected.text = text
     for key in [k for k in state.bodies if k not in expected.html]:  # a body without its HTML: render it again
         del state.bodies[key]
 
 
 def body_html(state: BuildState, key: str) -> str:
-    """The HTML of a body read from the pack (state.bodies[key].html is "" until then)."""
+    """The HTML of a body read from the pack (state.bodies[key].html is "" until then). Raises
+    BadState when the pack does not hold it after all: the build then starts cold."""
     start, stop = state.pack.html[key]
-    html, end = _DECODER.raw_decode(state.pack.text, start)
-    if end != stop or type(html) is not str:
+    try:
+        with _open_plain(Path(state.pack.path), os.O_RDONLY) as f:
+            if os.fstat(f.fileno()).st_ino != state.pack.ino:
+                raise BadState("another pack")
+            html = json.loads(os.pread(f.fileno(), stop - start, start))
+    except (OSError, ValueError, RecursionError) as exc:
+        raise BadState(f"a body's HTML cannot be read: {exc}") from None
+    if type(html) is not str:
         raise BadState("an odd html record")
     return html
 

@@ -112,9 +112,12 @@ def render_page(page: Page, theme: Any, extra: Mapping[str, Any]) -> tuple[str, 
     if page.template == "@json":
         import json
 
-        data = json.dumps(page.context["data"], ensure_ascii=False, separators=(",", ":"),
-                          default=lambda value: value.as_json()).encode()  # e.g. pages.SearchRecord
-        return page.output_path, data, None
+        def encode(value: Any) -> bytes:
+            return json.dumps(value, ensure_ascii=False, separators=(",", ":"),
+                              default=lambda v: v.as_json()).encode()  # e.g. pages.SearchRecord
+
+        data = page.context["data"]  # item by item: the text of every entry is never one str as well
+        return page.output_path, b"[" + b",".join(map(encode, data)) + b"]" if isinstance(data, list) else encode(data), None
     html, problem = theme.render(page.template, {**page.context, **extra})
     if html and not extra["site"].use_directory_urls and page.output_path.endswith(".html"):
         from .links import with_file_urls

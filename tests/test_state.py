@@ -378,3 +378,17 @@ def test_a_damaged_build_record_is_no_record(tmp_path: Path, damage: dict[str, A
     path.write_text(json.dumps(record))
     build(root)
     assert json.loads(path.read_text())["summary"]["entries"] == 2  # rebuilt, a good record again
+
+
+def test_a_body_html_damaged_in_the_pack_means_a_cold_build(tmp_path: Path) -> None:
+    """The HTML is checked only when read (a page showing it is rendered): then the build starts over cold."""
+    root = tiny_log(tmp_path / "log")
+    build(root)
+    pack = next((root / ".logbuild" / "build").glob("state-3-*.pack"))
+    data = pack.read_bytes()
+    assert data.count(b'["html",') == 2
+    pack.write_bytes(data.replace(b"<p>", b"\\q<p>"))  # the same length: the index still vouches for it
+    (root / "entries" / "2020-01-02.md").write_text("---\ntitle: Two, renamed\n---\nSecond day.\n")
+    build(root)  # the first day's page shows the second's title: its body's HTML is read
+    first = (root / "site" / "entries" / "2020-01-01" / "index.html").read_text()
+    assert "Two, renamed" in first and "First day." in first
