@@ -14,7 +14,7 @@ import time
 from collections import ChainMap
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
-from functools import partial
+from functools import cache, partial
 from pathlib import Path
 from typing import Any
 
@@ -288,9 +288,14 @@ def _in_full(value: Any, lazy: Mapping[int, Callable[[], RenderedBody]]) -> Any:
 
 def _body_key(entry: Entry) -> str:
     """Links are rewritten for the page's place, so where the file is belongs in the key too."""
-    from .markdown import RENDERER_VERSION
+    return f"{_renderer_version()}\0{entry.digest}\0{entry.path}\0{entry.slug}"
 
-    return f"{RENDERER_VERSION}\0{entry.digest}\0{entry.path}\0{entry.slug}"
+
+@cache
+def _renderer_version() -> str:
+    from .markdown import RENDERER_VERSION  # not at the top: `build` imports no renderer until it renders
+
+    return RENDERER_VERSION
 
 
 def _rel(config: SiteConfig, name: str) -> str:

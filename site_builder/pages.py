@@ -93,6 +93,9 @@ def _encode(value: Any, seen: dict[int, str]) -> str:
 
 
 def _part(value: Any, seen: dict[int, str]) -> Any:
+    known = seen.get(id(value))  # first: most values handed here are shared ones walked before
+    if known is not None:
+        return known
     if isinstance(value, dt.date):
         return ["date", value.isoformat()]
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
