@@ -200,7 +200,7 @@ def main() -> int:
     rows = {}
     for n in sizes:
         rows[n] = measure(n, args.repeat if n < 10_000 else 1, shared)
-        print(f"{n} entries done", file=sys.stderr)
+        print(f"{n} entries: {json.dumps(rows[n])}", file=sys.stderr)  # kept if a later size fails
     if args.json:
         print(json.dumps({"rows": rows, "ratios": ratios(rows)}, indent=1))
         return 0
