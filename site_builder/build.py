@@ -460,18 +460,22 @@ def render_site(config: SiteConfig, site: LoadedSite, state: BuildState, out: Pa
     from .pages import SiteInputs, digest, plan_pages
 
     site_digest = digest(__version__, RENDERER_VERSION, config_digest(config), renderer_versions())
+    live = str(out)
+
+    def has_page(path: str, key: str) -> bool:
+        return (state.pages.get(path) == digest(key, theme.digest_all) and path in state.files
+                and os.path.isfile(os.path.join(live, path)))
+
     pages = plan_pages(SiteInputs(config, site.entries, site.bodies, site.snippets, site.streaks,
                                   site.today, site_digest, site.undated, site.undated_bodies,
-                                  made_from=made_from(state, site)))
+                                  made_from=made_from(state, site), has_page=has_page))
     keys: dict[str, str] = {}
-    live = str(out)
     reused: list[OutputFile] = []
     todo: list[Page] = []
     for page in pages:
-        key = digest(page.key, theme.digest_all)
         path = page.output_path
-        keys[path] = key
-        if state.pages.get(path) == key and path in state.files and os.path.isfile(os.path.join(live, path)):
+        keys[path] = digest(page.key, theme.digest_all)
+        if page.reused or has_page(path, page.key):
             reused.append(OutputFile(path, digest=state.files[path]))
         else:
             todo.append(page)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from html import escape
 
 CELL = 11
@@ -11,6 +12,22 @@ GAP = 2
 LEFT = 28
 TOP = 16
 MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
+
+
+@dataclass(frozen=True)
+class CalendarYear:
+    """What one year's grid is drawn from (plain values, so a page's key digests them cheaply);
+    the SVG itself is drawn only when the page that shows it is rendered."""
+
+    year: int
+    days: tuple[tuple[str, int, str, str], ...]  # (ISO date, entries that day, title, entry URL), logged days
+    today: str
+
+    @property
+    def svg(self) -> str:
+        days = {dt.date.fromisoformat(d): (count, title, url) for d, count, title, url in self.days}
+        return calendar_svg(self.year, {d: v[0] for d, v in days.items()}, {d: v[1] for d, v in days.items()},
+                            lambda d: days[d][2], dt.date.fromisoformat(self.today))
 
 
 def calendar_years(counts: Sequence[tuple[dt.date, int]]) -> list[int]:

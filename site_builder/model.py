@@ -185,6 +185,7 @@ class Page:
     template: str
     context: dict[str, object] = field(hash=False, compare=False)
     key: str = ""
+    reused: bool = False  # the build has this page already (SiteInputs.has_page): planned without its context
 
     @property
     def output_path(self) -> str:

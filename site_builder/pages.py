@@ -12,11 +12,11 @@ import hashlib
 import json
 import zoneinfo
 from collections import defaultdict
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import Any, TypeVar
 
-from .calendar import calendar_svg, calendar_years
+from .calendar import CalendarYear, calendar_years
 from .config import SiteConfig
 from .links import file_url, resolve_entry_links
 from .model import Entry, Page, RenderedBody, SnippetResult, Streaks
@@ -24,6 +24,7 @@ from .snippet_view import snippet_view
 from .undated import UndatedPage, nav_links
 
 FEED_SIZE = 20
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -55,6 +56,9 @@ class SiteInputs:
     # id() of a large cached value (an entry, a rendered body) -> the cache key it was made from,
     # its digest: it is not walked again for every page (they must outlive plan_pages)
     made_from: Mapping[int, str] = field(default_factory=dict)
+    # (output path, key) -> whether the site has that page already: an entry page it has is
+    # planned without its context (Page.reused), as nothing will render it
+    has_page: Callable[[str, str], bool] = lambda path, key: False
 
 
 def entry_url(slug: str) -> str:
@@ -107,23 +111,23 @@ def _part(value: Any, seen: dict[int, str]) -> Any:
 
 
 def plan_pages(site: SiteInputs) -> list[Page]:
-    cards = [_card(e, site.bodies[e.slug], site.snippets) for e in site.entries]
+    seen = dict(site.made_from)  # values shared by many pages (cards, entries) are walked once
+    cards = [_card(e, site.bodies[e.slug], site.snippets, seen) for e in site.entries]
+    nav = nav_links(site.undated)  # every page's header lists the undated pages
+    entry_pages = _entry_pages(site, cards, nav, seen)
     pages: list[Page] = []
-    pages += _entry_pages(site, cards)
     pages += _undated_pages(site)
     pages += _home_pages(site, cards)
     pages += _tag_pages(site, cards)
     pages += _archive_pages(site, cards)
     pages.append(_figures_page(site))
-    pages += _search_pages(site, cards)
-    pages += _feed_and_sitemap(site, cards, [p.url for p in pages])
+    pages += _search_pages(site, cards, seen)
+    pages += _feed_and_sitemap(site, cards, [p.url for p in entry_pages + pages])
     pages.append(_page(site, "404.html", "404.html", "Page not found", root=site.config.base_path))
-    nav = nav_links(site.undated)
     for p in pages:
-        p.context["nav"] = nav  # every page's header lists the undated pages
-    seen = dict(site.made_from)  # values shared by many pages (cards, entries) are walked once
-    return [replace(p, key=digest(site.site_digest, p.url, p.template, context_digest(p.context, seen)))
-            for p in pages]
+        p.context["nav"] = nav
+    return entry_pages + [replace(p, key=digest(site.site_digest, p.url, p.template, context_digest(p.context, seen)))
+                          for p in pages]
 
 
 def _page(site: SiteInputs, url: str, template: str, title: str, root: str | None = None,
@@ -132,9 +136,17 @@ def _page(site: SiteInputs, url: str, template: str, title: str, root: str | Non
     return Page(url, template, context)
 
 
-def _card(entry: Entry, body: RenderedBody, snippets: Mapping[str, SnippetResult]) -> Card:
+def _card(entry: Entry, body: RenderedBody, snippets: Mapping[str, SnippetResult], seen: dict[int, str]) -> Card:
     figures = sum(len(snippets[r.name].figures) for r in _unique_refs(entry) if r.name in snippets)
-    return Card(entry.slug, entry_url(entry.slug), entry.title, entry.date, entry.tags, body.summary, figures)
+    card = Card(entry.slug, entry_url(entry.slug), entry.title, entry.date, entry.tags, body.summary, figures)
+    return _made_of(card, seen, *[getattr(card, f.name) for f in dataclasses.fields(card)])
+
+
+def _made_of(value: T, seen: dict[int, str], *parts: Any) -> T:
+    """Note that `value` is a pure function of `parts` (a card: of its own small fields; a search
+    record: of its card and body), so a page key digests those few strings instead of walking it."""
+    seen[id(value)] = type(value).__name__ + digest(*parts)
+    return value
 
 
 def _unique_refs(entry: Entry | UndatedPage) -> list[Any]:
@@ -152,25 +164,55 @@ def _with_entry_links(body: RenderedBody, urls: Mapping[str, str], prefix: str) 
     return body if html is body.html else replace(body, html=html)
 
 
-def _entry_pages(site: SiteInputs, cards: list[Card]) -> list[Page]:
+def _entry_pages(site: SiteInputs, cards: list[Card], nav: list[dict[str, str]], seen: dict[int, str]) -> list[Page]:
+    """Each entry's page, keyed by the values its context is made of (cache keys, mostly) rather
+    than by walking the context: there is one per entry, and every build plans them all. The
+    context below is made from exactly the values in `made_of`, and from nothing else."""
     slugs = _slugs(site)
+    nav_key = context_digest(nav, seen)
+    shown: dict[str, str | None] = {}  # snippet name -> digest of what a page shows of it
+
+    def shown_key(name: str) -> str | None:
+        if name not in shown:
+            result = site.snippets.get(name)
+            shown[name] = None if result is None else context_digest(snippet_view(result), seen)
+        return shown[name]
+
     pages = []
     for i, entry in enumerate(site.entries):
+        url = entry_url(entry.slug)
         prev = _nav(cards[i - 1]) if i > 0 else None
         nxt = _nav(cards[i + 1]) if i + 1 < len(cards) else None
         names = [r.name for r in _unique_refs(entry)]
+        source = site.bodies[entry.slug]
+        made_of = (_known(entry, seen), _known(source, seen), _nav_key(prev), _nav_key(nxt),
+                   [shown_key(n) for n in names], entry.date > site.today, nav_key,
+                   [slugs.get(target) for target, _ in source.links if target.endswith(".md")])
+        key = digest(site.site_digest, url, "entry.html", made_of)
+        if site.has_page(url + "index.html", key):
+            pages.append(Page(url, "entry.html", {}, key, reused=True))
+            continue
         results = {n: site.snippets.get(n) for n in names}
         inline = {r.name for r in entry.snippets if r.inline}
         views = _views(entry, site.snippets)
-        body = _with_entry_links(site.bodies[entry.slug], slugs, root_for(entry_url(entry.slug)))
-        pages.append(_page(
-            site, entry_url(entry.slug), "entry.html", entry.title,
-            entry=entry, body=body, prev=prev, next=nxt, snippets=views,
+        page = _page(
+            site, url, "entry.html", entry.title,
+            entry=entry, body=_with_entry_links(source, slugs, root_for(url)), prev=prev, next=nxt, snippets=views,
             trailing_snippets=[views[n] for n in names if n not in inline and n in views],
             missing_snippets=[n for n, r in results.items() if r is None and n not in inline],
-            is_future=entry.date > site.today,
-        ))
+            is_future=entry.date > site.today, nav=nav,
+        )
+        pages.append(replace(page, key=key))
     return pages
+
+
+def _known(value: Any, seen: dict[int, str]) -> str:
+    """The digest of a frozen value: its cache key when it has one (SiteInputs.made_from)."""
+    return seen.get(id(value)) or _part(value, seen)
+
+
+def _nav_key(nav: dict[str, Any] | None) -> tuple[str, str, str] | None:
+    return None if nav is None else (nav["url"], nav["title"], nav["date"].isoformat())
 
 
 def _undated_pages(site: SiteInputs) -> list[Page]:
@@ -230,12 +272,12 @@ def _streak_view(s: Streaks) -> dict[str, Any]:
     }
 
 
-def _calendars(site: SiteInputs, cards: list[Card]) -> list[dict[str, Any]]:
-    counts = dict(site.streaks.counts)
-    titles = {c.date: c.title for c in cards}
-    slugs = {c.date: c.slug for c in cards}
-    return [{"year": year, "svg": calendar_svg(year, counts, titles, lambda d: entry_url(slugs[d]), site.today)}
-            for year in calendar_years(site.streaks.counts)]
+def _calendars(site: SiteInputs, cards: list[Card]) -> list[CalendarYear]:
+    by_day = {c.date: c for c in cards}
+    years: dict[int, list[tuple[str, int, str, str]]] = defaultdict(list)
+    for day, count in site.streaks.counts:
+        years[day.year].append((day.isoformat(), count, by_day[day].title, by_day[day].url))
+    return [CalendarYear(year, tuple(years[year]), site.today.isoformat()) for year in calendar_years(site.streaks.counts)]
 
 
 def _tag_pages(site: SiteInputs, cards: list[Card]) -> list[Page]:
@@ -297,9 +339,10 @@ class SearchRecord:
                 "x": self.body.text}
 
 
-def _search_pages(site: SiteInputs, cards: list[Card]) -> list[Page]:
+def _search_pages(site: SiteInputs, cards: list[Card], seen: dict[int, str]) -> list[Page]:
     link = (lambda url: url) if site.config.use_directory_urls else file_url
-    records: list[Any] = [SearchRecord(c, site.bodies[c.slug], link(c.url)) for c in reversed(cards)]
+    records: list[Any] = [_made_of(SearchRecord(c, body, link(c.url)), seen, _known(c, seen), _known(body, seen), link(c.url))
+                          for c in reversed(cards) for body in [site.bodies[c.slug]]]
     records += [{"t": p.title, "u": link(p.url), "d": "", "g": [], "s": site.undated_bodies[p.url].summary,
                  "x": site.undated_bodies[p.url].text} for p in site.undated]
     return [

@@ -21,6 +21,7 @@ from .model import Page
 T = TypeVar("T")
 R = TypeVar("R")
 MIN_PARALLEL = 48  # below this many items, forking costs more than it saves
+JSON_CHUNK = 256  # items of a JSON list encoded in one call
 
 _PR_SET_PDEATHSIG = 1
 _worker_shared: Shared | None = None  # in a worker process only: set by its initializer
@@ -116,8 +117,11 @@ def render_page(page: Page, theme: Any, extra: Mapping[str, Any]) -> tuple[str, 
             return json.dumps(value, ensure_ascii=False, separators=(",", ":"),
                               default=lambda v: v.as_json()).encode()  # e.g. pages.SearchRecord
 
-        data = page.context["data"]  # item by item: the text of every entry is never one str as well
-        return page.output_path, b"[" + b",".join(map(encode, data)) + b"]" if isinstance(data, list) else encode(data), None
+        data = page.context["data"]  # a chunk at a time: the text of every entry is never one str as well
+        if not isinstance(data, list):
+            return page.output_path, encode(data), None
+        chunks = [encode(data[i : i + JSON_CHUNK])[1:-1] for i in range(0, len(data), JSON_CHUNK)]
+        return page.output_path, b"[" + b",".join(c for c in chunks if c) + b"]", None
     html, problem = theme.render(page.template, {**page.context, **extra})
     if html and not extra["site"].use_directory_urls and page.output_path.endswith(".html"):
         from .links import with_file_urls

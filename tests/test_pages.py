@@ -148,3 +148,50 @@ def test_a_missing_snippet_is_reported_once() -> None:
     parsed, _ = parse_entry("entries/2020-01-01.md", text.encode(), EntryRules())
     context = plan([parsed])["entries/2020-01-01/"].context
     assert context["missing_snippets"] == ["listed"]  # `inline` says so where its directive stands
+
+
+def test_an_entry_pages_key_changes_exactly_when_its_context_does() -> None:
+    """Entry pages are keyed by what their context is made of, not by walking the context: for
+    every change below, each entry page's key must change if and only if its context did."""
+    from site_builder.model import SnippetResult
+    from site_builder.pages import context_digest
+    from site_builder.undated import UndatedPage
+
+    ran = dt.datetime(2020, 3, 1, tzinfo=dt.timezone.utc)
+
+    def result(stdout: str) -> SnippetResult:
+        return SnippetResult("demo", "k", "ok", "print(1)\n", stdout, "", (), 0.5, ran, False)
+
+    def linking(day: str, target: str, extra: str = "") -> object:
+        text = f"---\ntitle: Links {day}\nsnippets: [demo]\n---\nSee [that day]({target}).{extra}\n"
+        parsed, _ = parse_entry(f"entries/{day}.md", text.encode(), EntryRules())
+        return parsed
+
+    about = UndatedPage("pages/about.md", "about/", "About", 0, True, (), (), False, "Hi.\n", 1, "d")
+
+    def site(entries: list, stdout: str = "1\n", today: dt.date = TODAY, undated: tuple = ()) -> dict[str, Page]:
+        rules = EntryRules()
+        inputs = SiteInputs(
+            config=SiteConfig(root=Path(".")), entries=entries,
+            bodies={e.slug: render_body(e.body, rules.links_for(e)) for e in entries},
+            snippets={"demo": result(stdout)}, streaks=compute_streaks([e.date for e in entries], today),
+            today=today, site_digest="d", undated=undated,
+            undated_bodies={p.url: render_body(p.body) for p in undated},
+        )
+        return {p.url: p for p in plan_pages(inputs) if p.template == "entry.html"}
+
+    base = [*ENTRIES[:2], linking("2020-02-28", "2020-01-30.md"), *ENTRIES[3:]]  # not a neighbour
+    variants = {
+        "a neighbour's title": [*ENTRIES[:1], entry("2020-02-27", "cnn", title="Renamed"), *base[2:]],
+        "its own text": [*base[:2], linking("2020-02-28", "2020-01-30.md", " More."), *base[3:]],
+        "the linked entry's URL": [entry("2020-01-30", "cnn", slug_tail="moved"), *base[1:]],
+        "a new neighbour": [*base, entry("2020-03-02")],
+    }
+    before = site(base)
+    cases = [site(entries) for entries in variants.values()]
+    cases += [site(base, stdout="2\n"), site(base, today=dt.date(2020, 2, 28)), site(base, undated=(about,))]
+    for after in cases:
+        for url in before.keys() & after.keys():
+            old, new = before[url], after[url]
+            assert (old.key != new.key) == (context_digest(old.context, {}) != context_digest(new.context, {})), url
+        assert any(before[u].key != after[u].key for u in before.keys() & after.keys())
