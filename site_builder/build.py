@@ -459,12 +459,11 @@ def render_site(config: SiteConfig, site: LoadedSite, state: BuildState, out: Pa
     from .markdown import RENDERER_VERSION
     from .pages import SiteInputs, digest, plan_pages
 
-    site_digest = digest(__version__, RENDERER_VERSION, config_digest(config), renderer_versions())
+    site_digest = digest(__version__, RENDERER_VERSION, config_digest(config), renderer_versions(), theme.digest_all)
     live = str(out)
 
     def has_page(path: str, key: str) -> bool:
-        return (state.pages.get(path) == digest(key, theme.digest_all) and path in state.files
-                and os.path.isfile(os.path.join(live, path)))
+        return state.pages.get(path) == key and path in state.files and os.path.isfile(os.path.join(live, path))
 
     pages = plan_pages(SiteInputs(config, site.entries, site.bodies, site.snippets, site.streaks,
                                   site.today, site_digest, site.undated, site.undated_bodies,
@@ -474,7 +473,7 @@ def render_site(config: SiteConfig, site: LoadedSite, state: BuildState, out: Pa
     todo: list[Page] = []
     for page in pages:
         path = page.output_path
-        keys[path] = digest(page.key, theme.digest_all)
+        keys[path] = page.key
         if page.reused or has_page(path, page.key):
             reused.append(OutputFile(path, digest=state.files[path]))
         else:

@@ -3,14 +3,14 @@
 
 from __future__ import annotations
 
+import collections
 import ctypes
 import ctypes.util
-import itertools
 import multiprocessing
 import os
 import signal
 import sys
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import Executor, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
@@ -67,16 +67,24 @@ class Workers:
                                     chunksize=_chunk(len(items), self.jobs))
 
     def render_pages(self, pages: list[Page], extra: Mapping[str, Any]
-                     ) -> Iterable[tuple[str, bytes, Diagnostic | None]]:
-        """Entry pages (the many) go to the workers while this process renders the rest."""
+                     ) -> Iterator[tuple[str, bytes, Diagnostic | None]]:
+        """Entry pages (the many) go to the workers while this process renders the rest. Lazily,
+        page by page as the caller asks (it writes each one at once): a big site's pages are
+        never all in memory together, and finished chunks are taken as they come."""
         many = [p for p in pages if p.template == "entry.html"]
         few = [p for p in pages if p.template != "entry.html"]
         if self.jobs == 1 or len(many) < MIN_PARALLEL:
-            return [render_page(p, self.theme, extra) for p in pages]
-        futures = self._executor().map(_render_in_worker, [(p, extra) for p in many],
-                                       chunksize=_chunk(len(many), self.jobs))
-        done = [render_page(p, self.theme, extra) for p in few]
-        return itertools.chain(done, futures)  # lazily: the caller writes pages while workers render
+            yield from (render_page(p, self.theme, extra) for p in pages)
+            return
+        size = _chunk(len(many), self.jobs)
+        pending = collections.deque(self._executor().submit(_render_in_worker, many[i : i + size], extra)
+                                    for i in range(0, len(many), size))
+        for page in few:
+            yield render_page(page, self.theme, extra)
+            while pending and pending[0].done():
+                yield from pending.popleft().result()
+        for future in pending:
+            yield from future.result()
 
 
 def _chunk(items: int, jobs: int) -> int:
@@ -97,10 +105,9 @@ def _start_worker(shared: Shared, parent: int) -> None:
         os._exit(1)
 
 
-def _render_in_worker(job: tuple[Page, Mapping[str, Any]]) -> tuple[str, bytes, Diagnostic | None]:
-    page, extra = job
+def _render_in_worker(pages: list[Page], extra: Mapping[str, Any]) -> list[tuple[str, bytes, Diagnostic | None]]:
     assert _worker_shared is not None, "set by _start_worker"
-    return render_page(page, _worker_shared.theme, extra)
+    return [render_page(page, _worker_shared.theme, extra) for page in pages]
 
 
 def _call_in_worker(job: tuple[Callable[[T, Shared], R], T]) -> R:
@@ -120,8 +127,10 @@ def render_page(page: Page, theme: Any, extra: Mapping[str, Any]) -> tuple[str, 
         data = page.context["data"]  # a chunk at a time: the text of every entry is never one str as well
         if not isinstance(data, list):
             return page.output_path, encode(data), None
-        chunks = [encode(data[i : i + JSON_CHUNK])[1:-1] for i in range(0, len(data), JSON_CHUNK)]
-        return page.output_path, b"[" + b",".join(c for c in chunks if c) + b"]", None
+        parts = [b"["]
+        for i in range(0, len(data), JSON_CHUNK):
+            parts += [b",", encode(data[i : i + JSON_CHUNK])[1:-1]] if i else [encode(data[i : i + JSON_CHUNK])[1:-1]]
+        return page.output_path, b"".join([*parts, b"]"]), None
     html, problem = theme.render(page.template, {**page.context, **extra})
     if html and not extra["site"].use_directory_urls and page.output_path.endswith(".html"):
         from .links import with_file_urls
