@@ -19,8 +19,9 @@ from pathlib import Path
 from typing import Any
 
 from . import __version__
+from .assets import static_files
+from .checks import date_warnings, link_diagnostics
 from .config import SiteConfig
-from .confine import walk_confined
 from .entries import EntryRules, collect_entries, entry_cache_key, parse_entry, scan_entry_files
 from .errors import BROKEN_LINK, Diagnostic, errors_in, fails
 from .incremental import (
@@ -38,31 +39,36 @@ from .incremental import (
     with_base_url,
     write_record,
 )
-from .links import LinkContext
+from .linked import (
+    Progress,
+    cell_programs,
+    entry_docs,
+    run_linked_snippets,
+    snippet_data,
+    snippet_diagnostics,
+    snippet_names,
+    unlinked_snippet_warnings,
+)
 from .lock import build_lock
 from .model import (
-    CELLS_PREFIX,
     BuildOptions,
     BuildReport,
-    CellProgram,
     Entry,
     Page,
     RenderedBody,
     SnippetCounts,
-    SnippetRef,
     SnippetResult,
     Streaks,
 )
 from .output import OutputFile, SiteWriter, Trees, UnsafeOutput, inode, known_trees
 from .state import BadState, BuildState, body_html, is_lazy, load_state, save_state
-from .streaks import compute_streaks, declared_mismatch
+from .streaks import compute_streaks
 from .undated import UndatedPage, load_undated_pages, render_undated
 from .workers import Shared, Workers
 
 __all__ = ["BuildOptions", "build_site", "check_site", "load_site", "resolve_today"]
 
 log = logging.getLogger(__name__)
-Progress = Callable[[Any], None]
 
 
 def build_site(config: SiteConfig, options: BuildOptions | None = None,
@@ -178,7 +184,7 @@ def load_site(config: SiteConfig, options: BuildOptions, today: dt.date, state: 
     """Every read-side stage: entries, bodies, snippet outputs, streaks, with all their diagnostics."""
     known = snippet_names(config)
     rules = EntryRules(config.day_ends_at, frozenset(known), config.timezone,
-                       _rel(config, "entries_dir"), _rel(config, "static_dir"))
+                       config.rel_path("entries_dir"), config.rel_path("static_dir"))
     entries, diagnostics = load_and_render(config, rules, state, workers or Workers(1))
     published = [e for e in entries if options.drafts or not e.draft]
     bodies = {e.slug: _linking_in_full(state, _body_key(e)) for e in published}
@@ -298,151 +304,9 @@ def _renderer_version() -> str:
     return RENDERER_VERSION
 
 
-def _rel(config: SiteConfig, name: str) -> str:
-    """A *_dir setting as a POSIX path relative to the root (as written when outside it)."""
-    path = config.path(name).resolve()
-    try:
-        return path.relative_to(config.root.resolve()).as_posix()
-    except ValueError:
-        return path.as_posix()
-
-
 def _forget_unused(cache: dict[str, Any], used: set[str]) -> None:
     for key in [k for k in cache if k not in used]:
         del cache[key]
-
-
-def snippet_names(config: SiteConfig) -> set[str]:
-    from .snippets.sources import available_snippets
-
-    return available_snippets(config.path("snippets_dir"))
-
-
-CellDoc = tuple[str, tuple[SnippetRef, ...], str, LinkContext]  # (file, its snippet refs, body, where it is)
-
-
-def cell_programs(docs: Iterable[CellDoc]) -> dict[str, CellProgram]:
-    """Each entry's (or page's) ```{python} cells, run as one snippet named after it."""
-    from .markdown import entry_cells
-
-    out = {}
-    for path, refs, body, where in docs:
-        for ref in refs:
-            if ref.name.startswith(CELLS_PREFIX):
-                cells = entry_cells(body, where)
-                if cells:
-                    out[ref.name] = CellProgram(ref.name, path, cells)
-    return out
-
-
-def entry_docs(entries: Iterable[Entry], rules: EntryRules) -> list[CellDoc]:
-    return [(e.path, e.snippets, e.body, rules.links_for(e)) for e in entries]
-
-
-def snippet_data(config: SiteConfig, results: Iterable[SnippetResult]) -> list[str]:
-    from .snippets.runner import data_paths
-
-    return data_paths(results)
-
-
-def snippet_settings(config: SiteConfig, options: BuildOptions) -> Any:
-    from .snippets import SnippetSettings
-
-    return SnippetSettings(
-        root=config.root, snippets_dir=config.path("snippets_dir"), cache_dir=config.path("cache_dir"),
-        timeout=options.timeout or config.snippet_timeout, timeout_forced=options.timeout is not None,
-        jobs=options.jobs or config.jobs, env=dict(config.snippet_env), fresh=options.fresh,
-    )
-
-
-def run_linked_snippets(config: SiteConfig, options: BuildOptions, names: list[str],
-                        progress: Progress | None = None, programs: dict[str, CellProgram] | None = None
-                        ) -> dict[str, SnippetResult]:
-    if not names:
-        return {}
-    settings = snippet_settings(config, options)
-    if not options.run_snippets:
-        from .snippets.runner import cached_results
-
-        return dict(cached_results(names, settings, programs))
-    from .snippets import run_snippets
-
-    return dict(run_snippets(names, settings, progress, programs))
-
-
-def snippet_diagnostics(config: SiteConfig, results: Iterable[SnippetResult]) -> list[Diagnostic]:
-    """A failed snippet is a warning (an error with --strict): the page shows its traceback."""
-    out: list[Diagnostic] = []
-    for r in results:
-        out += r.notes  # a formula in a notebook's Markdown that does not parse, ...
-        if r.status == "ok":
-            continue
-        if r.problems:  # its header is wrong: each mistake where it stands, nothing more to see
-            out += [replace(p, message=f"snippet could not run: {p.message}") for p in r.problems]
-            continue
-        what = {"failed": "failed", "timeout": "timed out", "error": "could not run"}[r.status]
-        last = (r.traceback or r.stderr or "").strip().splitlines()[-1:] or [""]
-        out.append(Diagnostic(r.path or f"{config.snippets_dir}/{r.name}.py", r.error_line,
-                              f"snippet {what}: {last[0]}".rstrip(": "), "warning",
-                              hint=f"run 'logbuild run {r.name}' to see it all" if r.kind != "cells"
-                              else "the page shows its traceback under the cell"))
-    return out
-
-
-def unlinked_snippet_warnings(config: SiteConfig, known: set[str], linked: set[str],
-                              programs: dict[str, CellProgram]) -> list[Diagnostic]:
-    """Snippets no entry or page links (nor a linked snippet imports, as a helper): builds never run them."""
-    from .snippets import imported_helpers
-    from .snippets.sources import snippet_file
-
-    unlinked = known - linked
-    if not unlinked:
-        return []
-    folder = config.path("snippets_dir")
-    helpers = imported_helpers(sorted(linked & (known | programs.keys())), config.root, folder, programs)
-    return [Diagnostic(f"{config.snippets_dir}/{snippet_file(folder, name).name}", None, "no entry links this snippet, so "
-                       "builds never run it", "warning", hint=f"link it from an entry with a ```{{snippet}} {name}``` block")
-            for name in sorted(unlinked - helpers)]
-
-
-def link_diagnostics(config: SiteConfig, sources: list[tuple[str, int, RenderedBody]]) -> list[Diagnostic]:
-    """Relative links to an entry (or page) that is not there, or to a file the site will not have.
-    `sources` are (file, line its body starts at, rendered body) of every published entry and page."""
-    pages = {path for path, _, _ in sources}
-    where = LinkContext("", _rel(config, "entries_dir"), _rel(config, "static_dir"), "")
-    out = []
-    for path, first_line, body in sources:
-        for target, line in body.links:
-            at = first_line + line
-            if target.endswith(".md"):
-                if target not in pages:
-                    out.append(Diagnostic(path, at, f"link to {target}, which is not a published entry",
-                                          "warning", hint="fix the file name, or link the page's URL",
-                                          code=BROKEN_LINK))
-            elif not (config.root / target).exists():
-                out.append(Diagnostic(path, at, f"link to {target}, which does not exist", "warning",
-                                      code=BROKEN_LINK))
-            elif where.site_path(target) is None:
-                out.append(Diagnostic(path, at, f"link to {target}, outside {where.entries_dir}/ and "
-                                      f"{where.static_dir}/, so the site will not have it", "warning",
-                                      hint=f"move it into {where.static_dir}/", code=BROKEN_LINK))
-    return out
-
-
-def date_warnings(entries: list[Entry], today: dt.date, config: SiteConfig) -> list[Diagnostic]:
-    out = []
-    days = sorted(e.date for e in entries)
-    for e in entries:
-        if e.date > today:
-            out.append(Diagnostic(e.path, None, f"dated {e.date}, after today ({today}); it is shown anyway",
-                                  "warning", hint="fix the date, or pass --today"))
-        if e.declared_streak is not None:
-            upto = compute_streaks([d for d in days if d <= e.date], e.date, config.streak_rule)
-            mismatch = declared_mismatch(e.declared_streak, upto)
-            if mismatch:
-                out.append(Diagnostic(e.path, e.streak_line or None, mismatch, "warning",
-                                      hint="remove 'streak:', logbuild computes it"))
-    return out
 
 
 @dataclass(frozen=True)
@@ -489,7 +353,7 @@ def render_site(config: SiteConfig, site: LoadedSite, state: BuildState, out: Pa
                 yield OutputFile.of_bytes(path, data)
             elif problem not in problems:
                 problems.append(problem)
-        assets, refused = static_files(config, theme, site.snippets.values())
+        assets, refused = static_files(config, theme.static_dirs, site.snippets.values())
         problems.extend(refused)
         yield from assets
 
@@ -520,37 +384,6 @@ def renderer_versions() -> str:
     import pygments
 
     return repr([m.__version__ for m in (markdown_it, mdit_py_plugins, pygments, jinja2)])
-
-
-def static_files(config: SiteConfig, theme: Any, results: Iterable[SnippetResult]
-                 ) -> tuple[list[OutputFile], list[Diagnostic]]:
-    """Theme assets, Pygments styles, snippet figures, the log's own static/ folder, .nojekyll;
-    and the links among the log's files that may not be published."""
-    from .markdown import pygments_css
-    from .snippet_view import figure_url
-
-    files = [OutputFile.of_bytes("static/pygments.css", pygments_css().encode()),
-             OutputFile.of_bytes(".nojekyll", b"")]
-    if config.cname:
-        files.append(OutputFile.of_bytes("CNAME", config.cname.encode() + b"\n"))
-    problems: list[Diagnostic] = []
-    everything: Callable[[str], bool] | None = None
-    folders = [(folder, folder, "static/", everything) for folder in theme.static_dirs]
-    folders += [(config.root, config.path("static_dir"), "", None),
-                # images and files that entries link to, kept in place under entries/
-                (config.root, config.path("entries_dir"), "entries/", lambda name: not name.endswith(".md"))]
-    for root, folder, prefix, keep in folders:
-        found, refused = walk_confined(root, folder, keep)
-        files += [OutputFile(prefix + f.rel, source=Path(f.path), digest=":".join(map(str, f.stat))) for f in found]
-        problems += refused
-    for r in results:
-        if r.output_dir:
-            for f in r.figures:
-                for rel in filter(None, (f.path, f.svg_path)):
-                    files.append(OutputFile(figure_url(r, rel), source=Path(r.output_dir) / rel,
-                                            digest=f"{r.key}:{rel}"))
-    by_path = {f.path: f for f in files}  # a log's own file wins over the theme's
-    return list(by_path.values()), problems
 
 
 def _counts(results: Iterable[SnippetResult]) -> SnippetCounts:

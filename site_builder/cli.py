@@ -186,8 +186,8 @@ def check(ctx: click.Context, /, junit: Path | None, as_json: bool, **options: A
 @click.pass_context
 def run_command(ctx: click.Context, snippet: str, timeout: float | None) -> None:
     """Run one snippet now (ignoring the cache) and show its output and figures."""
-    from .build import snippet_settings
     from .commands import snippet_name
+    from .linked import snippet_settings
     from .report import print_snippet_run
     from .snippets import run_snippets
 

@@ -124,8 +124,8 @@ def snippet_name(config: SiteConfig, given: str) -> str:
 
 def why_snippet(config: SiteConfig, given: str) -> str:
     """Whether the next build runs the snippet and why: first whether any entry or page links it."""
-    from .build import snippet_settings
     from .entries import EntryRules, load_entries
+    from .linked import snippet_settings
     from .snippets import available_snippets, explain
     from .undated import load_undated_pages
 

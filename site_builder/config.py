@@ -58,6 +58,14 @@ class SiteConfig:
         p = Path(getattr(self, name))
         return p if p.is_absolute() else self.root / p
 
+    def rel_path(self, name: str) -> str:
+        """A *_dir setting as a POSIX path relative to the root (as written when outside it)."""
+        path = self.path(name).resolve()
+        try:
+            return path.relative_to(self.root.resolve()).as_posix()
+        except ValueError:
+            return path.as_posix()
+
     @property
     def base_path(self) -> str:
         """The path part of base_url ("/repo/"), for pages served at any depth (404)."""

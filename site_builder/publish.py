@@ -26,10 +26,11 @@ from pathlib import Path
 from typing import Literal
 
 from . import __version__
-from .build import BuildOptions, Progress, build_site
+from .build import BuildOptions, build_site
 from .config import CONFIG_FILE, SiteConfig, url_host
 from .errors import Diagnostic, errors_in
 from .incremental import forget_output
+from .linked import Progress
 from .model import BuildReport
 from .streaks import today_in
 

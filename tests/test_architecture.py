@@ -26,7 +26,7 @@ LAYERS: list[list[str]] = [
     ["streaks", "markdown", "snippet_view", "workers", "state"],  # pure stages on those values; the state of them
     ["entries", "incremental", "snippets"],  # LOAD and EXECUTE
     ["undated"],  # LOAD the undated pages (pages/about.md), written like entries
-    ["pages", "templates", "shards"],  # PLAN and THEME; the share of snippets a CI shard runs
+    ["pages", "templates", "shards", "linked", "checks", "assets"],  # PLAN, THEME; a CI shard's snippets; what to run, and checks
     ["build", "newentry"],  # the one place that knows the stage order; `new` beside it
     ["report", "publish", "scaffold"],  # edges
     ["importer"],  # an edge that writes a site title the way scaffold writes settings

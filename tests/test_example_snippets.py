@@ -185,8 +185,8 @@ def test_snippet_runs_as_a_script(name: str, tmp_path: Path) -> None:
 
 @pytest.mark.xdist_group("kernels")
 def test_the_normalization_notebook_and_the_max_pooling_cells_run(tmp_path: Path) -> None:
-    from site_builder.build import cell_programs, entry_docs
     from site_builder.entries import EntryRules, parse_entry
+    from site_builder.linked import cell_programs, entry_docs
     from site_builder.snippets import SnippetSettings, run_snippets
 
     repo = SNIPPETS.parent

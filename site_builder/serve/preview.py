@@ -15,10 +15,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ..build import BuildOptions, build_site, snippet_diagnostics
+from ..build import BuildOptions, build_site
 from ..config import CONFIG_FILE, SiteConfig, load_config
 from ..entries import EntryRules, load_entries
 from ..errors import Diagnostic, errors_in, warnings_in
+from ..linked import snippet_diagnostics
 from ..model import CellProgram
 from ..templates import default_theme_dir
 from .events import LiveState
@@ -194,7 +195,7 @@ class Preview:
 
     def _run_snippets(self, config: SiteConfig, names: list[str], state: tuple[Any, ...],
                       programs: dict[str, CellProgram]) -> None:
-        from ..build import snippet_settings
+        from ..linked import snippet_settings
         from ..snippets import run_snippets
 
         try:
@@ -221,7 +222,7 @@ class Preview:
 
     def _linked_snippets(self, config: SiteConfig) -> tuple[list[str], dict[str, CellProgram]]:
         """The snippets the shown entries link, and their inline cells (run as snippets too)."""
-        from ..build import cell_programs, entry_docs
+        from ..linked import cell_programs, entry_docs
         from ..snippets import available_snippets
 
         rules = EntryRules(config.day_ends_at, timezone=config.timezone)
