@@ -160,10 +160,10 @@ def parse_entry(path: str, data: bytes, rules: EntryRules) -> tuple[Entry | None
         slug=slug,
         title=title,
         tags=_tags(meta.get("tags"), path, lines, problems),
-        links=_links(meta.get("links"), path, lambda: lines.of("links"), problems),
-        snippets=_snippets(meta.get("snippets"), body, body_line, path, lines, rules, problems, slug),
-        draft=_typed(meta, "draft", bool, False, path, lines, problems),
-        declared_streak=_typed(meta, "streak", int, None, path, lines, problems),
+        links=read_links(meta.get("links"), path, lambda: lines.of("links"), problems),
+        snippets=read_snippet_refs(meta.get("snippets"), body, body_line, path, lines, rules, problems, slug),
+        draft=read_typed(meta, "draft", bool, False, path, lines, problems),
+        declared_streak=read_typed(meta, "streak", int, None, path, lines, problems),
         body=body,
         body_first_line=body_line,
         digest=hashlib.sha256(data).hexdigest(),
@@ -286,7 +286,11 @@ def _is_tag_item(item: Any) -> bool:
     return isinstance(item, (str, int, float)) and not isinstance(item, bool)
 
 
-def _links(value: Any, path: str, line: Callable[[], int], problems: list[Diagnostic]) -> tuple[tuple[str, str], ...]:
+# --- front-matter keys that entries and undated pages (undated.py) read alike ---
+
+
+def read_links(value: Any, path: str, line: Callable[[], int], problems: list[Diagnostic]) -> tuple[tuple[str, str], ...]:
+    """`links:` as (label, URL) pairs: a map, or a list (labelled "link 1", ...)."""
     if value is None:
         return ()
     if isinstance(value, list) and all(isinstance(v, str) for v in value):
@@ -304,8 +308,9 @@ def _links(value: Any, path: str, line: Callable[[], int], problems: list[Diagno
     return tuple(out)
 
 
-def _snippets(value: Any, body: str, body_line: int, path: str, lines: KeyLines, rules: EntryRules,
-              problems: list[Diagnostic], slug: str) -> tuple[SnippetRef, ...]:
+def read_snippet_refs(value: Any, body: str, body_line: int, path: str, lines: KeyLines, rules: EntryRules,
+                      problems: list[Diagnostic], slug: str) -> tuple[SnippetRef, ...]:
+    """The snippets a file names: `snippets:`, then its ```{snippet} blocks, then its own cells."""
     refs: list[SnippetRef] = []
     if isinstance(value, str):
         value = [value]
@@ -365,8 +370,9 @@ def body_directives(body: str, body_line: int) -> list[SnippetRef]:
     return refs
 
 
-def _typed(meta: dict[str, Any], key: str, kind: type, default: Any, path: str, lines: KeyLines,
-           problems: list[Diagnostic]) -> Any:
+def read_typed(meta: dict[str, Any], key: str, kind: type, default: Any, path: str, lines: KeyLines,
+               problems: list[Diagnostic]) -> Any:
+    """A bool or int key; a value of another type is a problem at its line, and the default."""
     value = meta.get(key, default)
     if value is None or value is default:
         return value

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from .confine import walk_confined
-from .entries import EntryRules, _links, _snippets, _typed
+from .entries import EntryRules, read_links, read_snippet_refs, read_typed
 from .errors import Diagnostic, did_you_mean, not_utf8
 from .frontmatter import KeyLines, parse_yaml, split_front_matter
 from .links import LinkContext
@@ -99,13 +99,13 @@ def parse_undated_page(path: str, url: str, data: bytes, known_snippets: frozens
                                    hint="rename the file, e.g. pages/about.md"))
         return None, problems
     title, body, body_line = _title(meta, body, body_line, url, path, lines, problems)
-    weight = _typed(meta, "weight", int, 0, path, lines, problems)
-    refs = _snippets(meta.get("snippets"), body, body_line, path, lines, _rules(known_snippets), problems,
+    weight = read_typed(meta, "weight", int, 0, path, lines, problems)
+    refs = read_snippet_refs(meta.get("snippets"), body, body_line, path, lines, _rules(known_snippets), problems,
                      "page-" + slugify(url.strip("/").replace("/", "-"), "page"))  # names its inline cells
     return UndatedPage(
-        path=path, url=url, title=title, weight=weight, nav=_typed(meta, "nav", bool, True, path, lines, problems),
-        links=_links(meta.get("links"), path, lambda: lines.of("links"), problems), snippets=tuple(refs),
-        draft=_typed(meta, "draft", bool, False, path, lines, problems),
+        path=path, url=url, title=title, weight=weight, nav=read_typed(meta, "nav", bool, True, path, lines, problems),
+        links=read_links(meta.get("links"), path, lambda: lines.of("links"), problems), snippets=tuple(refs),
+        draft=read_typed(meta, "draft", bool, False, path, lines, problems),
         body=body, body_first_line=body_line, digest=hashlib.sha256(data).hexdigest(),
     ), problems
 
