@@ -61,7 +61,8 @@ from .model import (
     Streaks,
 )
 from .output import OutputFile, SiteWriter, Trees, UnsafeOutput, inode, known_trees
-from .state import BadState, BuildState, body_html, is_lazy, load_state, save_state
+from .state import BuildState, body_html, is_lazy, load_state, save_state
+from .statecodec import BadState
 from .streaks import compute_streaks
 from .undated import UndatedPage, load_undated_pages, render_undated
 from .workers import Shared, Workers

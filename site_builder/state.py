@@ -8,37 +8,48 @@ so an edit writes what changed, not the whole log again.
 The cache folder is restored from CI, so the state is untrusted input: plain JSON, every field's
 type checked on load, and anything odd (another format, a wrong type, a missing key, a bad date,
 a truncated file, a symlink) is an empty state, i.e. a cold build. Each value is an array of its
-fields in declaration order, not an object: no field name repeated 5,000 times to write and read.
+fields in declaration order, not an object: no field name repeated 5,000 times to write and read
+(statecodec.py).
 """
 
 from __future__ import annotations
 
 import contextlib
-import datetime as dt
 import gc
 import hashlib
 import io
 import json
 import os
-import re
 import stat
-import zoneinfo
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 from . import __version__
-from .errors import Diagnostic, Severity
-from .model import Entry, Heading, RenderedBody, SnippetRef
-from .slugs import is_safe_path
+from .model import RenderedBody
+from .statecodec import (
+    BadState,
+    EntryParse,
+    as_dict,
+    as_int,
+    as_str,
+    decode_body,
+    decode_parse,
+    encode_body,
+    encode_diagnostic,
+    encode_entry,
+    items_of,
+    optional,
+    site_paths,
+    stat_triple,
+    str_map,
+)
 
 STATE_FORMAT = 3  # bump whenever the layout below changes: an older file is then not read
 OLD_FORMATS = ("state-1-{tag}.pickle", "state-2-{tag}.json")  # earlier files: removed on save, never opened
 COMPACT_SLACK = 1 << 20  # a pack is rewritten once it holds this much (and as much again) of forgotten records
 
-EntryParse = tuple[Entry | None, list[Diagnostic]]  # what entries.parse_entry returned
-T = TypeVar("T")
 
 
 @dataclass
@@ -138,8 +149,8 @@ def read_pack(path: Path, state: BuildState) -> None:
         record, end = decode(text, start)  # in place: no copy of each line
         if text[end] != "\n":
             raise BadState("a record that is not one line")
-        kind, key, value = _items(record, 3)
-        _add_record(state, _str(kind), _str(key), value)
+        kind, key, value = items_of(record, 3)
+        _add_record(state, as_str(kind), as_str(key), value)
         expected.stored[f"{kind}\0{key}"] = end + 1 - start
     for key in [k for k in state.bodies if k not in expected.html]:  # a body without its HTML: render it again
         del state.bodies[key]
@@ -176,11 +187,11 @@ def _pack_header(pack_id: str) -> list[Any]:
 
 def _add_record(state: BuildState, kind: str, key: str, value: object) -> None:
     if kind == "entry":
-        state.entries[key] = _parse(key, value)
+        state.entries[key] = decode_parse(key, value)
     elif kind == "body":
-        state.bodies[key] = _body(value)
+        state.bodies[key] = decode_body(value)
     elif kind == "highlight":
-        state.highlights[key] = _opt(_str, value)
+        state.highlights[key] = optional(as_str, value)
     else:
         raise BadState("a record of no known kind")
 
@@ -216,10 +227,10 @@ def _records(state: BuildState) -> Iterator[tuple[str, str, Any]]:
 def _encoded(state: BuildState, kind: str, key: str, value: Any) -> Any:
     if kind == "entry":
         entry, problems = value
-        return [_entry_json(entry) if entry else None, [_diagnostic_json(d) for d in problems]]
+        return [encode_entry(entry) if entry else None, [encode_diagnostic(d) for d in problems]]
     if kind == "html":
         return body_html(state, key) if is_lazy(state, key) else value.html
-    return _body_json(value) if kind == "body" else value
+    return encode_body(value) if kind == "body" else value
 
 
 def _save_pack(path: Path, state: BuildState) -> None:
@@ -297,199 +308,24 @@ def encode_index(state: BuildState) -> dict[str, Any]:
     }
 
 
-def _entry_json(e: Entry) -> list[Any]:
-    return [e.path, e.date.isoformat(), e.slug, e.title, e.tags, e.links,
-            [[r.name, r.line, r.inline] for r in e.snippets], e.draft, e.declared_streak, e.body,
-            e.body_first_line, e.digest, _moment_json(e.timestamp), e.streak_line]
-
-
-def _moment_json(moment: dt.datetime | None) -> list[Any] | None:
-    """[wall-clock time, zone key, fold]: a ZoneInfo comes back as itself, not as a fixed offset."""
-    if moment is None:
-        return None
-    if isinstance(moment.tzinfo, zoneinfo.ZoneInfo):
-        return [moment.replace(tzinfo=None).isoformat(), moment.tzinfo.key, moment.fold]
-    return [moment.isoformat(), None, moment.fold]
-
-
-def _diagnostic_json(d: Diagnostic) -> list[Any]:
-    return [d.path, d.line, d.message, d.severity, d.hint, d.code]
-
-
-def _body_json(b: RenderedBody) -> list[Any]:
-    """All but the HTML, which is a record of its own (read only for the pages rendered)."""
-    return [b.text, [[h.level, h.text, h.anchor] for h in b.headings], b.summary, b.links,
-            [_diagnostic_json(d) for d in b.problems]]
-
-
-# --- decoding: every field checked; the first odd one rejects the whole state ---
-
-
-class BadState(ValueError):
-    """The saved state is not one this version wrote: start cold."""
-
-
 _KEYS = frozenset(encode_index(BuildState()))
 
 
 def decode_index(doc: object) -> BuildState:
     """Everything but the pack's records, and which pack (and how much of it) holds those."""
-    d = _dict(doc)
+    d = as_dict(doc)
     if d.keys() != _KEYS or d["format"] != STATE_FORMAT or d["logbuild"] != __version__:
         raise BadState("another format")
-    pack_id, size = _items(d["pack"], 2)
+    pack_id, size = items_of(d["pack"], 2)
     return BuildState(
-        pages=_paths(d["pages"]),
-        files=_paths(d["files"]),
-        live_inode=_opt(_int, d["live_inode"]),
-        spare_files=_paths(d["spare_files"]),
-        spare_inode=_opt(_int, d["spare_inode"]),
-        stats={k: _stat(v) for k, v in _dict(d["stats"]).items()},
-        stat_keys=_str_map(d["stat_keys"]),
-        pack=Pack(_str(pack_id), _int(size)),
+        pages=site_paths(d["pages"]),
+        files=site_paths(d["files"]),
+        live_inode=optional(as_int, d["live_inode"]),
+        spare_files=site_paths(d["spare_files"]),
+        spare_inode=optional(as_int, d["spare_inode"]),
+        stats={k: stat_triple(v) for k, v in as_dict(d["stats"]).items()},
+        stat_keys=str_map(d["stat_keys"]),
+        pack=Pack(as_str(pack_id), as_int(size)),
     )
 
-
-def _parse(key: str, value: object) -> EntryParse:
-    entry, problems = _items(value, 2)
-    parsed = _opt(_entry, entry)
-    if parsed is not None and not key.startswith(f"{parsed.path}\0{parsed.digest}\0"):
-        raise BadState("an entry filed under another file's key")
-    return parsed, [_diagnostic(p) for p in _list(problems)]
-
-
-def _entry(value: object) -> Entry:
-    path, date, slug, title, tags, links, refs, draft, streak, body, first, digest, moment, streak_line = (
-        _items(value, 14))
-    return Entry(
-        path=_str(path), date=_date(date), slug=_str(slug), title=_str(title),
-        tags=tuple(_str(t) for t in _list(tags)), links=tuple(_str_pair(p) for p in _list(links)),
-        snippets=tuple(_ref(r) for r in _list(refs)), draft=_bool(draft), declared_streak=_opt(_int, streak),
-        body=_str(body), body_first_line=_int(first), digest=_str(digest), timestamp=_opt(_moment, moment),
-        streak_line=_int(streak_line),
-    )
-
-
-def _ref(value: object) -> SnippetRef:
-    name, line, inline = _items(value, 3)
-    return SnippetRef(_str(name), _int(line), _bool(inline))
-
-
-def _str_pair(value: object) -> tuple[str, str]:
-    a, b = _items(value, 2)
-    return _str(a), _str(b)
-
-
-def _diagnostic(value: object) -> Diagnostic:
-    path, line, message, severity, hint, code = _items(value, 6)
-    return Diagnostic(_str(path), _opt(_int, line), _str(message), _severity(severity), _opt(_str, hint),
-                      _str(code))
-
-
-def _severity(value: object) -> Severity:
-    if value == "error":
-        return "error"
-    if value == "warning":
-        return "warning"
-    raise BadState("severity")
-
-
-def _body(value: object) -> RenderedBody:
-    text, headings, summary, links, problems = _items(value, 5)
-    return RenderedBody("", _str(text), tuple(_heading(h) for h in _list(headings)), _str(summary),
-                        tuple(_link(x) for x in _list(links)), tuple(_diagnostic(d) for d in _list(problems)))
-
-
-def _heading(value: object) -> Heading:
-    level, text, anchor = _items(value, 3)
-    return Heading(_int(level), _str(text), _str(anchor))
-
-
-def _link(value: object) -> tuple[str, int]:
-    target, line = _items(value, 2)
-    return _str(target), _int(line)
-
-
-def _stat(value: object) -> tuple[int, int, int]:
-    ino, mtime, size = _items(value, 3)
-    return _int(ino), _int(mtime), _int(size)
-
-
-def _date(value: object) -> dt.date:
-    return dt.date.fromisoformat(_str(value))
-
-
-def _moment(value: object) -> dt.datetime:
-    text, zone, fold = _items(value, 3)
-    moment = dt.datetime.fromisoformat(_str(text)).replace(fold=_int(fold))
-    if zone is None:
-        return moment
-    if moment.tzinfo is not None or not all(part.replace("_", "").replace("-", "").replace("+", "").isalnum()
-                                            for part in _str(zone).split("/")):
-        raise BadState("zone")  # a zone key names a file of the tz database: no dots, no climbing
-    return moment.replace(tzinfo=zoneinfo.ZoneInfo(_str(zone)))
-
-
-# --- the type checks themselves (JSON gives exact types: a bool is not an int here) ---
-
-
-def _str(value: object) -> str:
-    if type(value) is not str:
-        raise BadState("not a string")
-    return value
-
-
-def _int(value: object) -> int:
-    if type(value) is not int:
-        raise BadState("not an integer")
-    return value
-
-
-def _bool(value: object) -> bool:
-    if type(value) is not bool:
-        raise BadState("not a boolean")
-    return value
-
-
-def _list(value: object) -> list[object]:
-    if type(value) is not list:
-        raise BadState("not a list")
-    return value
-
-
-def _items(value: object, n: int) -> list[object]:
-    if type(value) is not list or len(value) != n:
-        raise BadState(f"not a list of {n}")
-    return value
-
-
-def _dict(value: object) -> dict[str, object]:
-    if type(value) is not dict:
-        raise BadState("not an object")
-    return value
-
-
-def _opt(check: Callable[[object], T], value: object) -> T | None:
-    return None if value is None else check(value)
-
-
-def _str_map(value: object) -> dict[str, str]:
-    d = _dict(value)
-    if not all(type(v) is str for v in d.values()):
-        raise BadState("not a map of strings")
-    return d  # type: ignore[return-value]  # just checked
-
-
-def _paths(value: object) -> dict[str, str]:
-    """Output paths: the writer reuses and deletes these, so none may climb out of the site."""
-    d = _str_map(value)
-    if not all(_PLAIN_PATH.fullmatch(p) or is_safe_path(p) for p in d):
-        raise BadState("an output path that leaves the site")
-    return d
-
-
-# What nearly every path of a site looks like (entries/2018-09-09/index.html): segments of
-# letters, digits, "_", "-" and dots, none starting with a dot. Such a path is safe by
-# slugs.is_safe_path's rule too, and checking 17,000 of them this way costs a tenth.
-_PLAIN_PATH = re.compile(r"[A-Za-z0-9_\-][A-Za-z0-9_.\-]*(?:/[A-Za-z0-9_\-][A-Za-z0-9_.\-]*)*")
 

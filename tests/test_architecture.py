@@ -23,6 +23,7 @@ LAYERS: list[list[str]] = [
     ["model", "config", "frontmatter", "confine", "mathml"],  # the values that flow, the settings, YAML blocks, walks; LaTeX -> MathML
     ["cells"],  # an entry's executable cell and its Quarto options
     ["directives"],  # callouts, math and cells on markdown-it's tokens
+    ["statecodec"],  # the build state's values as checked JSON
     ["streaks", "markdown", "snippet_view", "workers", "state"],  # pure stages on those values; the state of them
     ["entries", "incremental", "snippets"],  # LOAD and EXECUTE
     ["undated"],  # LOAD the undated pages (pages/about.md), written like entries

@@ -1,0 +1,201 @@
+"""The build state's values as JSON and back (state.py): each value an array of its fields in
+declaration order, and on the way back every field's type checked, since the cache is restored
+from elsewhere and is untrusted input. The first odd field rejects the whole state (BadState)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import zoneinfo
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from .errors import Diagnostic, Severity
+from .model import Entry, Heading, RenderedBody, SnippetRef
+from .slugs import is_safe_path
+
+EntryParse = tuple[Entry | None, list[Diagnostic]]  # what entries.parse_entry returned
+T = TypeVar("T")
+
+
+class BadState(ValueError):
+    """The saved state is not one this version wrote: start cold."""
+
+
+# --- encoding ---
+
+
+def encode_entry(e: Entry) -> list[Any]:
+    return [e.path, e.date.isoformat(), e.slug, e.title, e.tags, e.links,
+            [[r.name, r.line, r.inline] for r in e.snippets], e.draft, e.declared_streak, e.body,
+            e.body_first_line, e.digest, _moment_json(e.timestamp), e.streak_line]
+
+
+def _moment_json(moment: dt.datetime | None) -> list[Any] | None:
+    """[wall-clock time, zone key, fold]: a ZoneInfo comes back as itself, not as a fixed offset."""
+    if moment is None:
+        return None
+    if isinstance(moment.tzinfo, zoneinfo.ZoneInfo):
+        return [moment.replace(tzinfo=None).isoformat(), moment.tzinfo.key, moment.fold]
+    return [moment.isoformat(), None, moment.fold]
+
+
+def encode_diagnostic(d: Diagnostic) -> list[Any]:
+    return [d.path, d.line, d.message, d.severity, d.hint, d.code]
+
+
+def encode_body(b: RenderedBody) -> list[Any]:
+    """All but the HTML, which is a record of its own (read only for the pages rendered)."""
+    return [b.text, [[h.level, h.text, h.anchor] for h in b.headings], b.summary, b.links,
+            [encode_diagnostic(d) for d in b.problems]]
+
+
+# --- decoding: every field checked; the first odd one rejects the whole state ---
+
+
+# --- decoding: every field checked ---
+
+
+def decode_parse(key: str, value: object) -> EntryParse:
+    entry, problems = items_of(value, 2)
+    parsed = optional(_entry, entry)
+    if parsed is not None and not key.startswith(f"{parsed.path}\0{parsed.digest}\0"):
+        raise BadState("an entry filed under another file's key")
+    return parsed, [_diagnostic(p) for p in as_list(problems)]
+
+
+def _entry(value: object) -> Entry:
+    path, date, slug, title, tags, links, refs, draft, streak, body, first, digest, moment, streak_line = (
+        items_of(value, 14))
+    return Entry(
+        path=as_str(path), date=_date(date), slug=as_str(slug), title=as_str(title),
+        tags=tuple(as_str(t) for t in as_list(tags)), links=tuple(_str_pair(p) for p in as_list(links)),
+        snippets=tuple(_ref(r) for r in as_list(refs)), draft=as_bool(draft), declared_streak=optional(as_int, streak),
+        body=as_str(body), body_first_line=as_int(first), digest=as_str(digest), timestamp=optional(_moment, moment),
+        streak_line=as_int(streak_line),
+    )
+
+
+def _ref(value: object) -> SnippetRef:
+    name, line, inline = items_of(value, 3)
+    return SnippetRef(as_str(name), as_int(line), as_bool(inline))
+
+
+def _str_pair(value: object) -> tuple[str, str]:
+    a, b = items_of(value, 2)
+    return as_str(a), as_str(b)
+
+
+def _diagnostic(value: object) -> Diagnostic:
+    path, line, message, severity, hint, code = items_of(value, 6)
+    return Diagnostic(as_str(path), optional(as_int, line), as_str(message), _severity(severity), optional(as_str, hint),
+                      as_str(code))
+
+
+def _severity(value: object) -> Severity:
+    if value == "error":
+        return "error"
+    if value == "warning":
+        return "warning"
+    raise BadState("severity")
+
+
+def decode_body(value: object) -> RenderedBody:
+    text, headings, summary, links, problems = items_of(value, 5)
+    return RenderedBody("", as_str(text), tuple(_heading(h) for h in as_list(headings)), as_str(summary),
+                        tuple(_link(x) for x in as_list(links)), tuple(_diagnostic(d) for d in as_list(problems)))
+
+
+def _heading(value: object) -> Heading:
+    level, text, anchor = items_of(value, 3)
+    return Heading(as_int(level), as_str(text), as_str(anchor))
+
+
+def _link(value: object) -> tuple[str, int]:
+    target, line = items_of(value, 2)
+    return as_str(target), as_int(line)
+
+
+def stat_triple(value: object) -> tuple[int, int, int]:
+    ino, mtime, size = items_of(value, 3)
+    return as_int(ino), as_int(mtime), as_int(size)
+
+
+def _date(value: object) -> dt.date:
+    return dt.date.fromisoformat(as_str(value))
+
+
+def _moment(value: object) -> dt.datetime:
+    text, zone, fold = items_of(value, 3)
+    moment = dt.datetime.fromisoformat(as_str(text)).replace(fold=as_int(fold))
+    if zone is None:
+        return moment
+    if moment.tzinfo is not None or not all(part.replace("_", "").replace("-", "").replace("+", "").isalnum()
+                                            for part in as_str(zone).split("/")):
+        raise BadState("zone")  # a zone key names a file of the tz database: no dots, no climbing
+    return moment.replace(tzinfo=zoneinfo.ZoneInfo(as_str(zone)))
+
+
+# --- the type checks themselves (JSON gives exact types: a bool is not an int here) ---
+
+
+def as_str(value: object) -> str:
+    if type(value) is not str:
+        raise BadState("not a string")
+    return value
+
+
+def as_int(value: object) -> int:
+    if type(value) is not int:
+        raise BadState("not an integer")
+    return value
+
+
+def as_bool(value: object) -> bool:
+    if type(value) is not bool:
+        raise BadState("not a boolean")
+    return value
+
+
+def as_list(value: object) -> list[object]:
+    if type(value) is not list:
+        raise BadState("not a list")
+    return value
+
+
+def items_of(value: object, n: int) -> list[object]:
+    if type(value) is not list or len(value) != n:
+        raise BadState(f"not a list of {n}")
+    return value
+
+
+def as_dict(value: object) -> dict[str, object]:
+    if type(value) is not dict:
+        raise BadState("not an object")
+    return value
+
+
+def optional(check: Callable[[object], T], value: object) -> T | None:
+    return None if value is None else check(value)
+
+
+def str_map(value: object) -> dict[str, str]:
+    d = as_dict(value)
+    if not all(type(v) is str for v in d.values()):
+        raise BadState("not a map of strings")
+    return d  # type: ignore[return-value]  # just checked
+
+
+def site_paths(value: object) -> dict[str, str]:
+    """Output paths: the writer reuses and deletes these, so none may climb out of the site."""
+    d = str_map(value)
+    if not all(_PLAIN_PATH.fullmatch(p) or is_safe_path(p) for p in d):
+        raise BadState("an output path that leaves the site")
+    return d
+
+
+# What nearly every path of a site looks like (entries/2018-09-09/index.html): segments of
+# letters, digits, "_", "-" and dots, none starting with a dot. Such a path is safe by
+# slugs.is_safe_path's rule too, and checking 17,000 of them this way costs a tenth.
+_PLAIN_PATH = re.compile(r"[A-Za-z0-9_\-][A-Za-z0-9_.\-]*(?:/[A-Za-z0-9_\-][A-Za-z0-9_.\-]*)*")
+
