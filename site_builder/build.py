@@ -7,7 +7,9 @@ Everything is read and checked before anything is written; an error leaves the s
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import gc
 import logging
 import os
 import time
@@ -70,6 +72,7 @@ from .workers import Shared, Workers
 __all__ = ["BuildOptions", "build_site", "check_site", "load_site", "resolve_today"]
 
 log = logging.getLogger(__name__)
+COLLECT_EVERY = 20_000  # new objects between two passes of the cyclic collector during a build
 
 
 def build_site(config: SiteConfig, options: BuildOptions | None = None,
@@ -88,7 +91,23 @@ def build_site(config: SiteConfig, options: BuildOptions | None = None,
         fresh = freshness(config, options) if fresh is None or waited else fresh
         if fresh.report is not None:
             return fresh.report
-        return _build(config, options, out, fresh.fingerprint, started, progress)
+        with _few_collections():
+            return _build(config, options, out, fresh.fingerprint, started, progress)
+
+
+@contextlib.contextmanager
+def _few_collections() -> Iterator[None]:
+    """A build keeps most of what it makes (~10 objects per entry) and makes few cycles: the
+    collector's default, a pass every 700 new objects over a growing heap, took a tenth of an
+    edit's time at 5,000 entries. Fewer passes, and none over the state once it is loaded (it is
+    frozen); both undone when the build ends, as `serve` runs many in one process."""
+    before = gc.get_threshold()
+    gc.set_threshold(COLLECT_EVERY, *before[1:])
+    try:
+        yield
+    finally:
+        gc.set_threshold(*before)
+        gc.unfreeze()
 
 
 def _build(config: SiteConfig, options: BuildOptions, out: Path, fingerprint: str, started: float,
@@ -96,6 +115,7 @@ def _build(config: SiteConfig, options: BuildOptions, out: Path, fingerprint: st
     today = resolve_today(config, options.today)
     cache_dir = config.path("cache_dir")
     state = BuildState() if cold else load_state(cache_dir, out)
+    gc.freeze()  # long-lived: no collection walks it again (see _few_collections)
     diagnostics: list[Diagnostic] = []
     try:
         record = read_record(cache_dir, out)  # none, or a dirty one: the last build did not finish
