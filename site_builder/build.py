@@ -63,11 +63,11 @@ from .model import (
     Streaks,
 )
 from .output import OutputFile, SiteWriter, Trees, UnsafeOutput, inode, known_trees
-from .state import BuildState, body_html, is_lazy, load_state, save_state
+from .state import BuildState, body_html, is_lazy, load_state, save_state, search_items
 from .statecodec import BadState
 from .streaks import compute_streaks
 from .undated import UndatedPage, load_undated_pages, render_undated
-from .workers import Shared, Workers
+from .workers import JSONText, Shared, Workers, json_item
 
 __all__ = ["BuildOptions", "build_site", "check_site", "load_site", "resolve_today"]
 
@@ -359,7 +359,10 @@ def render_site(config: SiteConfig, site: LoadedSite, state: BuildState, out: Pa
     for page in pages:
         path = page.output_path
         keys[path] = page.key
-        if page.reused or has_page(path, page.key):
+        done = page.reused or has_page(path, page.key)
+        if page.template == "@json":
+            page = keep_search_items(state, page, rendered=not done)
+        if done:
             reused.append(OutputFile(path, digest=state.files[path]))
         else:
             todo.append(page)
@@ -379,6 +382,26 @@ def render_site(config: SiteConfig, site: LoadedSite, state: BuildState, out: Pa
         yield from assets
 
     return RenderedSite(len(pages), keys, files(), problems)
+
+
+def keep_search_items(state: BuildState, page: Page, rendered: bool) -> Page:
+    """search.json holds the text of every entry, so its items are kept in the state as JSON, by
+    key: an edit encodes its own entry's item and reads the others' as they were. The state keeps
+    the items of this search.json only; the page to render comes with its items encoded."""
+    from .pages import SearchRecord
+
+    items = page.context["data"]
+    assert isinstance(items, list), "search.json lists its items"
+    records = [r for r in items if isinstance(r, SearchRecord)]
+    state.search = {r.key: state.search[r.key] for r in records if r.key in state.search}
+    if not rendered:
+        return page
+    for r in records:
+        if r.key not in state.search:
+            state.search[r.key] = json_item(r)
+    texts = iter(search_items(state, [r.key for r in records]))
+    data = [JSONText(next(texts)) if isinstance(r, SearchRecord) else r for r in items]
+    return replace(page, context={**page.context, "data": data})
 
 
 def made_from(state: BuildState, site: LoadedSite) -> dict[int, str]:

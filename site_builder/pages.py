@@ -332,6 +332,7 @@ class SearchRecord:
     card: Card
     body: RenderedBody
     url: str  # the card's, as links are written (use_directory_urls)
+    key: str = ""  # digests all of the above: the build keeps each record's JSON under it
 
     def as_json(self) -> dict[str, Any]:
         c = self.card
@@ -341,8 +342,11 @@ class SearchRecord:
 
 def _search_pages(site: SiteInputs, cards: list[Card], seen: dict[int, str]) -> list[Page]:
     link = (lambda url: url) if site.config.use_directory_urls else file_url
-    records: list[Any] = [_made_of(SearchRecord(c, body, link(c.url)), seen, _known(c, seen), _known(body, seen), link(c.url))
-                          for c in reversed(cards) for body in [site.bodies[c.slug]]]
+    records: list[Any] = []
+    for card in reversed(cards):
+        body, url = site.bodies[card.slug], link(card.url)
+        key = digest(_known(card, seen), _known(body, seen), url)
+        records.append(_made_of(SearchRecord(card, body, url, key), seen, key))
     records += [{"t": p.title, "u": link(p.url), "d": "", "g": [], "s": site.undated_bodies[p.url].summary,
                  "x": site.undated_bodies[p.url].text} for p in site.undated]
     return [

@@ -1,9 +1,11 @@
 """STATE: what the last build knew (parsed entries, rendered bodies, page keys, file digests),
 kept in the cache folder so the next build redoes only what changed.
 
-Two files: a small index (page keys, file digests, stats: rewritten by every build) and a pack of
+Three files: a small index (page keys, file digests, stats: rewritten by every build), a pack of
 content-addressed records (parses, bodies, highlighted code: a build appends only what it made),
-so an edit writes what changed, not the whole log again.
+so an edit writes what changed, not the whole log again, and beside the pack its long texts (each
+body's HTML, each search.json item), read one by one when a page needs them: a build reads the
+pack whole, never the texts.
 
 The cache folder is restored from CI, so the state is untrusted input: plain JSON, every field's
 type checked on load, and anything odd (another format, a wrong type, a missing key, a bad date,
@@ -44,10 +46,11 @@ from .statecodec import (
     site_paths,
     stat_triple,
     str_map,
+    text_place,
 )
 
-STATE_FORMAT = 3  # bump whenever the layout below changes: an older file is then not read
-OLD_FORMATS = ("state-1-{tag}.pickle", "state-2-{tag}.json")  # earlier files: removed on save, never opened
+STATE_FORMAT = 4  # bump whenever the layout below changes: an older file is then not read
+OLD_FORMATS = ("state-1-{tag}.pickle", "state-2-{tag}.json", "state-3-{tag}.json", "state-3-{tag}.pack")  # earlier files: removed on save, never opened
 COMPACT_SLACK = 1 << 20  # a pack is rewritten once it holds this much (and as much again) of forgotten records
 
 
@@ -64,33 +67,43 @@ class BuildState:
     highlights: dict[str, str | None] = field(default_factory=dict)  # code block digest -> HTML
     stats: dict[str, tuple[int, int, int]] = field(default_factory=dict)  # entry path -> (ino, mtime, size)
     stat_keys: dict[str, str] = field(default_factory=dict)  # entry path -> entry cache key
-    pack: Pack = field(default_factory=lambda: Pack(), compare=False)  # where entries, bodies, highlights are
+    # search.json: each entry's item as JSON text, by SearchRecord.key; None while it is only in the pack
+    search: dict[str, str | None] = field(default_factory=dict)
+    pack: Pack = field(default_factory=lambda: Pack(), compare=False)  # where the records and the texts are
 
 
 @dataclass
 class Pack:
-    """The state's append-only file of content-addressed records (a parse, a body, a highlighted
-    block; one JSON line each). A key names one value for good, so a build appends only the
-    records it made and never rewrites the others; forgotten ones are dropped when they pile up."""
+    """The state's append-only files of content-addressed records (a parse, a body, a highlighted
+    block; one JSON line each) and of long texts (one JSON string a line; a record of the pack
+    says where each is). A key names one value for good, so a build appends only the records it
+    made and never rewrites the others; forgotten ones are dropped when they pile up."""
 
     id: str = ""  # "" when there is none to append to (a cold build): the next save writes it anew
-    size: int = 0  # bytes the index vouches for: anything after them is a killed build's, ignored
-    stored: dict[str, int] = field(default_factory=dict)  # record name (kind NUL key) -> its bytes
-    # A body's HTML is its own record, decoded only when a page that shows it is rendered: the
-    # bodies in `BuildState.bodies` read from here have html "" and their HTML at html[key]
-    html: dict[str, tuple[int, int]] = field(default_factory=dict)  # body key -> its bytes in the file
-    path: str = ""  # the file read, and its inode: a file put in its place is not read from
-    ino: int = 0
+    size: int = 0  # bytes of the pack the index vouches for: anything after them is a killed build's
+    texts_size: int = 0  # likewise, of the texts file
+    stored: dict[str, int] = field(default_factory=dict)  # record name (kind NUL key) -> its bytes, text too
+    # The bodies in `BuildState.bodies` read from the pack have html "" (body_html reads it) and
+    # the search items None (search_items): where each text is, by its key. A body's record says
+    # where its HTML is; the index says where the search items are (they are many, and small).
+    html: dict[str, tuple[int, int]] = field(default_factory=dict)
+    search: dict[str, tuple[int, int]] = field(default_factory=dict)
+    texts_path: str = ""  # the texts file read, and its inode: a file put in its place is not read from
+    texts_ino: int = 0
 
 
 def state_path(cache_dir: Path, out: Path | None = None) -> Path:
     """One state per output folder: `serve` (.logbuild/serve-site) and `build` (site/) don't thrash.
-    This is its index; pack_path() is beside it."""
+    This is its index; pack_path() and texts_path() are beside it."""
     return cache_dir / "build" / f"state-{STATE_FORMAT}-{_tag(out)}.json"
 
 
 def pack_path(cache_dir: Path, out: Path | None = None) -> Path:
     return state_path(cache_dir, out).with_suffix(".pack")
+
+
+def texts_path(cache_dir: Path, out: Path | None = None) -> Path:
+    return state_path(cache_dir, out).with_suffix(".texts")
 
 
 def _tag(out: Path | None) -> str:
@@ -103,6 +116,7 @@ def load_state(cache_dir: Path, out: Path | None = None) -> BuildState:
         with _collector_paused():
             state = decode_index(json.loads(read_plain_file(state_path(cache_dir, out))))
             read_pack(pack_path(cache_dir, out), state)
+            check_texts(texts_path(cache_dir, out), state.pack)
             return state
     except (OSError, ValueError, TypeError, KeyError, RecursionError):
         return BuildState()
@@ -129,47 +143,58 @@ def read_pack(path: Path, state: BuildState) -> None:
     """Fill `state` with the pack's records, up to the size its index vouches for."""
     expected = state.pack
     with _open_plain(path, os.O_RDONLY) as f:  # decoded as it is read: never its bytes and its text at once
-        expected.path, expected.ino = str(path), os.fstat(f.fileno()).st_ino
         text = io.TextIOWrapper(f, encoding="ascii", newline="").read(expected.size)  # written all-ASCII
     if len(text) != expected.size or not text.endswith("\n"):
         raise BadState("a truncated pack")
     decode, end = _DECODER.raw_decode, text.index("\n")
-    if decode(text[:end])[0] != _pack_header(expected.id):
+    if decode(text[:end])[0] != _header("pack", expected.id):
         raise BadState("another pack")
     while end + 1 < len(text):
         start = end + 1
-        if text.startswith(_HTML_RECORD, start):  # noted, not decoded: see body_html
-            key, at = decode(text, start + len(_HTML_RECORD))
-            end = text.index("\n", at)
-            if type(key) is not str or text[at : at + 2] != ',"' or text[end - 2 : end] != '"]':
-                raise BadState("an odd html record")
-            expected.html[key] = (at + 1, end - 1)
-            expected.stored[f"html\0{key}"] = end + 1 - start
-            continue
         record, end = decode(text, start)  # in place: no copy of each line
         if text[end] != "\n":
             raise BadState("a record that is not one line")
         kind, key, value = items_of(record, 3)
-        _add_record(state, as_str(kind), as_str(key), value)
-        expected.stored[f"{kind}\0{key}"] = end + 1 - start
-    for key in [k for k in state.bodies if k not in expected.html]:  # a body without its HTML: render it again
-        del state.bodies[key]
+        size = _add_record(state, as_str(kind), as_str(key), value)
+        expected.stored[f"{kind}\0{key}"] = end + 1 - start + size
+
+
+def check_texts(path: Path, pack: Pack) -> None:
+    """The texts file is the pack's own (its header names the pack) and holds what the index says."""
+    with _open_plain(path, os.O_RDONLY) as f:
+        st = os.fstat(f.fileno())
+        header = f.readline(4096)
+    if st.st_size < pack.texts_size or json.loads(header) != _header("texts", pack.id):
+        raise BadState("the texts of another pack")
+    pack.texts_path, pack.texts_ino = str(path), st.st_ino
 
 
 def body_html(state: BuildState, key: str) -> str:
     """The HTML of a body read from the pack (state.bodies[key].html is "" until then). Raises
     BadState when the pack does not hold it after all: the build then starts cold."""
-    start, stop = state.pack.html[key]
+    return _lazy_texts(state, [state.pack.html[key]], "a body's HTML")[0]
+
+
+def search_items(state: BuildState, keys: list[str]) -> list[str]:
+    """The JSON of these items of search.json, made in this build or read from the texts (one
+    open for all of them); BadState as above."""
+    texts = [state.search[key] for key in keys]
+    missing = [i for i, text in enumerate(texts) if text is None]
+    read = iter(_lazy_texts(state, [state.pack.search[keys[i]] for i in missing], "a search item") if missing else [])
+    return [text if text is not None else next(read) for text in texts]
+
+
+def _lazy_texts(state: BuildState, places: list[tuple[int, int]], what: str) -> list[str]:
     try:
-        with _open_plain(Path(state.pack.path), os.O_RDONLY) as f:
-            if os.fstat(f.fileno()).st_ino != state.pack.ino:
-                raise BadState("another pack")
-            html = json.loads(os.pread(f.fileno(), stop - start, start))
+        with _open_plain(Path(state.pack.texts_path), os.O_RDONLY) as f:
+            if os.fstat(f.fileno()).st_ino != state.pack.texts_ino:
+                raise BadState("another texts file")
+            texts = [json.loads(os.pread(f.fileno(), stop - start, start)) for start, stop in places]
     except (OSError, ValueError, RecursionError) as exc:
-        raise BadState(f"a body's HTML cannot be read: {exc}") from None
-    if type(html) is not str:
-        raise BadState("an odd html record")
-    return html
+        raise BadState(f"{what} cannot be read: {exc}") from None
+    if not all(type(text) is str for text in texts):
+        raise BadState(f"{what}: an odd text")
+    return texts
 
 
 def is_lazy(state: BuildState, key: str) -> bool:
@@ -178,22 +203,23 @@ def is_lazy(state: BuildState, key: str) -> bool:
 
 
 _DECODER = json.JSONDecoder()
-_HTML_RECORD = '["html",'
+def _header(what: str, pack_id: str) -> list[Any]:
+    return [f"logbuild-{what}", STATE_FORMAT, __version__, pack_id]
 
 
-def _pack_header(pack_id: str) -> list[Any]:
-    return ["logbuild-pack", STATE_FORMAT, __version__, pack_id]
-
-
-def _add_record(state: BuildState, kind: str, key: str, value: object) -> None:
+def _add_record(state: BuildState, kind: str, key: str, value: object) -> int:
+    """Add one record of the pack to the state; the bytes of its text in the texts file, if any."""
     if kind == "entry":
         state.entries[key] = decode_parse(key, value)
     elif kind == "body":
-        state.bodies[key] = decode_body(value)
+        state.bodies[key], (start, stop) = decode_body(value, state.pack.texts_size)
+        state.pack.html[key] = (start, stop)
+        return stop - start + 1
     elif kind == "highlight":
         state.highlights[key] = optional(as_str, value)
     else:
         raise BadState("a record of no known kind")
+    return 0
 
 
 def save_state(cache_dir: Path, state: BuildState, out: Path | None = None) -> None:
@@ -202,11 +228,12 @@ def save_state(cache_dir: Path, state: BuildState, out: Path | None = None) -> N
     any moment leaves an index that vouches only for records written whole."""
     path = state_path(cache_dir, out)
     path.parent.mkdir(parents=True, exist_ok=True)
-    for old in [*OLD_FORMATS, f".{path.name}.*.tmp", f".{pack_path(cache_dir, out).name}.*.tmp"]:
+    temporary = [f".{p.name}.*.tmp" for p in (path, pack_path(cache_dir, out), texts_path(cache_dir, out))]
+    for old in [*OLD_FORMATS, *temporary]:
         for leftover in path.parent.glob(old.format(tag=_tag(out))):  # an earlier format, a killed build's temp file
             leftover.unlink(missing_ok=True)
     with _collector_paused():
-        _save_pack(pack_path(cache_dir, out), state)
+        _save_pack(pack_path(cache_dir, out), texts_path(cache_dir, out), state)
         data = json.dumps(encode_index(state), separators=(",", ":"), check_circular=False)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     try:
@@ -217,60 +244,84 @@ def save_state(cache_dir: Path, state: BuildState, out: Path | None = None) -> N
 
 
 def _records(state: BuildState) -> Iterator[tuple[str, str, Any]]:
-    """(kind, key, value) of every record the state holds; _encoded() makes the value JSON."""
+    """(kind, key, value) of every record the state holds; _append writes one."""
     yield from (("entry", key, parse) for key, parse in state.entries.items())
     yield from (("body", key, body) for key, body in state.bodies.items())
-    yield from (("html", key, body) for key, body in state.bodies.items())
     yield from (("highlight", key, html) for key, html in state.highlights.items())
 
 
-def _encoded(state: BuildState, kind: str, key: str, value: Any) -> Any:
-    if kind == "entry":
-        entry, problems = value
-        return [encode_entry(entry) if entry else None, [encode_diagnostic(d) for d in problems]]
-    if kind == "html":
-        return body_html(state, key) if is_lazy(state, key) else value.html
-    return encode_body(value) if kind == "body" else value
-
-
-def _save_pack(path: Path, state: BuildState) -> None:
+def _save_pack(path: Path, texts: Path, state: BuildState) -> None:
     pack = state.pack
     records = list(_records(state))
     live = sum(pack.stored.get(f"{kind}\0{key}", 0) for kind, key, _ in records)
-    if not pack.id or pack.size > 2 * live + COMPACT_SLACK:
-        _write_pack(path, state, records)
+    live += sum(stop - start + 1 for start, stop in (pack.search.get(k, (0, -1)) for k in state.search))
+    if not pack.id or pack.size + pack.texts_size > 2 * live + COMPACT_SLACK:
+        _write_pack(path, texts, state, records)
         return
     fresh = [(kind, key, value) for kind, key, value in records if f"{kind}\0{key}" not in pack.stored]
-    if not fresh:
+    items = [key for key in state.search if key not in pack.search]
+    if not fresh and not items:
         return
-    with _open_plain(path, os.O_WRONLY) as f:
-        f.truncate(pack.size)  # what a killed build appended is not vouched for: drop it
-        f.seek(pack.size)
+    with _open_plain(path, os.O_WRONLY) as f, _open_plain(texts, os.O_WRONLY) as t:
+        for file, size in ((f, pack.size), (t, pack.texts_size)):
+            file.truncate(size)  # what a killed build appended is not vouched for: drop it
+            file.seek(size)
         for kind, key, value in fresh:
-            line = _record_line(kind, key, _encoded(state, kind, key, value))
-            f.write(line)
-            pack.stored[f"{kind}\0{key}"] = len(line)
-            pack.size += len(line)
+            _append(state, pack, f, t, kind, key, value)
+        _append_search_items(state, pack, t, items)
 
 
-def _write_pack(path: Path, state: BuildState, records: list[tuple[str, str, Any]]) -> None:
-    """A new pack, under a new id: an index still naming the old one reads it as no pack at all."""
+def _write_pack(path: Path, texts: Path, state: BuildState, records: list[tuple[str, str, Any]]) -> None:
+    """A new pack and texts file, under a new id: an index still naming the old one reads them as
+    no pack at all. The old texts are read (through state.pack) while the new ones are written."""
     pack = Pack(os.urandom(8).hex())
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    tmp, tmp_texts = (p.with_name(f".{p.name}.{os.getpid()}.tmp") for p in (path, texts))
     try:
-        with tmp.open("wb") as f:
-            header = json.dumps(_pack_header(pack.id)).encode("ascii") + b"\n"
-            f.write(header)
-            pack.size = len(header)
+        with tmp.open("wb") as f, tmp_texts.open("wb") as t:
+            for file, what in ((f, "pack"), (t, "texts")):
+                file.write(json.dumps(_header(what, pack.id)).encode("ascii") + b"\n")
+            pack.size, pack.texts_size = f.tell(), t.tell()
             for kind, key, value in records:
-                line = _record_line(kind, key, _encoded(state, kind, key, value))
-                f.write(line)
-                pack.stored[f"{kind}\0{key}"] = len(line)
-                pack.size += len(line)
+                _append(state, pack, f, t, kind, key, value)
+            _append_search_items(state, pack, t, list(state.search))
+        os.replace(tmp_texts, texts)
         os.replace(tmp, path)
     finally:
         tmp.unlink(missing_ok=True)
+        tmp_texts.unlink(missing_ok=True)
     state.pack = pack
+
+
+def _append(state: BuildState, pack: Pack, f: Any, texts: Any, kind: str, key: str, value: Any) -> None:
+    """Write one record at the end of the pack (a body's HTML at the end of the texts file)."""
+    text_bytes = 0
+    if kind == "entry":
+        entry, problems = value
+        encoded: Any = [encode_entry(entry) if entry else None, [encode_diagnostic(d) for d in problems]]
+    elif kind == "body":
+        start = pack.texts_size
+        text_bytes = _append_text(pack, texts, body_html(state, key) if is_lazy(state, key) else value.html)
+        encoded = encode_body(value, (start, start + text_bytes - 1))
+    else:
+        encoded = value
+    line = _record_line(kind, key, encoded)
+    f.write(line)
+    pack.stored[f"{kind}\0{key}"] = len(line) + text_bytes
+    pack.size += len(line)
+
+
+def _append_search_items(state: BuildState, pack: Pack, texts: Any, keys: list[str]) -> None:
+    for key, text in zip(keys, search_items(state, keys)):
+        start = pack.texts_size
+        pack.search[key] = (start, start + _append_text(pack, texts, text) - 1)
+
+
+def _append_text(pack: Pack, texts: Any, text: str) -> int:
+    """Write `text` as one JSON string line at the end of the texts file; its bytes, newline too."""
+    line = json.dumps(text).encode("ascii") + b"\n"
+    texts.write(line)
+    pack.texts_size += len(line)
+    return len(line)
 
 
 def _record_line(kind: str, key: str, value: Any) -> bytes:
@@ -297,7 +348,8 @@ def encode_index(state: BuildState) -> dict[str, Any]:
     return {
         "format": STATE_FORMAT,
         "logbuild": __version__,
-        "pack": [state.pack.id, state.pack.size],
+        "pack": [state.pack.id, state.pack.size, state.pack.texts_size],
+        "search": {key: list(state.pack.search[key]) for key in state.search if key in state.pack.search},
         "pages": state.pages,
         "files": state.files,
         "live_inode": state.live_inode,
@@ -312,11 +364,12 @@ _KEYS = frozenset(encode_index(BuildState()))
 
 
 def decode_index(doc: object) -> BuildState:
-    """Everything but the pack's records, and which pack (and how much of it) holds those."""
+    """Everything but the pack's records, and which pack (and how much of it and of its texts) holds those."""
     d = as_dict(doc)
     if d.keys() != _KEYS or d["format"] != STATE_FORMAT or d["logbuild"] != __version__:
         raise BadState("another format")
-    pack_id, size = items_of(d["pack"], 2)
+    pack_id, size, texts_size = items_of(d["pack"], 3)
+    search = {key: text_place(place, as_int(texts_size)) for key, place in as_dict(d["search"]).items()}
     return BuildState(
         pages=site_paths(d["pages"]),
         files=site_paths(d["files"]),
@@ -325,7 +378,8 @@ def decode_index(doc: object) -> BuildState:
         spare_inode=optional(as_int, d["spare_inode"]),
         stats={k: stat_triple(v) for k, v in as_dict(d["stats"]).items()},
         stat_keys=str_map(d["stat_keys"]),
-        pack=Pack(as_str(pack_id), as_int(size)),
+        search={key: None for key in search},
+        pack=Pack(as_str(pack_id), as_int(size), as_int(texts_size), search=search),
     )
 
 

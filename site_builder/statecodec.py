@@ -44,9 +44,9 @@ def encode_diagnostic(d: Diagnostic) -> list[Any]:
     return [d.path, d.line, d.message, d.severity, d.hint, d.code]
 
 
-def encode_body(b: RenderedBody) -> list[Any]:
-    """All but the HTML, which is a record of its own (read only for the pages rendered)."""
-    return [b.text, [[h.level, h.text, h.anchor] for h in b.headings], b.summary, b.links,
+def encode_body(b: RenderedBody, html_at: tuple[int, int]) -> list[Any]:
+    """All but the HTML, which is in the texts file at `html_at` (read only for the pages rendered)."""
+    return [list(html_at), b.text, [[h.level, h.text, h.anchor] for h in b.headings], b.summary, b.links,
             [encode_diagnostic(d) for d in b.problems]]
 
 
@@ -100,10 +100,20 @@ def _severity(value: object) -> Severity:
     raise BadState("severity")
 
 
-def decode_body(value: object) -> RenderedBody:
-    text, headings, summary, links, problems = items_of(value, 5)
-    return RenderedBody("", as_str(text), tuple(_heading(h) for h in as_list(headings)), as_str(summary),
+def decode_body(value: object, texts_size: int) -> tuple[RenderedBody, tuple[int, int]]:
+    """The body without its HTML (html ""), and where in the texts file its HTML is."""
+    html_at, text, headings, summary, links, problems = items_of(value, 6)
+    body = RenderedBody("", as_str(text), tuple(_heading(h) for h in as_list(headings)), as_str(summary),
                         tuple(_link(x) for x in as_list(links)), tuple(_diagnostic(d) for d in as_list(problems)))
+    return body, text_place(html_at, texts_size)
+
+
+def text_place(value: object, texts_size: int) -> tuple[int, int]:
+    """[start, stop] of a text in a texts file of `texts_size` bytes (its header comes first)."""
+    start, stop = items_of(value, 2)
+    if not 0 < as_int(start) < as_int(stop) <= texts_size:
+        raise BadState("a text outside the texts file")
+    return start, stop  # type: ignore[return-value]  # just checked
 
 
 def _heading(value: object) -> Heading:

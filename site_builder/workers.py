@@ -21,7 +21,6 @@ from .model import Page
 T = TypeVar("T")
 R = TypeVar("R")
 MIN_PARALLEL = 48  # below this many items, forking costs more than it saves
-JSON_CHUNK = 256  # items of a JSON list encoded in one call
 
 _PR_SET_PDEATHSIG = 1
 _worker_shared: Shared | None = None  # in a worker process only: set by its initializer
@@ -116,21 +115,27 @@ def _call_in_worker(job: tuple[Callable[[T, Shared], R], T]) -> R:
     return fn(item, _worker_shared)
 
 
+@dataclass(frozen=True)
+class JSONText:
+    """An item of a JSON list page, encoded already (the build keeps each search.json item's)."""
+
+    text: str
+
+
+def json_item(value: Any) -> str:
+    """One item of a JSON page, as every build writes it (an object with as_json(): what that gives)."""
+    import json
+
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"), default=lambda v: v.as_json())
+
+
 def render_page(page: Page, theme: Any, extra: Mapping[str, Any]) -> tuple[str, bytes, Diagnostic | None]:
     if page.template == "@json":
-        import json
-
-        def encode(value: Any) -> bytes:
-            return json.dumps(value, ensure_ascii=False, separators=(",", ":"),
-                              default=lambda v: v.as_json()).encode()  # e.g. pages.SearchRecord
-
-        data = page.context["data"]  # a chunk at a time: the text of every entry is never one str as well
+        data = page.context["data"]
         if not isinstance(data, list):
-            return page.output_path, encode(data), None
-        parts = [b"["]
-        for i in range(0, len(data), JSON_CHUNK):
-            parts += [b",", encode(data[i : i + JSON_CHUNK])[1:-1]] if i else [encode(data[i : i + JSON_CHUNK])[1:-1]]
-        return page.output_path, b"".join([*parts, b"]"]), None
+            return page.output_path, json_item(data).encode(), None
+        items = [v.text if isinstance(v, JSONText) else json_item(v) for v in data]
+        return page.output_path, ("[" + ",".join(items) + "]").encode(), None
     html, problem = theme.render(page.template, {**page.context, **extra})
     if html and not extra["site"].use_directory_urls and page.output_path.endswith(".html"):
         from .links import with_file_urls

@@ -19,7 +19,18 @@ from conftest import run_logbuild
 
 from site_builder.errors import Diagnostic
 from site_builder.model import Entry, Heading, RenderedBody, SnippetRef
-from site_builder.state import BuildState, body_html, is_lazy, load_state, pack_path, save_state, state_path
+from site_builder.state import (
+    STATE_FORMAT,
+    BuildState,
+    body_html,
+    is_lazy,
+    load_state,
+    pack_path,
+    save_state,
+    search_items,
+    state_path,
+    texts_path,
+)
 
 PACKAGE = Path(__file__).parent.parent / "site_builder"
 MISSING = "<no such key>"
@@ -58,14 +69,15 @@ def full_state() -> BuildState:
         highlights={"h1": "<span>x</span>", "h2": None},
         stats={"entries/2018-09-09.md": (1, 1_600_000_000_000_000_000, 300)},
         stat_keys={"entries/2018-09-09.md": "entries/2018-09-09.md\0" + "a" * 64 + "\0rules"},
+        search={"s1": '{"t":"Caf\u00e9 \\"x\\"","x":"line\\none"}'},
     )
 
 
 def in_full(state: BuildState) -> BuildState:
-    """The state with the HTML of each body that was left in the pack."""
+    """The state with the texts that were left in the texts file: each body's HTML, each search item."""
     bodies = {k: dataclasses.replace(b, html=body_html(state, k)) if is_lazy(state, k) else b
               for k, b in state.bodies.items()}
-    return dataclasses.replace(state, bodies=bodies)
+    return dataclasses.replace(state, bodies=bodies, search=dict(zip(state.search, search_items(state, [*state.search]))))
 
 
 def test_a_saved_state_reads_back_equal(tmp_path: Path) -> None:
@@ -73,12 +85,13 @@ def test_a_saved_state_reads_back_equal(tmp_path: Path) -> None:
     save_state(tmp_path, state, OUT)
     back = load_state(tmp_path, OUT)
     assert all(b.html == "" for b in back.bodies.values())  # read only for the pages rendered
+    assert back.search == {"s1": None}  # likewise, when search.json is written
     assert in_full(back) == state
     moments = [e.timestamp for e, _ in back.entries.values() if e is not None and e.timestamp is not None]
     assert [(m.tzinfo, m.fold) for m in moments] == [(ZONE, 1), (dt.timezone.utc, 0)]  # not a fixed offset
-    assert state_path(tmp_path, OUT).name.startswith("state-3-") and state_path(tmp_path, OUT).suffix == ".json"
+    assert state_path(tmp_path, OUT).name.startswith(f"state-{STATE_FORMAT}-") and state_path(tmp_path, OUT).suffix == ".json"
     assert sorted(p.name for p in state_path(tmp_path, OUT).parent.iterdir()) == sorted(
-        [state_path(tmp_path, OUT).name, pack_path(tmp_path, OUT).name])
+        [state_path(tmp_path, OUT).name, pack_path(tmp_path, OUT).name, texts_path(tmp_path, OUT).name])
 
 
 def test_a_second_save_appends_only_new_records(tmp_path: Path) -> None:
@@ -144,7 +157,7 @@ def test_missing_state_is_empty(tmp_path: Path) -> None:
     assert load_state(tmp_path, OUT) == BuildState()
 
 
-PACKED = {"entry": "entries", "body": "bodies", "html": "html", "highlight": "highlights"}
+PACKED = {"entry": "entries", "body": "bodies", "highlight": "highlights"}
 
 
 def _doc(tmp_path: Path) -> dict[str, Any]:
@@ -208,7 +221,7 @@ DAMAGE: dict[str, Callable[[dict[str, Any]], None]] = {
         0, "2018-10-28T02:30:00+01:00"),
     "an entry filed under another file": lambda d: d["entries"].update(
         {"entries/other.md\0" + "a" * 64 + "\0rules": _first(d["entries"])}),
-    "a heading of two": lambda d: _first(d["bodies"])[1].__setitem__(0, [2, "Code"]),
+    "a heading of two": lambda d: _first(d["bodies"])[2].__setitem__(0, [2, "Code"]),
     "a stat of two": lambda d: _first(d["stats"]).pop(),
     "an output path that climbs": lambda d: d["files"].update({"../victim/index.html": "d"}),
     "an absolute output path": lambda d: d["pages"].update({"/etc/passwd": "k"}),
@@ -217,6 +230,9 @@ DAMAGE: dict[str, Callable[[dict[str, Any]], None]] = {
     "a pack of another format": lambda d: d["header"].__setitem__(1, 2),
     "a string for the pack size": lambda d: d.update(pack=[d["pack"][0], "10"]),
     "a number for a highlight": lambda d: d["highlights"].update(h1=1),
+    "a text past the texts file": lambda d: _first(d["bodies"])[0].__setitem__(1, 10**9),
+    "a text before its start": lambda d: d["search"].update(s1=[5, 3]),
+    "a text at no place": lambda d: d["search"].update(s1="here"),
 }
 
 
@@ -226,14 +242,6 @@ def test_any_odd_field_is_a_cold_build(tmp_path: Path, damage: str) -> None:
     DAMAGE[damage](doc)
     _write_doc(tmp_path, doc)
     assert load_state(tmp_path, OUT) == BuildState()
-
-
-def test_a_body_whose_html_is_missing_is_rendered_again(tmp_path: Path) -> None:
-    doc = _doc(tmp_path)
-    doc["html"].clear()
-    _write_doc(tmp_path, doc)
-    back = load_state(tmp_path, OUT)
-    assert back.bodies == {} and back.entries == full_state().entries
 
 
 def test_the_helpers_write_back_a_state_that_loads(tmp_path: Path) -> None:
@@ -286,13 +294,13 @@ def test_save_replaces_atomically_and_clears_leftovers(tmp_path: Path) -> None:
     leftover.write_text("half")
     half_pack = pack_path(tmp_path, OUT).with_name(f".{pack_path(tmp_path, OUT).name}.99999.tmp")
     half_pack.write_text("half")
-    older = path.with_name(path.name.replace("state-3-", "state-2-"))  # the format before
+    older = path.with_name(path.name.replace(f"state-{STATE_FORMAT}-", f"state-{STATE_FORMAT - 1}-"))  # the format before
     older.write_text("{}")
     other = path.with_name(".state-3-0123456789ab.json.1.tmp")  # another output folder's: not ours
     other.write_text("half")
     save_state(tmp_path, full_state(), OUT)
     assert sorted(p.name for p in path.parent.iterdir()) == sorted([path.name, pack_path(tmp_path, OUT).name,
-                                                                    other.name])
+                                                                    texts_path(tmp_path, OUT).name, other.name])
 
 
 def test_no_module_of_logbuild_imports_pickle() -> None:
@@ -345,7 +353,7 @@ def test_an_old_pickle_state_is_never_opened(tmp_path: Path) -> None:
 def test_a_damaged_state_file_means_a_cold_build(tmp_path: Path) -> None:
     root = tiny_log(tmp_path / "log")
     build(root)
-    path = next((root / ".logbuild" / "build").glob("state-3-*.json"))
+    path = next((root / ".logbuild" / "build").glob(f"state-{STATE_FORMAT}-*.json"))
     path.write_text(path.read_text()[:-100])
     (root / "entries" / "2020-01-01.md").write_text("---\ntitle: One\n---\nFirst day, edited.\n")
     build(root)
@@ -380,15 +388,37 @@ def test_a_damaged_build_record_is_no_record(tmp_path: Path, damage: dict[str, A
     assert json.loads(path.read_text())["summary"]["entries"] == 2  # rebuilt, a good record again
 
 
-def test_a_body_html_damaged_in_the_pack_means_a_cold_build(tmp_path: Path) -> None:
-    """The HTML is checked only when read (a page showing it is rendered): then the build starts over cold."""
+@pytest.mark.parametrize("damage", [(b"<p>", b"\\q>"), (b'\\"t\\":', b'\\qt\\":')], ids=["a body's HTML", "a search item"])
+def test_a_text_damaged_in_the_texts_file_means_a_cold_build(tmp_path: Path, damage: tuple[bytes, bytes]) -> None:
+    """A text is checked only when read (a page showing it is rendered): then the build starts over cold."""
     root = tiny_log(tmp_path / "log")
     build(root)
-    pack = next((root / ".logbuild" / "build").glob("state-3-*.pack"))
-    data = pack.read_bytes()
-    assert data.count(b'["html",') == 2
-    pack.write_bytes(data.replace(b"<p>", b"\\q<p>"))  # the same length: the index still vouches for it
+    texts = next((root / ".logbuild" / "build").glob(f"state-{STATE_FORMAT}-*.texts"))
+    data = texts.read_bytes()
+    assert data.count(damage[0]) == 2
+    texts.write_bytes(data.replace(*damage))  # the same length: the index still vouches for it
     (root / "entries" / "2020-01-02.md").write_text("---\ntitle: Two, renamed\n---\nSecond day.\n")
-    build(root)  # the first day's page shows the second's title: its body's HTML is read
+    build(root)  # the first day's page shows the second's title (its HTML is read), search.json changes
     first = (root / "site" / "entries" / "2020-01-01" / "index.html").read_text()
     assert "Two, renamed" in first and "First day." in first
+    assert json.loads((root / "site" / "search.json").read_text())[1]["t"] == "One"
+
+
+@pytest.mark.parametrize("damage", ["missing", "a symlink", "another pack's", "shorter than vouched for", "not a file"])
+def test_an_odd_texts_file_is_a_cold_build(tmp_path: Path, damage: str) -> None:
+    save_state(tmp_path, full_state(), OUT)
+    texts = texts_path(tmp_path, OUT)
+    if damage == "missing":
+        texts.unlink()
+    elif damage == "a symlink":
+        texts.rename(tmp_path / "elsewhere.texts")
+        texts.symlink_to(tmp_path / "elsewhere.texts")
+    elif damage == "another pack's":
+        save_state(tmp_path / "other", full_state(), OUT)
+        texts.write_bytes(texts_path(tmp_path / "other", OUT).read_bytes())
+    elif damage == "shorter than vouched for":
+        texts.write_bytes(texts.read_bytes()[:-5])
+    else:
+        texts.unlink()
+        texts.mkdir()
+    assert load_state(tmp_path, OUT) == BuildState()
