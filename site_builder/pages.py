@@ -1,7 +1,9 @@
-"""PLAN: every page of the site as a Page(url, template, context, key). Pure: no I/O, no clock.
+"""PLAN: every page of the site as a Page(url, template, context, key). Pure: no I/O, no clock
+(but for SiteInputs.has_page, which the build gives to ask what the site has).
 
 A page's `key` digests exactly what its context is made of, so the render stage can skip a page
-whose inputs did not change since the last build.
+whose inputs did not change since the last build: a list page's by walking its context, an entry
+page's (one per entry, the many) from the few values its context is built from.
 """
 
 from __future__ import annotations
