@@ -11,7 +11,7 @@ import datetime as dt
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +32,7 @@ class PreviewOptions:
     drafts: bool = False
     today: dt.date | None = None
     background_snippets: bool = True  # run snippets that have no cached output, then rebuild
+    warm_snippets: bool = True  # run .py snippets on warm workers (snippets/warm.py), not a fresh interpreter
 
 
 class Preview:
@@ -56,6 +57,8 @@ class Preview:
         self._rewatched = False
         self._build_warnings: tuple[str, ...] = ()  # of the last build (e.g. a declared streak that is off)
         self._snippet_warnings: tuple[str, ...] = ()  # of the last background snippet run
+        self._warm: Any = None  # the WarmPool, once snippets run
+        self._warm_lock = threading.Lock()
 
     # -- building --------------------------------------------------------------------------
     def build_once(self) -> bool:
@@ -114,6 +117,10 @@ class Preview:
         self._stopped.set()
         self._wanted.set()
         self.live.close()
+        with self._warm_lock:
+            pool, self._warm = self._warm, False  # False: no pool is started after this
+        if pool:
+            pool.close()
 
     # -- watching --------------------------------------------------------------------------
     def watched(self) -> tuple[list[Path], set[str]]:
@@ -184,6 +191,10 @@ class Preview:
     # -- snippets in the background -----------------------------------------------------------
     def _start_snippets(self, config: SiteConfig, known: set[str]) -> None:
         linked, programs = self._linked_snippets(config)
+        if self._warm is None and self.options.warm_snippets:
+            from ..snippets.warm import warm_up
+
+            warm_up(linked, self._snippet_settings(config))  # so that even the first save is warm
         todo = [n for n in linked if n not in known]
         state = _folder_state(config.path("snippets_dir"))
         self._failed = {n: s for n, s in self._failed.items() if s == state}
@@ -194,13 +205,12 @@ class Preview:
 
     def _run_snippets(self, config: SiteConfig, names: list[str], state: tuple[Any, ...],
                       programs: dict[str, CellProgram]) -> None:
-        from ..build import snippet_settings
         from ..snippets import run_snippets
 
         try:
             self.live.publish(running=tuple(names))
             started = time.perf_counter()
-            results = run_snippets(names, snippet_settings(config, BuildOptions()), None, programs)
+            results = run_snippets(names, self._snippet_settings(config), None, programs)
             ran = [r for r in results.values() if not r.from_cache]
             failed = [r for r in results.values() if r.status != "ok"]
             self._failed.update({r.name: state for r in failed})
@@ -218,6 +228,20 @@ class Preview:
             self.live.publish(running=(), warnings=(f"snippets could not run: {exc!r}",))
         finally:
             self._snippets_busy.release()
+
+    def _snippet_settings(self, config: SiteConfig) -> Any:
+        """A build's snippet settings, with the preview's warm workers unless they are off."""
+        from ..build import snippet_settings
+
+        settings = snippet_settings(config, BuildOptions())
+        if not self.options.warm_snippets:
+            return settings
+        with self._warm_lock:
+            if self._warm is None:
+                from ..snippets.warm import WarmPool
+
+                self._warm = WarmPool(config.path("cache_dir"))
+            return replace(settings, warm=self._warm or None)
 
     def _linked_snippets(self, config: SiteConfig) -> tuple[list[str], dict[str, CellProgram]]:
         """The snippets the shown entries link, and their inline cells (run as snippets too)."""
