@@ -16,10 +16,12 @@ import ast
 import logging
 import os
 import queue
+import shutil
 import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterable, Mapping
@@ -111,8 +113,10 @@ class Zygote:
 
     proc: subprocess.Popen[bytes]
     control: socket.socket
+    folder: Path  # its cwd, removed once it has ended
     preload: frozenset[str]
     env: dict[str, str]
+    order: tuple[str, ...] = ()  # the preload set in the snippet's order
     loaded: frozenset[str] = frozenset()
     stamps: tuple[tuple[str, int], ...] = ()
     used: float = 0.0
@@ -146,6 +150,7 @@ class Zygote:
         except subprocess.TimeoutExpired:
             self.proc.kill()
             self.proc.wait()
+        shutil.rmtree(self.folder, ignore_errors=True)
 
 
 class WarmPool:
@@ -159,6 +164,9 @@ class WarmPool:
         self.pending: set[tuple[tuple[str, ...], tuple[tuple[str, str], ...]]] = set()
         self.wanted: queue.Queue[tuple[tuple[str, ...], dict[str, str]] | None] = queue.Queue()
         self.closed = False
+        self.warm_runs = 0  # runs a zygote served (the rest ran cold)
+        self.starting: Zygote | None = None
+        self.settled = threading.Condition(self.lock)
         self.thread = threading.Thread(target=self._spawner, daemon=True, name="logbuild-warm")
         self.thread.start()
 
@@ -175,6 +183,8 @@ class WarmPool:
                 outcome = _run_on(zygote, spec, cwd, env, timeout, pass_fds)
             finally:
                 self._give_back(zygote, broken=outcome is None)
+            with self.lock:
+                self.warm_runs += outcome is not None
         if outcome is None:
             outcome = cold()
         self.prewarm(need, env)
@@ -189,6 +199,11 @@ class WarmPool:
                 return
             self.pending.add(key)
         self.wanted.put((need.preload, dict(env)))
+
+    def wait_started(self, timeout: float) -> bool:
+        """Wait until every zygote asked for has started (or failed to); False after `timeout`."""
+        with self.lock:
+            return self.settled.wait_for(lambda: not self.pending, timeout)
 
     def _take(self, need: Need, env: Mapping[str, str]) -> Zygote | None:
         with self.lock:
@@ -221,15 +236,21 @@ class WarmPool:
             preload, env = wanted
             zygote = None
             try:
-                zygote = _spawn(preload, env, self.work_root)
+                with self.lock:
+                    if not self.closed:
+                        zygote = self.starting = _start(preload, env, self.work_root)
+                if zygote is not None and not _ready(zygote):
+                    zygote.close()
+                    zygote = None
             except Exception:  # no zygote means cold runs, never a stopped serve
                 log.exception("could not start a warm snippet worker")
             with self.lock:
+                self.starting = None
                 self.pending.discard((preload, tuple(sorted(env.items()))))
+                self.settled.notify_all()
                 if zygote is None:
                     continue
-                if self.closed:
-                    zygote.retired = True
+                zygote.retired = self.closed
                 self.zygotes.append(zygote)
                 idle = sorted((z for z in self.zygotes if not z.retired), key=lambda z: z.used)
                 for z in idle[: max(0, len(idle) - self.size)]:
@@ -241,42 +262,48 @@ class WarmPool:
         with self.lock:
             self.closed = True
             zygotes, self.zygotes = list(self.zygotes), []
+            if self.starting is not None:
+                self.starting.proc.kill()  # still importing: not worth waiting for
         self.wanted.put(None)
         for z in zygotes:
             z.close()
         self.thread.join(READY_TIMEOUT + 5)
-        with self.lock:
-            late, self.zygotes = list(self.zygotes), []
-        for z in late:
-            z.close()
 
 
-def _spawn(preload: tuple[str, ...], env: Mapping[str, str], work_root: Path) -> Zygote | None:
-    ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+def _start(preload: tuple[str, ...], env: Mapping[str, str], work_root: Path) -> Zygote:
+    """A zygote process in a private folder of the work root, not ready yet (see `_ready`)."""
     work_root.mkdir(parents=True, exist_ok=True)
+    folder = Path(tempfile.mkdtemp(prefix="zygote-", dir=work_root))
+    ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
     try:
         proc = subprocess.Popen(
-            [sys.executable, "-m", "site_builder.snippets.zygote", str(theirs.fileno()), str(os.getpid()),
-             str(work_root)],
-            cwd=work_root, env=dict(env), stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+            [sys.executable, "-m", "site_builder.snippets.zygote", str(theirs.fileno()), str(os.getpid())],
+            cwd=folder, env=dict(env), stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL, start_new_session=True, pass_fds=(theirs.fileno(),))
+    except OSError:
+        ours.close()
+        shutil.rmtree(folder, ignore_errors=True)
+        raise
     finally:
         theirs.close()
-    zygote = Zygote(proc, ours, frozenset(preload), dict(env))
+    return Zygote(proc, ours, folder, frozenset(preload), dict(env), preload)
+
+
+def _ready(zygote: Zygote) -> bool:
+    """Hand the zygote its preload list and wait until it has imported it."""
     try:
-        send(ours, {"preload": list(preload)})
-        ours.settimeout(READY_TIMEOUT)
-        ready, _ = receive(ours)
-        ours.settimeout(None)
+        zygote.control.settimeout(READY_TIMEOUT)
+        send(zygote.control, {"preload": list(zygote.order)})
+        ready, _ = receive(zygote.control)
+        zygote.control.settimeout(None)
     except (OSError, ValueError):
         ready = None
     if not ready or not ready.get("ready"):
-        zygote.close()
-        return None
+        return False
     zygote.loaded = frozenset(str(n) for n in ready.get("loaded", []))
     zygote.stamps = tuple((str(p), int(m)) for p, m in ready.get("stamps", []))
     zygote.used = time.monotonic()
-    return zygote
+    return True
 
 
 def _run_on(zygote: Zygote, spec: Path, cwd: Path, env: Mapping[str, str], timeout: float,

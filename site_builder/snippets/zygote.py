@@ -3,8 +3,8 @@ imports (numpy, matplotlib.pyplot, ...) but runs no code of the log, then forks 
 fork becomes exactly the harness process a cold run starts (its own session, stdio on the runner's
 pipes, the run's work folder, environment and lock), so it starts from a clean state in milliseconds.
 
-Started by `warm.WarmPool` as `python -m site_builder.snippets.zygote CONTROL_FD PARENT_PID WORK_ROOT`
-with the preload list as the first message on the control socket (SOCK_SEQPACKET). It ends, and
+Started by `warm.WarmPool` as `python -m site_builder.snippets.zygote CONTROL_FD PARENT_PID` in
+a private folder, with the preload list as the first message on the control socket (SOCK_SEQPACKET). It ends, and
 ends every run it started, when that socket closes or its parent dies (PR_SET_PDEATHSIG).
 """
 
@@ -18,11 +18,9 @@ import importlib
 import json
 import os
 import selectors
-import shutil
 import signal
 import socket
 import sys
-import tempfile
 import threading
 import traceback
 from dataclasses import dataclass, field
@@ -262,32 +260,22 @@ def _fresh_randomness() -> None:
         numpy_random.seed()
 
 
-def _own_folder(work_root: str) -> int:
-    """A locked private folder to live in (matplotlib reads a `matplotlibrc` in the cwd at import);
-    the lock keeps `sweep_work_folders` off it while the zygote lives."""
-    os.makedirs(work_root, exist_ok=True)
-    path = tempfile.mkdtemp(prefix="zygote-", dir=work_root)
-    fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
+def _lock_folder() -> int:
+    """Hold the lock on the zygote's own folder (its cwd, made by the pool: matplotlib reads a
+    `matplotlibrc` in the cwd at import) that keeps `sweep_work_folders` off it while it lives."""
+    fd = os.open(".", os.O_RDONLY | os.O_DIRECTORY)
     fcntl.flock(fd, fcntl.LOCK_EX)
-    os.chdir(path)
-    sys.path[0] = path  # as the harness's is its (empty) work folder until it puts snippets_dir there
     return fd
 
 
 def main(argv: list[str]) -> int:
     control = socket.socket(fileno=int(argv[1]))
-    parent, work_root = int(argv[2]), argv[3]
     sandbox._prctl(sandbox.PR_SET_PDEATHSIG, signal.SIGKILL)
-    if os.getppid() != parent:  # serve died before PDEATHSIG was armed
+    if os.getppid() != int(argv[2]):  # serve died before PDEATHSIG was armed
         return 0
-    folder_fd = _own_folder(work_root)
-    folder = os.getcwd()
+    folder_fd = _lock_folder()
     me = os.getpid()
-    try:
-        request = _warm_up_and_serve(control)
-    finally:
-        if os.getpid() == me:
-            shutil.rmtree(folder, ignore_errors=True)
+    request = _warm_up_and_serve(control)
     if request is None:
         return 0
     # Here only in a forked child, which is to be the harness of one run.
