@@ -58,6 +58,7 @@ class Preview:
         self._build_warnings: tuple[str, ...] = ()  # of the last build (e.g. a declared streak that is off)
         self._snippet_warnings: tuple[str, ...] = ()  # of the last background snippet run
         self._warm: Any = None  # the WarmPool, once snippets run
+        self._linked: tuple[list[str], dict[str, CellProgram]] = ([], {})  # as of the last build
         self._warm_lock = threading.Lock()
 
     # -- building --------------------------------------------------------------------------
@@ -179,6 +180,7 @@ class Preview:
                     self.request()  # whatever changed while we were not listening
             if changes:
                 self.request()
+                self._run_saved_snippets({path for _, path in changes})
                 if not recursive:  # the configuration or a top folder changed: watch afresh
                     self._rewatch.set()
 
@@ -189,8 +191,20 @@ class Preview:
                 self.watching.set()
 
     # -- snippets in the background -----------------------------------------------------------
+    def _run_saved_snippets(self, paths: set[str]) -> None:
+        """A saved .py snippet that an entry links starts running now, beside the build the save
+        also starts (which shows it as running); its page updates when it finishes, as usual."""
+        config, (linked, programs) = self.config, self._linked
+        if config is None or not self.options.background_snippets:
+            return
+        folder = config.path("snippets_dir").resolve()
+        names = [n for n in linked if str(folder / f"{n}.py") in paths and n not in programs]
+        if names and self._snippets_busy.acquire(blocking=False):
+            threading.Thread(target=self._run_snippets, args=(config, names, _folder_state(folder), programs),
+                             daemon=True).start()
+
     def _start_snippets(self, config: SiteConfig, known: set[str]) -> None:
-        linked, programs = self._linked_snippets(config)
+        linked, programs = self._linked = self._linked_snippets(config)
         if self._warm is None and self.options.warm_snippets:
             from ..snippets.warm import warm_up
 

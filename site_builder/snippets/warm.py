@@ -15,7 +15,6 @@ from __future__ import annotations
 import ast
 import logging
 import os
-import queue
 import shutil
 import signal
 import socket
@@ -161,12 +160,11 @@ class WarmPool:
         self.work_root, self.size = work_root(cache_dir), size
         self.zygotes: list[Zygote] = []
         self.lock = threading.Lock()
-        self.pending: set[tuple[tuple[str, ...], tuple[tuple[str, str], ...]]] = set()
-        self.wanted: queue.Queue[tuple[tuple[str, ...], dict[str, str]] | None] = queue.Queue()
+        self.wanted: tuple[tuple[str, ...], dict[str, str]] | None = None  # the next zygote to start
+        self.starting: Zygote | None = None
         self.closed = False
         self.warm_runs = 0  # runs a zygote served (the rest ran cold)
-        self.starting: Zygote | None = None
-        self.settled = threading.Condition(self.lock)
+        self.changed = threading.Condition(self.lock)
         self.thread = threading.Thread(target=self._spawner, daemon=True, name="logbuild-warm")
         self.thread.start()
 
@@ -191,19 +189,20 @@ class WarmPool:
         return outcome
 
     def prewarm(self, need: Need, env: Mapping[str, str]) -> None:
-        """Start a zygote for exactly this preload set and environment, unless one is there or coming."""
-        key = (need.preload, tuple(sorted(env.items())))
+        """Start a zygote for exactly this preload set and environment, unless one is there or
+        coming. Only the latest wish waits its turn: many cold runs at once start one zygote, not many."""
         with self.lock:
-            if self.closed or key in self.pending or any(
+            if self.closed or _same(self.wanted, need, env) or (
+                    self.starting is not None and _same((self.starting.order, self.starting.env), need, env)) or any(
                     z.preload == set(need.preload) and z.serves(need, env) for z in self.zygotes):
                 return
-            self.pending.add(key)
-        self.wanted.put((need.preload, dict(env)))
+            self.wanted = (need.preload, dict(env))
+            self.changed.notify_all()
 
     def wait_started(self, timeout: float) -> bool:
         """Wait until every zygote asked for has started (or failed to); False after `timeout`."""
         with self.lock:
-            return self.settled.wait_for(lambda: not self.pending, timeout)
+            return self.changed.wait_for(lambda: self.wanted is None and self.starting is None, timeout)
 
     def _take(self, need: Need, env: Mapping[str, str]) -> Zygote | None:
         with self.lock:
@@ -232,22 +231,20 @@ class WarmPool:
 
     # -- starting zygotes -----------------------------------------------------------------------
     def _spawner(self) -> None:
-        while (wanted := self.wanted.get()) is not None:
-            preload, env = wanted
-            zygote = None
-            try:
-                with self.lock:
-                    if not self.closed:
-                        zygote = self.starting = _start(preload, env, self.work_root)
-                if zygote is not None and not _ready(zygote):
-                    zygote.close()
-                    zygote = None
-            except Exception:  # no zygote means cold runs, never a stopped serve
-                log.exception("could not start a warm snippet worker")
+        while True:
+            with self.lock:
+                self.changed.wait_for(lambda: self.wanted is not None or self.closed)
+                if self.closed:
+                    return
+                assert self.wanted is not None
+                (preload, env), self.wanted = self.wanted, None
+                zygote = self.starting = _start_or_log(preload, env, self.work_root)
+            if zygote is not None and not _ready(zygote):
+                zygote.close()
+                zygote = None
             with self.lock:
                 self.starting = None
-                self.pending.discard((preload, tuple(sorted(env.items()))))
-                self.settled.notify_all()
+                self.changed.notify_all()
                 if zygote is None:
                     continue
                 zygote.retired = self.closed
@@ -264,10 +261,22 @@ class WarmPool:
             zygotes, self.zygotes = list(self.zygotes), []
             if self.starting is not None:
                 self.starting.proc.kill()  # still importing: not worth waiting for
-        self.wanted.put(None)
+            self.changed.notify_all()
         for z in zygotes:
             z.close()
         self.thread.join(READY_TIMEOUT + 5)
+
+
+def _same(wanted: tuple[tuple[str, ...], Mapping[str, str]] | None, need: Need, env: Mapping[str, str]) -> bool:
+    return wanted is not None and set(wanted[0]) == set(need.preload) and dict(wanted[1]) == dict(env)
+
+
+def _start_or_log(preload: tuple[str, ...], env: Mapping[str, str], work_root: Path) -> Zygote | None:
+    try:
+        return _start(preload, env, work_root)
+    except Exception:  # no zygote means cold runs, never a stopped serve
+        log.exception("could not start a warm snippet worker")
+        return None
 
 
 def _start(preload: tuple[str, ...], env: Mapping[str, str], work_root: Path) -> Zygote:
