@@ -238,8 +238,7 @@ def main() -> None:
     today = entries[-1].stem[:10]
     (log / "snippets").mkdir()
     (log / "snippets" / "bench_figure.py").write_text(FIGURE_SNIPPET.format(k=1, marker="bench-figure-start"))
-    last = entries[-1]  # links the snippet (one entry a day)
-    last.write_text(last.read_text() + "\n```{snippet} bench_figure\n```\n")
+    last = entries[-1]  # links the snippet for its scenario (one entry a day)
     rows: list[Any] = []
     snippet_rows: list[Any] = []
     cold = 0.0
@@ -247,6 +246,7 @@ def main() -> None:
         if args.scenario in ("all", "entries"):
             cold, rows = entry_scenarios(log, entries, today, args.repeat)
         if args.scenario in ("all", "snippet"):
+            last.write_text(last.read_text() + "\n```{snippet} bench_figure\n```\n")
             for mode in ("cold", "warm"):
                 snippet_rows.append((f"snippet save, {mode}", snippet_scenario(log, today, last.stem, args.repeat, mode)))
     finally:

@@ -11,6 +11,7 @@ import signal
 import subprocess
 import sys
 import textwrap
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -378,3 +379,30 @@ def test_serve_starts_a_zygote_and_leaves_none_behind(tmp_path: Path, stop: sign
     assert wait_until(lambda: not alive(zygote), WAIT), f"zygote {zygote} outlived serve"
     if stop == signal.SIGINT:
         assert not folder.exists()  # it cleans up after itself; after a SIGKILL a later run sweeps it
+
+
+def test_a_saved_snippet_shows_its_new_output_and_then_its_failure(tmp_path: Path) -> None:
+    from test_serve import Running, save, write_entry
+
+    root = tmp_path / "log"
+    save(root / "logbuild.toml", "# the defaults\n")
+    save(root / "snippets" / "figure.py", FIGURE)
+    write_entry(root, "2024-01-02", "A figure", "```{snippet} figure\n```\n")
+    running = Running(root, background_snippets=True)
+    try:
+        stream = running.events()
+        running.page_with(stream, "/entries/2024-01-02/", b'alt="Square root"')  # the first, cold run
+        assert running.preview._warm.wait_started(WAIT)
+        save(root / "snippets" / "figure.py", FIGURE.replace("Square root", "Saved again"))
+        running.page_with(stream, "/entries/2024-01-02/", b'alt="Saved again"')
+        assert running.preview._warm.warm_runs == 1
+        (root / "snippets" / "figure.py").write_text(FIGURE + "raise RuntimeError('broken on save')\n")
+        deadline = time.monotonic() + WAIT
+        data: dict[str, object] = {"warnings": []}
+        while not any("broken on save" in w for w in data["warnings"]) and time.monotonic() < deadline:  # type: ignore[attr-defined]
+            _, data = stream.next("status")
+        assert any("figure.py:13" in w and "broken on save" in w for w in data["warnings"]), data  # type: ignore[attr-defined]
+        stream.close()
+    finally:
+        running.close()
+    assert running.preview._warm is False  # stopped with serve

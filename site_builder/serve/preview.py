@@ -2,16 +2,19 @@
 another runs snippets without cached output in the background and asks for a rebuild when they finish.
 
 Builds never run snippets themselves (`run_snippets=False`), so an edit shows in well under a second
-even while a long snippet runs; a failing snippet is a warning on the page, never a stop.
+even while a long snippet runs; a failing snippet is a warning on the page, never a stop. A saved
+snippet starts at once, on a warm worker (snippets/warm.py), and when nothing else changed the
+build waits a moment for it, so its new figure comes with one build, not two.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import os
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +28,7 @@ from .events import LiveState
 
 Say = Callable[[str], None]
 DEBOUNCE_MS = 30  # editors write a file in bursts (truncate, write, rename); wait this long for quiet
+SHOW_RUNNING_AFTER = 1.0  # seconds a build waits for a saved snippet's run before showing it as running
 
 
 @dataclass(frozen=True)
@@ -179,8 +183,11 @@ class Preview:
                 if self.watching.is_set() and recursive and self._rewatched:
                     self.request()  # whatever changed while we were not listening
             if changes:
-                self.request()
-                self._run_saved_snippets({path for _, path in changes})
+                saved = self._run_saved_snippets({path for _, path in changes})
+                if saved is None:
+                    self.request()
+                else:  # only linked snippets changed: one build once they ran, unless they take long
+                    threading.Thread(target=self._build_after, args=(saved,), daemon=True).start()
                 if not recursive:  # the configuration or a top folder changed: watch afresh
                     self._rewatch.set()
 
@@ -191,17 +198,28 @@ class Preview:
                 self.watching.set()
 
     # -- snippets in the background -----------------------------------------------------------
-    def _run_saved_snippets(self, paths: set[str]) -> None:
-        """A saved .py snippet that an entry links starts running now, beside the build the save
-        also starts (which shows it as running); its page updates when it finishes, as usual."""
+    def _run_saved_snippets(self, paths: set[str]) -> _SavedRun | None:
+        """Saved .py snippets that an entry links start running now. If nothing else changed, the
+        build waits for them (a figure shows in one build, not two), for SHOW_RUNNING_AFTER at most:
+        then the page says they are running, as before. None: build now (the run, if any, goes on)."""
         config, (linked, programs) = self.config, self._linked
         if config is None or not self.options.background_snippets:
-            return
+            return None
         folder = config.path("snippets_dir").resolve()
-        names = [n for n in linked if str(folder / f"{n}.py") in paths and n not in programs]
-        if names and self._snippets_busy.acquire(blocking=False):
-            threading.Thread(target=self._run_snippets, args=(config, names, _folder_state(folder), programs),
-                             daemon=True).start()
+        files = {str(folder / f"{n}.py"): n for n in linked if n not in programs}
+        names = [files[p] for p in sorted(paths) if p in files]
+        if not names or not self._snippets_busy.acquire(blocking=False):
+            return None
+        saved = _SavedRun()
+        threading.Thread(target=self._run_snippets, args=(config, names, _folder_state(folder), programs, saved),
+                         daemon=True).start()
+        gone = {p for p in paths if Path(p).parent == folder and Path(p).suffix not in (".py", ".ipynb")
+                and not os.path.lexists(p)}  # an editor's temporary file, already renamed into place
+        return saved if paths - gone <= set(files) else None
+
+    def _build_after(self, saved: _SavedRun) -> None:
+        if not saved.done.wait(SHOW_RUNNING_AFTER) or not saved.rebuilt:
+            self.request()
 
     def _start_snippets(self, config: SiteConfig, known: set[str]) -> None:
         linked, programs = self._linked = self._linked_snippets(config)
@@ -218,7 +236,7 @@ class Preview:
         threading.Thread(target=self._run_snippets, args=(config, todo, state, programs), daemon=True).start()
 
     def _run_snippets(self, config: SiteConfig, names: list[str], state: tuple[Any, ...],
-                      programs: dict[str, CellProgram]) -> None:
+                      programs: dict[str, CellProgram], saved: _SavedRun | None = None) -> None:
         from ..snippets import run_snippets
 
         try:
@@ -237,11 +255,15 @@ class Preview:
                 for line in warnings:
                     self.say("  " + line)
             if any(r.status == "ok" for r in ran):
+                if saved is not None:
+                    saved.rebuilt = True
                 self.request()
         except Exception as exc:  # noqa: BLE001 -- never let the preview die for a snippet
             self.live.publish(running=(), warnings=(f"snippets could not run: {exc!r}",))
         finally:
             self._snippets_busy.release()
+            if saved is not None:
+                saved.done.set()
 
     def _snippet_settings(self, config: SiteConfig) -> Any:
         """A build's snippet settings, with the preview's warm workers unless they are off."""
@@ -271,6 +293,14 @@ class Preview:
         programs = cell_programs(entry_docs(shown, rules))
         names = [r.name for e in shown for r in e.snippets if r.name in available or r.name in programs]
         return list(dict.fromkeys(names)), programs
+
+
+@dataclass
+class _SavedRun:
+    """A run of saved snippets that the next build may wait for."""
+
+    done: threading.Event = field(default_factory=threading.Event)
+    rebuilt: bool = False  # it asked for the build that shows its outputs
 
 
 class _Either:

@@ -340,7 +340,8 @@ def _run_on(zygote: Zygote, spec: Path, cwd: Path, env: Mapping[str, str], timeo
     with mine:
         pid = _message(mine, ACK_TIMEOUT, "pid")
         if not isinstance(pid, int):
-            zygote.proc.kill()  # it forked nothing, or will not say: it is of no use any more
+            if pid is _LATE:
+                zygote.proc.kill()  # it will not say whether it forked: of no use any more
             for reader in readers:
                 reader.text()
             return None

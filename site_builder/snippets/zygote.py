@@ -143,10 +143,12 @@ class Server:
                     child = self._start(message, fds)
                     if child is not None:
                         return child
-                elif isinstance(key.data, tuple) and key.data[0] == "exit":
-                    self._reap(self.runs[key.data[1]])
+                elif (run := self.runs.get(key.data[1])) is None:
+                    continue  # reaped earlier in this round (its exit and a signal came together)
+                elif key.data[0] == "exit":
+                    self._reap(run)
                 else:
-                    self._command(self.runs[key.data[1]])
+                    self._command(run)
 
     def _start(self, message: dict[str, Any], fds: list[int]) -> Request | None:
         request = Request(str(message["spec"]), str(message["cwd"]), dict(message["env"]), fds)
@@ -155,7 +157,13 @@ class Server:
                 os.close(fd)
             return None
         conn = socket.socket(fileno=fds[0])
-        pid = os.fork()
+        try:
+            pid = os.fork()
+        except OSError:  # no process to spare: the runner sees the connection close and runs cold
+            conn.close()
+            for fd in fds[1:]:
+                os.close(fd)
+            return None
         if pid == 0:
             self._forget()
             conn.detach()  # fds[0]: closed by the child once it is the harness
