@@ -271,13 +271,13 @@ def main() -> None:
             served = [r[2] for r in results]
             print(f"{name:<22} {first:>10.0f} ms {reload_:>11.0f} ms {statistics.median(served):>11.0f} ms "
                   f"{max(served):>8.0f} ms")
-        print("\nwhere the time goes, as serve reports it (medians per save):")
+        print("\nwhere the time goes, as serve reports it (medians over the saves):")
         for mode, saves in BREAKDOWN.items():
-            first_build = statistics.median(b[0] for b, _ in saves if b)
-            later = [x for b, _ in saves for x in b[1:]]
+            builds = statistics.median(len(b) for b, _ in saves)
+            each = statistics.median(x for b, _ in saves for x in b) if any(b for b, _ in saves) else 0.0
             run = statistics.median(r[0] for _, r in saves if r)
-            print(f"  {mode}: build before the run {first_build * 1000:.0f} ms, snippet run (plan, run, store) "
-                  f"{run * 1000:.0f} ms, build after it {statistics.median(later) * 1000 if later else 0:.0f} ms")
+            print(f"  {mode}: {builds:g} build(s) per save, {each * 1000:.0f} ms each; "
+                  f"the snippet's run (plan, run, store) {run * 1000:.0f} ms")
 
 
 if __name__ == "__main__":

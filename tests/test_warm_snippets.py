@@ -88,7 +88,7 @@ def test_a_warm_run_gives_what_a_cold_run_gives(tmp_path: Path, pool: WarmPool) 
     cold_results = run_snippets(["figure", "failing"], cold)
     cold_pngs = {f.path: _figure_bytes(tmp_path, cold_results["figure"], f.path) for f in cold_results["figure"].figures}
     warm = warmed(cold, pool, "figure")
-    assert pool.zygotes[0].preload == {"numpy", "matplotlib.pyplot"}
+    assert pool.zygotes[0].preload == {"numpy", "matplotlib.pyplot"} and "matplotlib" in pool.zygotes[0].loaded
     for name in ("figure", "failing"):
         result = run_warm([name], warm, pool)[name]
         assert same(cold_results[name], result) == {}, name
@@ -179,7 +179,7 @@ def test_preloading_stops_at_the_first_statement_that_is_not_an_import(tmp_path:
         import local
         import pandas
         ''')
-    assert needs(source, snippets).preload == ("numpy", "json", "matplotlib", "matplotlib.pyplot")
+    assert needs(source, snippets).preload == ("numpy", "json", "matplotlib", "matplotlib:pyplot")
     later = "import os\nos.environ['OMP_NUM_THREADS'] = '1'\nimport numpy\n"
     assert needs(later, snippets).preload == ("os",)
     assert needs("import tensorflow as tf\nimport numpy\n", snippets).preload == ()
@@ -318,6 +318,21 @@ def test_an_upgraded_package_retires_the_zygote(tmp_path: Path, pool: WarmPool) 
     os.replace(new, libs / "fakepkg" / "__init__.py")
     result = run_snippets(["uses"], settings)["uses"]
     assert result.stdout == "2\n", "a zygote with the old package served the run"
+
+
+def test_from_import_preloads_what_the_import_itself_would(tmp_path: Path, pool: WarmPool) -> None:
+    """`from pkg import sub` takes pkg's attribute `sub` and never imports the submodule pkg.sub:
+    preloading that submodule would have replaced the attribute with the module."""
+    libs = tmp_path / "libs"
+    (libs / "pkg").mkdir(parents=True)
+    (libs / "pkg" / "__init__.py").write_text("def sub():\n    return 'the function'\n")
+    (libs / "pkg" / "sub.py").write_text("")
+    env = {"PYTHONPATH": os.pathsep.join([PACKAGE_PARENT, str(libs)])}
+    source = "from pkg import sub\nprint(sub() if callable(sub) else 'the module')\n"
+    settings = make_log(tmp_path, {"uses.py": source}, env=env, fresh=True)
+    cold = run_snippets(["uses"], settings)["uses"]
+    warm = run_warm(["uses"], warmed(settings, pool, "uses"), pool)["uses"]
+    assert cold.stdout == warm.stdout == "the function\n"
 
 
 def test_a_zygote_that_loaded_a_module_the_log_also_has_is_not_used(tmp_path: Path, pool: WarmPool) -> None:

@@ -101,8 +101,8 @@ def _imported(node: ast.stmt) -> list[str] | None:
     if isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
         if node.module == "__future__":
             return []
-        # `from a import b` may load the submodule a.b; the zygote tries, and a name that is no module is harmless
-        return [node.module] + [f"{node.module}.{a.name}" for a in node.names if a.name != "*"]
+        # "a:b": `from a import b` loads the submodule a.b only if `a` has no attribute b (the zygote does the same)
+        return [node.module] + [f"{node.module}:{a.name}" for a in node.names if a.name != "*"]
     return None
 
 

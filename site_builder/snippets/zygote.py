@@ -75,11 +75,16 @@ def send(sock: socket.socket, message: dict[str, Any], fds: list[int] | None = N
 
 
 def preload(names: list[str]) -> list[str]:
-    """Import each module; the ones that failed (a snippet that imports them fails on its own)."""
+    """Import each module as the snippet's own import statement would ("a:b" is `from a import b`:
+    the submodule a.b only if `a` has no attribute b); the ones that failed (a snippet that imports
+    them fails on its own)."""
     failed = []
     for name in names:
         try:
-            importlib.import_module(name)
+            parent, _, attribute = name.partition(":")
+            module = importlib.import_module(parent)
+            if attribute and not hasattr(module, attribute):
+                importlib.import_module(f"{parent}.{attribute}")
         except Exception:  # noqa: BLE001 - a library that cannot load is not preloaded, nothing more
             failed.append(name)
     return failed
@@ -319,9 +324,8 @@ def _warm_up_and_serve(control: socket.socket) -> Request | None:
     first, _ = receive(control)
     if first is None:
         return None
-    names = [str(n) for n in first.get("preload", [])]
-    failed = preload(names)
-    if "matplotlib.pyplot" in names and "matplotlib.pyplot" not in failed:
+    failed = preload([str(n) for n in first.get("preload", [])])
+    if "matplotlib.pyplot" in sys.modules:
         _draw_once()
     loaded = sorted({n.split(".")[0] for n in sys.modules})
     send(control, {"ready": True, "failed": failed, "loaded": loaded, "stamps": stamps()})
