@@ -421,3 +421,22 @@ def test_a_saved_snippet_shows_its_new_output_and_then_its_failure(tmp_path: Pat
     finally:
         running.close()
     assert running.preview._warm is False  # stopped with serve
+
+
+def test_a_notebook_on_a_warm_harness_gives_what_a_cold_one_gives(tmp_path: Path, pool: WarmPool) -> None:
+    """The zygote spares a notebook only the harness's Jupyter client; the kernel is a fresh process."""
+    from test_snippets_notebooks import cell, write_notebook
+
+    settings = make_log(tmp_path, {"helper.py": "FACTOR = 3\n"}, fresh=True)
+    write_notebook(settings.snippets_dir / "nb.ipynb", [
+        cell("import helper\nprint(helper.FACTOR * 2)"),
+        cell("import matplotlib.pyplot as plt\nplt.plot([1, 2, 3])\nplt.title('In a notebook')\nplt.show()"),
+        cell("6 * 7"),
+    ])
+    cold = run_snippets(["nb"], settings)["nb"]
+    warm = run_warm(["nb"], warmed(settings, pool, "nb"), pool)["nb"]
+    assert cold.status == "ok", cold.traceback
+    assert same(cold, warm) == {}
+    assert [o.kind for cell_outputs in warm.outputs for o in cell_outputs] == ["stream", "image", "text"]
+    assert {f.path: _figure_bytes(tmp_path, cold, f.path) for f in cold.figures} == {
+        f.path: _figure_bytes(tmp_path, warm, f.path) for f in warm.figures}

@@ -199,15 +199,15 @@ class Preview:
 
     # -- snippets in the background -----------------------------------------------------------
     def _run_saved_snippets(self, paths: set[str]) -> _SavedRun | None:
-        """Saved .py snippets that an entry links start running now. If nothing else changed, the
+        """Saved snippets that an entry links start running now. If nothing but .py ones changed, the
         build waits for them (a figure shows in one build, not two), for SHOW_RUNNING_AFTER at most:
         then the page says they are running, as before. None: build now (the run, if any, goes on)."""
         config, (linked, programs) = self.config, self._linked
         if config is None or not self.options.background_snippets:
             return None
         folder = config.path("snippets_dir").resolve()
-        files = {str(folder / f"{n}.py"): n for n in linked if n not in programs}
-        names = [files[p] for p in sorted(paths) if p in files]
+        files = {str(folder / f"{n}{suffix}"): n for n in linked if n not in programs for suffix in (".py", ".ipynb")}
+        names = list(dict.fromkeys(files[p] for p in sorted(paths) if p in files))
         if not names or not self._snippets_busy.acquire(blocking=False):
             return None
         saved = _SavedRun()
@@ -215,7 +215,8 @@ class Preview:
                          daemon=True).start()
         gone = {p for p in paths if Path(p).parent == folder and Path(p).suffix not in (".py", ".ipynb")
                 and not os.path.lexists(p)}  # an editor's temporary file, already renamed into place
-        return saved if paths - gone <= set(files) else None
+        quick = {p for p in files if p.endswith(".py")}  # a kernel takes longer than a build waits
+        return saved if paths - gone <= quick else None
 
     def _build_after(self, saved: _SavedRun) -> None:
         if not saved.done.wait(SHOW_RUNNING_AFTER) or not saved.rebuilt:

@@ -247,8 +247,9 @@ def execute(job: Job, settings: SnippetSettings, threads: int) -> SnippetResult:
         def cold() -> Outcome:
             return run_process(command, work.path, env, job.timeout, (work.lock_fd,))
 
-        warm = settings.warm if job.origin.kind == "script" else None
-        outcome = cold() if warm is None else warm.run(job.source, settings.snippets_dir, staging / "spec.json",
+        source = job.source if job.origin.kind == "script" else None  # None: cells, on a kernel
+        warm = settings.warm
+        outcome = cold() if warm is None else warm.run(source, settings.snippets_dir, staging / "spec.json",
                                                        work.path, env, job.timeout, (work.lock_fd,), cold)
     result = _result(job, outcome, staging, ran_at)
     for leftover in ("spec.json", "manifest.json", sandbox.EXIT_FILE, sandbox.RUNNING_FILE, SETUP_FILE):
