@@ -7,6 +7,9 @@ Scenarios: a one-entry edit (only that page and the lists it appears on re-rende
 of the log's own copy of entry.html (every entry page re-renders). Target: reload <= 300 ms for
 the one-entry edit.
 
+The notebook scenario (`--scenario notebook`) does the same with a two-cell notebook (a kernel
+per run, warm or not: the warm worker spares only the harness's Jupyter client).
+
 The snippet scenario (`--scenario snippet`) saves a numpy + matplotlib snippet that an entry links,
 with a new figure title each time, and times the save to the first reload, to the reload that
 brings the new figure, and to the page serving it (its <img alt> and the PNG behind it), once
@@ -93,27 +96,27 @@ def measure(port: int, events: Events, change: callable, url: str, marker: str) 
     return (reloaded - started) * 1000, (time.perf_counter() - started) * 1000
 
 
-def measure_snippet(port: int, events: Events, change: callable, url: str, marker: str
+def measure_snippet(port: int, events: Events, change: callable, url: str, shown: bytes
                     ) -> tuple[float, float, float]:
-    """(ms to the first reload, ms to the reload whose page shows `marker` as a figure's alt text,
-    ms until that page and its PNG are served) after `change()`."""
+    """(ms to the first reload, ms to the reload whose page shows `shown` (a figure's alt text),
+    ms until that page and the PNG of its first figure are served) after `change()`."""
     started = time.perf_counter()
     change()
     events.next("reload")
     first = time.perf_counter()
-    shown = f'alt="{marker}"'.encode()
     while True:
         page = fetch(port, url)
         if shown in page:
             break
         if time.perf_counter() - started > 120:
-            raise SystemExit(f"{url} never showed the figure {marker!r}")
+            raise SystemExit(f"{url} never showed {shown!r}")
         events.next("reload")
     figure_reload = time.perf_counter()
     img = re.search(rb'<img[^>]*src="([^"]+)"[^>]*' + re.escape(shown), page) or re.search(
-        rb'<img[^>]*' + re.escape(shown) + rb'[^>]*src="([^"]+)"', page)
+        rb'<img[^>]*' + re.escape(shown) + rb'[^>]*src="([^"]+)"', page) or re.search(
+        rb'<img[^>]*src="([^"]*figures/[^"]+)"', page)
     if img is None:
-        raise SystemExit(f"no <img> with {marker!r} on {url}")
+        raise SystemExit(f"no <img> on {url}")
     src = img.group(1).decode()
     png = fetch(port, urllib.parse.urljoin(url, src))
     if not png.startswith(b"\x89PNG"):
@@ -191,17 +194,35 @@ def entry_scenarios(log: Path, entries: list[Path], today: str, repeat: int) -> 
     return cold, rows
 
 
-def snippet_scenario(log: Path, today: str, slug: str, repeat: int, mode: str) -> list[tuple[float, float, float]]:
-    """Saves of snippets/bench_figure.py, linked from the entry `slug`, under `serve` in `mode`."""
-    snippet = log / "snippets" / "bench_figure.py"
-    snippet.write_text(FIGURE_SNIPPET.format(k=1, marker="bench-figure-start"))
+def notebook_text(marker: str, k: int) -> str:
+    cells = [f"import numpy as np\nprint('{marker}'.upper())",  # upper: the output, not the source shown
+             f"import matplotlib.pyplot as plt\nplt.plot(np.sin({k} * np.linspace(0, 6, 100)))\nplt.show()"]
+    return json.dumps({"cells": [{"cell_type": "code", "metadata": {}, "source": c, "outputs": [],
+                                  "execution_count": None} for c in cells],
+                       "metadata": {"kernelspec": {"name": "python3", "display_name": "Python 3",
+                                                   "language": "python"}},
+                       "nbformat": 4, "nbformat_minor": 5})
+
+
+def snippet_scenario(log: Path, today: str, slug: str, repeat: int, mode: str, kind: str
+                     ) -> list[tuple[float, float, float]]:
+    """Saves of snippets/bench_figure.py (or bench_notebook.ipynb), linked from the entry `slug`,
+    under `serve` in `mode`."""
+    if kind == "py":
+        snippet = log / "snippets" / "bench_figure.py"
+        text_for = lambda marker, k: FIGURE_SNIPPET.format(k=k, marker=marker)
+        shown_for = lambda marker: f'alt="{marker}"'.encode()
+    else:
+        snippet = log / "snippets" / "bench_notebook.ipynb"
+        text_for, shown_for = notebook_text, lambda marker: marker.upper().encode()
+    snippet.write_text(text_for("bench-start", 1))
     proc, port, _ = start_serve(log, today, *(["--cold-snippets"] if mode == "cold" else []))
     try:
         events = Events(port)
         events.next("hello")
         url = f"/entries/{slug}/"
         deadline = time.monotonic() + 300
-        while b'alt="bench-figure-start"' not in fetch(port, url):  # the first run, in the background
+        while shown_for("bench-start") not in fetch(port, url):  # the first run, in the background
             if time.monotonic() > deadline:
                 raise SystemExit("the snippet never ran at the start")
             time.sleep(0.2)
@@ -209,12 +230,12 @@ def snippet_scenario(log: Path, today: str, slug: str, repeat: int, mode: str) -
         results = []
         said_seconds()
         for i in range(repeat):
-            marker = f"bench-figure-{mode}-{i}-{time.time_ns()}"
-            text = FIGURE_SNIPPET.format(k=i + 2, marker=marker)
-            results.append(measure_snippet(port, events, lambda t=text: snippet.write_text(t), url, marker))
+            marker = f"bench-{kind}-{mode}-{i}-{time.time_ns()}"
+            text = text_for(marker, i + 2)
+            results.append(measure_snippet(port, events, lambda t=text: snippet.write_text(t), url, shown_for(marker)))
             time.sleep(1.0)
             builds, runs = said_seconds()
-            BREAKDOWN.setdefault(mode, []).append((builds, runs))
+            BREAKDOWN.setdefault(f"{kind} {mode}", []).append((builds, runs))
     finally:
         stop_serve(proc)
     return results
@@ -224,7 +245,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n", type=int, default=1000)
     parser.add_argument("--repeat", type=int, default=10)
-    parser.add_argument("--scenario", choices=("all", "entries", "snippet"), default="all")
+    parser.add_argument("--scenario", choices=("all", "entries", "snippet", "notebook"), default="all")
     args = parser.parse_args()
     if not MAKE_CORPUS.is_file():
         raise SystemExit(f"needs {MAKE_CORPUS} (the shared/ folder beside the repo)")
@@ -245,10 +266,13 @@ def main() -> None:
     try:
         if args.scenario in ("all", "entries"):
             cold, rows = entry_scenarios(log, entries, today, args.repeat)
-        if args.scenario in ("all", "snippet"):
-            last.write_text(last.read_text() + "\n```{snippet} bench_figure\n```\n")
-            for mode in ("cold", "warm"):
-                snippet_rows.append((f"snippet save, {mode}", snippet_scenario(log, today, last.stem, args.repeat, mode)))
+        last.write_text(last.read_text() + "\n```{snippet} bench_figure\n```\n\n```{snippet} bench_notebook\n```\n")
+        (log / "snippets" / "bench_notebook.ipynb").write_text(notebook_text("bench-start", 1))
+        for kind, scenario in (("py", "snippet"), ("notebook", "notebook")):
+            if args.scenario in ("all", scenario):
+                for mode in ("cold", "warm"):
+                    name = f"{'.py' if kind == 'py' else '.ipynb'} save, {mode}"
+                    snippet_rows.append((name, snippet_scenario(log, today, last.stem, args.repeat, mode, kind)))
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 
