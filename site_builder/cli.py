@@ -343,9 +343,11 @@ def clean(ctx: click.Context, snippet_cache: bool) -> None:
 @drafts_option
 @today_option
 @click.option("--no-snippets", is_flag=True, help="Never run snippets; show cached outputs only.")
+@click.option("--cold-snippets", is_flag=True,
+              help="Start every snippet run in a fresh interpreter, as builds do (no warm workers).")
 @click.pass_context
 def serve(ctx: click.Context, host: str, port: int, strict_port: bool, no_open: bool, drafts: bool,
-          today: dt.date | None, no_snippets: bool) -> None:
+          today: dt.date | None, no_snippets: bool, cold_snippets: bool) -> None:
     """Preview the log at http://127.0.0.1:8000/, rebuilding and reloading the tab on every save.
 
     Builds into .logbuild/serve-site (never into site/). Snippets without cached output run in the
@@ -354,7 +356,8 @@ def serve(ctx: click.Context, host: str, port: int, strict_port: bool, no_open: 
     from .serve import PreviewOptions, ServeError, ServeOptions, serve_site
 
     _config(ctx)  # a broken configuration stops here with every problem listed
-    options = ServeOptions(host, port, strict_port, not no_open, PreviewOptions(drafts, today, not no_snippets))
+    preview = PreviewOptions(drafts, today, not no_snippets, not cold_snippets)
+    options = ServeOptions(host, port, strict_port, not no_open, preview)
     try:
         serve_site(_root(ctx), options, click.echo)
     except ServeError as exc:

@@ -2,16 +2,19 @@
 another runs snippets without cached output in the background and asks for a rebuild when they finish.
 
 Builds never run snippets themselves (`run_snippets=False`), so an edit shows in well under a second
-even while a long snippet runs; a failing snippet is a warning on the page, never a stop.
+even while a long snippet runs; a failing snippet is a warning on the page, never a stop. A saved
+snippet starts at once, on a warm worker (snippets/warm.py), and when nothing else changed the
+build waits a moment for it, so its new figure comes with one build, not two.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import os
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +29,7 @@ from .events import LiveState
 
 Say = Callable[[str], None]
 DEBOUNCE_MS = 30  # editors write a file in bursts (truncate, write, rename); wait this long for quiet
+SHOW_RUNNING_AFTER = 1.0  # seconds a build waits for a saved snippet's run before showing it as running
 
 
 @dataclass(frozen=True)
@@ -33,6 +37,7 @@ class PreviewOptions:
     drafts: bool = False
     today: dt.date | None = None
     background_snippets: bool = True  # run snippets that have no cached output, then rebuild
+    warm_snippets: bool = True  # run .py snippets on warm workers (snippets/warm.py), not a fresh interpreter
 
 
 class Preview:
@@ -57,6 +62,9 @@ class Preview:
         self._rewatched = False
         self._build_warnings: tuple[str, ...] = ()  # of the last build (e.g. a declared streak that is off)
         self._snippet_warnings: tuple[str, ...] = ()  # of the last background snippet run
+        self._warm: Any = None  # the WarmPool, once snippets run
+        self._linked: tuple[list[str], dict[str, CellProgram]] = ([], {})  # as of the last build
+        self._warm_lock = threading.Lock()
 
     # -- building --------------------------------------------------------------------------
     def build_once(self) -> bool:
@@ -115,6 +123,10 @@ class Preview:
         self._stopped.set()
         self._wanted.set()
         self.live.close()
+        with self._warm_lock:
+            pool, self._warm = self._warm, False  # False: no pool is started after this
+        if pool:
+            pool.close()
 
     # -- watching --------------------------------------------------------------------------
     def watched(self) -> tuple[list[Path], set[str]]:
@@ -172,7 +184,11 @@ class Preview:
                 if self.watching.is_set() and recursive and self._rewatched:
                     self.request()  # whatever changed while we were not listening
             if changes:
-                self.request()
+                saved = self._run_saved_snippets({path for _, path in changes})
+                if saved is None:
+                    self.request()
+                else:  # only linked snippets changed: one build once they ran, unless they take long
+                    threading.Thread(target=self._build_after, args=(saved,), daemon=True).start()
                 if not recursive:  # the configuration or a top folder changed: watch afresh
                     self._rewatch.set()
 
@@ -183,8 +199,36 @@ class Preview:
                 self.watching.set()
 
     # -- snippets in the background -----------------------------------------------------------
+    def _run_saved_snippets(self, paths: set[str]) -> _SavedRun | None:
+        """Saved snippets that an entry links start running now. If nothing but .py ones changed, the
+        build waits for them (a figure shows in one build, not two), for SHOW_RUNNING_AFTER at most:
+        then the page says they are running, as before. None: build now (the run, if any, goes on)."""
+        config, (linked, programs) = self.config, self._linked
+        if config is None or not self.options.background_snippets:
+            return None
+        folder = config.path("snippets_dir").resolve()
+        files = {str(folder / f"{n}{suffix}"): n for n in linked if n not in programs for suffix in (".py", ".ipynb")}
+        names = list(dict.fromkeys(files[p] for p in sorted(paths) if p in files))
+        if not names or not self._snippets_busy.acquire(blocking=False):
+            return None
+        saved = _SavedRun()
+        threading.Thread(target=self._run_snippets, args=(config, names, _folder_state(folder), programs, saved),
+                         daemon=True).start()
+        gone = {p for p in paths if Path(p).parent == folder and Path(p).suffix not in (".py", ".ipynb")
+                and not os.path.lexists(p)}  # an editor's temporary file, already renamed into place
+        quick = {p for p in files if p.endswith(".py")}  # a kernel takes longer than a build waits
+        return saved if paths - gone <= quick else None
+
+    def _build_after(self, saved: _SavedRun) -> None:
+        if not saved.done.wait(SHOW_RUNNING_AFTER) or not saved.rebuilt:
+            self.request()
+
     def _start_snippets(self, config: SiteConfig, known: set[str]) -> None:
-        linked, programs = self._linked_snippets(config)
+        linked, programs = self._linked = self._linked_snippets(config)
+        if self._warm is None and self.options.warm_snippets:
+            from ..snippets.warm import warm_up
+
+            warm_up(linked, self._snippet_settings(config))  # so that even the first save is warm
         todo = [n for n in linked if n not in known]
         state = _folder_state(config.path("snippets_dir"))
         self._failed = {n: s for n, s in self._failed.items() if s == state}
@@ -194,14 +238,13 @@ class Preview:
         threading.Thread(target=self._run_snippets, args=(config, todo, state, programs), daemon=True).start()
 
     def _run_snippets(self, config: SiteConfig, names: list[str], state: tuple[Any, ...],
-                      programs: dict[str, CellProgram]) -> None:
-        from ..linked import snippet_settings
+                      programs: dict[str, CellProgram], saved: _SavedRun | None = None) -> None:
         from ..snippets import run_snippets
 
         try:
             self.live.publish(running=tuple(names))
             started = time.perf_counter()
-            results = run_snippets(names, snippet_settings(config, BuildOptions()), None, programs)
+            results = run_snippets(names, self._snippet_settings(config), None, programs)
             ran = [r for r in results.values() if not r.from_cache]
             failed = [r for r in results.values() if r.status != "ok"]
             self._failed.update({r.name: state for r in failed})
@@ -214,11 +257,29 @@ class Preview:
                 for line in warnings:
                     self.say("  " + line)
             if any(r.status == "ok" for r in ran):
+                if saved is not None:
+                    saved.rebuilt = True
                 self.request()
         except Exception as exc:  # noqa: BLE001 -- never let the preview die for a snippet
             self.live.publish(running=(), warnings=(f"snippets could not run: {exc!r}",))
         finally:
             self._snippets_busy.release()
+            if saved is not None:
+                saved.done.set()
+
+    def _snippet_settings(self, config: SiteConfig) -> Any:
+        """A build's snippet settings, with the preview's warm workers unless they are off."""
+        from ..linked import snippet_settings
+
+        settings = snippet_settings(config, BuildOptions())
+        if not self.options.warm_snippets:
+            return settings
+        with self._warm_lock:
+            if self._warm is None:
+                from ..snippets.warm import WarmPool
+
+                self._warm = WarmPool(config.path("cache_dir"))
+            return replace(settings, warm=self._warm or None)
 
     def _linked_snippets(self, config: SiteConfig) -> tuple[list[str], dict[str, CellProgram]]:
         """The snippets the shown entries link, and their inline cells (run as snippets too)."""
@@ -234,6 +295,14 @@ class Preview:
         programs = cell_programs(entry_docs(shown, rules))
         names = [r.name for e in shown for r in e.snippets if r.name in available or r.name in programs]
         return list(dict.fromkeys(names)), programs
+
+
+@dataclass
+class _SavedRun:
+    """A run of saved snippets that the next build may wait for."""
+
+    done: threading.Event = field(default_factory=threading.Event)
+    rebuilt: bool = False  # it asked for the build that shows its outputs
 
 
 class _Either:

@@ -143,7 +143,10 @@ def _peak_rss_mb(who: int = resource.RUSAGE_SELF) -> float:
 def run(spec: dict[str, Any]) -> dict[str, Any]:
     snippet, out = spec["snippet"], spec["out"]
     saver = FigureSaver(out, spec["name"], bool(spec.get("svg")))
-    sys.meta_path.insert(0, PyplotHook(saver))
+    if PYPLOT in sys.modules:  # preloaded by a warm zygote (zygote.py)
+        saver.patch_show(sys.modules[PYPLOT])
+    else:
+        sys.meta_path.insert(0, PyplotHook(saver))
     sys.path[0] = spec["snippets_dir"]
     sys.argv = [snippet]
     manifest: dict[str, Any] = {"status": "ok", "traceback": None, "error_line": None, "exc_type": None}
@@ -197,11 +200,13 @@ def write_manifest(out: str, manifest: dict[str, Any]) -> None:
     os.replace(tmp, os.path.join(out, "manifest.json"))
 
 
-def main(argv: list[str]) -> int:
+def main(argv: list[str], parent: int | None = None) -> int:
+    """`parent`: the process whose death ends the run; the spec's (the builder) unless a warm
+    zygote forked this process (zygote.py)."""
     with open(argv[1], encoding="utf-8") as f:
         spec = json.load(f)
     os.environ["MPLBACKEND"] = "Agg"
-    sandbox.contain(int(spec["parent"]), spec["out"])  # returns in the child only
+    sandbox.contain(int(spec["parent"]) if parent is None else parent, spec["out"])  # returns in the child only
     sandbox.limit_memory(spec.get("memory"))
     if spec.get("cells") is None:
         write_manifest(spec["out"], run(spec))

@@ -41,7 +41,7 @@ def run_process(
         start_new_session=True,
         pass_fds=pass_fds,
     )
-    readers = [_Capture(proc.stdout), _Capture(proc.stderr)]  # type: ignore[arg-type]
+    readers = [Capture(proc.stdout), Capture(proc.stderr)]  # type: ignore[arg-type]
     timed_out = False
     try:
         proc.wait(timeout)
@@ -65,7 +65,7 @@ def _kill_group(pgid: int, sig: signal.Signals) -> None:
         pass
 
 
-class _Capture:
+class Capture:
     """Drains a pipe in a thread, keeping the first OUTPUT_LIMIT bytes."""
 
     def __init__(self, pipe: IO[bytes]) -> None:

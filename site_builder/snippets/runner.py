@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from ..errors import Diagnostic
 from ..model import CellProgram, Figure, Output, SnippetResult, SnippetStatus
@@ -25,6 +25,9 @@ from .notebook import python_text
 from .process import Outcome, run_process
 from .sources import Source, SourceError, load_source, with_source
 from .workdirs import private_work_folder, sweep_work_folders
+
+if TYPE_CHECKING:
+    from .warm import WarmPool
 
 log = logging.getLogger(__name__)
 
@@ -51,6 +54,7 @@ class SnippetSettings:
     jobs: int = 0  # 0 = one per core
     env: Mapping[str, str] = field(default_factory=dict)  # extra environment; part of the key
     fresh: bool = False  # ignore cached outputs (new ones are still stored)
+    warm: WarmPool | None = None  # serve only: warm workers (warm.py); None runs each snippet cold
 
 
 @dataclass(frozen=True)
@@ -239,7 +243,14 @@ def execute(job: Job, settings: SnippetSettings, threads: int) -> SnippetResult:
     ran_at = dt.datetime.now(dt.timezone.utc)
     with private_work_folder(settings.cache_dir, job.name) as work:
         env = child_env(settings.env, threads)
-        outcome = run_process(command, work.path, env, job.timeout, (work.lock_fd,))
+
+        def cold() -> Outcome:
+            return run_process(command, work.path, env, job.timeout, (work.lock_fd,))
+
+        source = job.source if job.origin.kind == "script" else None  # None: cells, on a kernel
+        warm = settings.warm
+        outcome = cold() if warm is None else warm.run(source, settings.snippets_dir, staging / "spec.json",
+                                                       work.path, env, job.timeout, (work.lock_fd,), cold)
     result = _result(job, outcome, staging, ran_at)
     for leftover in ("spec.json", "manifest.json", sandbox.EXIT_FILE, sandbox.RUNNING_FILE, SETUP_FILE):
         (staging / leftover).unlink(missing_ok=True)
