@@ -67,7 +67,7 @@ from .state import BuildState, body_html, is_lazy, load_state, save_state, searc
 from .statecodec import BadState
 from .streaks import compute_streaks
 from .undated import UndatedPage, load_undated_pages, render_undated
-from .workers import JSONText, Shared, Workers, json_item
+from .workers import JSONBytes, Shared, Workers, json_item
 
 __all__ = ["BuildOptions", "build_site", "check_site", "load_site", "resolve_today"]
 
@@ -398,9 +398,9 @@ def keep_search_items(state: BuildState, page: Page, rendered: bool) -> Page:
         return page
     for r in records:
         if r.key not in state.search:
-            state.search[r.key] = json_item(r)
-    texts = iter(search_items(state, [r.key for r in records]))
-    data = [JSONText(next(texts)) if isinstance(r, SearchRecord) else r for r in items]
+            state.search[r.key] = json_item(r).encode()
+    encoded = iter(search_items(state, [r.key for r in records]))
+    data = [JSONBytes(next(encoded)) if isinstance(r, SearchRecord) else r for r in items]
     return replace(page, context={**page.context, "data": data})
 
 

@@ -23,10 +23,10 @@ import io
 import json
 import os
 import stat
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from . import __version__
 from .model import RenderedBody
@@ -67,8 +67,8 @@ class BuildState:
     highlights: dict[str, str | None] = field(default_factory=dict)  # code block digest -> HTML
     stats: dict[str, tuple[int, int, int]] = field(default_factory=dict)  # entry path -> (ino, mtime, size)
     stat_keys: dict[str, str] = field(default_factory=dict)  # entry path -> entry cache key
-    # search.json: each entry's item as JSON text, by SearchRecord.key; None while it is only in the pack
-    search: dict[str, str | None] = field(default_factory=dict)
+    # search.json: each entry's item as JSON (UTF-8), by SearchRecord.key; None while it is only in the pack
+    search: dict[str, bytes | None] = field(default_factory=dict)
     pack: Pack = field(default_factory=lambda: Pack(), compare=False)  # where the records and the texts are
 
 
@@ -172,29 +172,35 @@ def check_texts(path: Path, pack: Pack) -> None:
 def body_html(state: BuildState, key: str) -> str:
     """The HTML of a body read from the pack (state.bodies[key].html is "" until then). Raises
     BadState when the pack does not hold it after all: the build then starts cold."""
-    return _lazy_texts(state, [state.pack.html[key]], "a body's HTML")[0]
+    return _lazy_texts(state, [state.pack.html[key]], "a body's HTML", str)[0]
 
 
-def search_items(state: BuildState, keys: list[str]) -> list[str]:
-    """The JSON of these items of search.json, made in this build or read from the texts (one
-    open for all of them); BadState as above."""
-    texts = [state.search[key] for key in keys]
-    missing = [i for i, text in enumerate(texts) if text is None]
-    read = iter(_lazy_texts(state, [state.pack.search[keys[i]] for i in missing], "a search item") if missing else [])
-    return [text if text is not None else next(read) for text in texts]
+def search_items(state: BuildState, keys: list[str]) -> list[bytes]:
+    """The JSON (UTF-8) of these items of search.json, made in this build or read from the texts
+    (one open for all of them); BadState as above. Each item is its bytes only: the text of every
+    entry is held once, not as text and bytes too."""
+    items = [state.search[key] for key in keys]
+    missing = [state.pack.search[key] for key, item in zip(keys, items) if item is None]
+    read = iter(_lazy_texts(state, missing, "a search item", str.encode) if missing else [])
+    return [item if item is not None else next(read) for item in items]
 
 
-def _lazy_texts(state: BuildState, places: list[tuple[int, int]], what: str) -> list[str]:
+def _lazy_texts(state: BuildState, places: list[tuple[int, int]], what: str,
+                then: Callable[[str], T]) -> list[T]:
+    """The texts at `places` in the texts file, each passed through `then` as it is read."""
+    out = []
     try:
         with _open_plain(Path(state.pack.texts_path), os.O_RDONLY) as f:
             if os.fstat(f.fileno()).st_ino != state.pack.texts_ino:
                 raise BadState("another texts file")
-            texts = [json.loads(os.pread(f.fileno(), stop - start, start)) for start, stop in places]
+            for start, stop in places:
+                text = json.loads(os.pread(f.fileno(), stop - start, start))
+                if type(text) is not str:
+                    raise BadState(f"{what}: an odd text")
+                out.append(then(text))
     except (OSError, ValueError, RecursionError) as exc:
         raise BadState(f"{what} cannot be read: {exc}") from None
-    if not all(type(text) is str for text in texts):
-        raise BadState(f"{what}: an odd text")
-    return texts
+    return out
 
 
 def is_lazy(state: BuildState, key: str) -> bool:
@@ -203,6 +209,9 @@ def is_lazy(state: BuildState, key: str) -> bool:
 
 
 _DECODER = json.JSONDecoder()
+T = TypeVar("T")
+
+
 def _header(what: str, pack_id: str) -> list[Any]:
     return [f"logbuild-{what}", STATE_FORMAT, __version__, pack_id]
 
@@ -311,9 +320,9 @@ def _append(state: BuildState, pack: Pack, f: Any, texts: Any, kind: str, key: s
 
 
 def _append_search_items(state: BuildState, pack: Pack, texts: Any, keys: list[str]) -> None:
-    for key, text in zip(keys, search_items(state, keys)):
+    for key, item in zip(keys, search_items(state, keys)):
         start = pack.texts_size
-        pack.search[key] = (start, start + _append_text(pack, texts, text) - 1)
+        pack.search[key] = (start, start + _append_text(pack, texts, item.decode()) - 1)
 
 
 def _append_text(pack: Pack, texts: Any, text: str) -> int:

@@ -116,10 +116,10 @@ def _call_in_worker(job: tuple[Callable[[T, Shared], R], T]) -> R:
 
 
 @dataclass(frozen=True)
-class JSONText:
-    """An item of a JSON list page, encoded already (the build keeps each search.json item's)."""
+class JSONBytes:
+    """An item of a JSON list page, encoded already (UTF-8): the build keeps each search.json item's."""
 
-    text: str
+    data: bytes
 
 
 def json_item(value: Any) -> str:
@@ -134,8 +134,10 @@ def render_page(page: Page, theme: Any, extra: Mapping[str, Any]) -> tuple[str, 
         data = page.context["data"]
         if not isinstance(data, list):
             return page.output_path, json_item(data).encode(), None
-        items = [v.text if isinstance(v, JSONText) else json_item(v) for v in data]
-        return page.output_path, ("[" + ",".join(items) + "]").encode(), None
+        parts = [b"["]
+        for i, item in enumerate(data):
+            parts += [b"," if i else b"", item.data if isinstance(item, JSONBytes) else json_item(item).encode()]
+        return page.output_path, b"".join([*parts, b"]"]), None
     html, problem = theme.render(page.template, {**page.context, **extra})
     if html and not extra["site"].use_directory_urls and page.output_path.endswith(".html"):
         from .links import with_file_urls

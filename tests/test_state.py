@@ -69,7 +69,7 @@ def full_state() -> BuildState:
         highlights={"h1": "<span>x</span>", "h2": None},
         stats={"entries/2018-09-09.md": (1, 1_600_000_000_000_000_000, 300)},
         stat_keys={"entries/2018-09-09.md": "entries/2018-09-09.md\0" + "a" * 64 + "\0rules"},
-        search={"s1": '{"t":"Caf\u00e9 \\"x\\"","x":"line\\none"}'},
+        search={"s1": '{"t":"Caf\u00e9 \\"x\\"","x":"line\\none"}'.encode()},
     )
 
 
