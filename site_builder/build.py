@@ -14,9 +14,8 @@ import logging
 import os
 import time
 from collections import ChainMap
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field, replace
-from functools import cache, partial
 from pathlib import Path
 from typing import Any
 
@@ -63,11 +62,12 @@ from .model import (
     Streaks,
 )
 from .output import OutputFile, SiteWriter, Trees, UnsafeOutput, inode, known_trees
-from .state import BuildState, body_html, is_lazy, load_state, save_state, search_items
+from .reuse import body_key, in_full, keep_search_items, lazy_bodies, linking_in_full, made_from
+from .state import BuildState, load_state, save_state
 from .statecodec import BadState
 from .streaks import compute_streaks
 from .undated import UndatedPage, load_undated_pages, render_undated
-from .workers import JSONBytes, Shared, Workers, json_item
+from .workers import Shared, Workers
 
 __all__ = ["BuildOptions", "build_site", "check_site", "load_site", "resolve_today"]
 
@@ -208,7 +208,7 @@ def load_site(config: SiteConfig, options: BuildOptions, today: dt.date, state: 
                        config.rel_path("entries_dir"), config.rel_path("static_dir"))
     entries, diagnostics = load_and_render(config, rules, state, workers or Workers(1))
     published = [e for e in entries if options.drafts or not e.draft]
-    bodies = {e.slug: _linking_in_full(state, _body_key(e)) for e in published}
+    bodies = {e.slug: linking_in_full(state, body_key(e)) for e in published}
     every_page, found = load_undated_pages(config.root, config.path("pages_dir"), frozenset(known))
     undated = [p for p in every_page if options.drafts or not p.draft]
     undated_bodies = render_undated(undated, rules.entries_dir, rules.static_dir)
@@ -258,11 +258,11 @@ def load_and_render(config: SiteConfig, rules: EntryRules, state: BuildState, wo
         state.entries[entry_cache_key(path, data, rules)] = parsed
         state.highlights.update(highlights)
         if body is not None and parsed[0] is not None:
-            state.bodies[_body_key(parsed[0])] = body
+            state.bodies[body_key(parsed[0])] = body
     state.stats, state.stat_keys = {rel: st for rel, _, st in scanned}, stat_keys
     _forget_unused(state.entries, set(keys))
     entries, diagnostics = collect_entries(state.entries[k] for k in keys)
-    _forget_unused(state.bodies, {_body_key(e) for e in entries})
+    _forget_unused(state.bodies, {body_key(e) for e in entries})
     return entries, refused + diagnostics
 
 
@@ -272,7 +272,7 @@ def _missing_bodies(state: BuildState, keys: list[str], rules: EntryRules, paths
     out = []
     for key in keys:
         entry = state.entries.get(key, (None,))[0]
-        if entry is not None and _body_key(entry) not in state.bodies:
+        if entry is not None and body_key(entry) not in state.bodies:
             out.append((entry.path, Path(paths[entry.path]).read_bytes(), rules))
     return out
 
@@ -288,41 +288,6 @@ def parse_and_render(job: tuple[str, bytes, EntryRules], shared: Shared
     body = render_body(entry.body, rules.links_for(entry), highlights) if entry is not None else None
     shared.highlighted.update(highlights.made)
     return (entry, problems), body, highlights.made
-
-
-def _linking_in_full(state: BuildState, key: str) -> RenderedBody:
-    """The body, with its HTML when it links to other entries: planning rewrites those links.
-    Any other body's HTML is read only if a page showing it is rendered (_in_full)."""
-    body = state.bodies[key]
-    return _full_body(state, key) if any(target.endswith(".md") for target, _ in body.links) else body
-
-
-def _full_body(state: BuildState, key: str) -> RenderedBody:
-    body = state.bodies[key]
-    return replace(body, html=body_html(state, key)) if is_lazy(state, key) else body
-
-
-def _in_full(value: Any, lazy: Mapping[int, Callable[[], RenderedBody]]) -> Any:
-    """A page context with each body whose HTML was not read (by id, in `lazy`) in full."""
-    if isinstance(value, RenderedBody):
-        return lazy[id(value)]() if id(value) in lazy else value
-    if isinstance(value, dict):
-        return {k: _in_full(v, lazy) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return type(value)(_in_full(v, lazy) for v in value)
-    return value  # a Card, an Entry, a SearchRecord (it shows the text only): no HTML in them
-
-
-def _body_key(entry: Entry) -> str:
-    """Links are rewritten for the page's place, so where the file is belongs in the key too."""
-    return f"{_renderer_version()}\0{entry.digest}\0{entry.path}\0{entry.slug}"
-
-
-@cache
-def _renderer_version() -> str:
-    from .markdown import RENDERER_VERSION  # not at the top: `build` imports no renderer until it renders
-
-    return RENDERER_VERSION
 
 
 def _forget_unused(cache: dict[str, Any], used: set[str]) -> None:
@@ -352,7 +317,7 @@ def render_site(config: SiteConfig, site: LoadedSite, state: BuildState, out: Pa
 
     pages = plan_pages(SiteInputs(config, site.entries, site.bodies, site.snippets, site.streaks,
                                   site.today, site_digest, site.undated, site.undated_bodies,
-                                  made_from=made_from(state, site), has_page=has_page))
+                                  made_from=made_from(state, site.entries, site.bodies), has_page=has_page))
     keys: dict[str, str] = {}
     reused: list[OutputFile] = []
     todo: list[Page] = []
@@ -366,8 +331,8 @@ def render_site(config: SiteConfig, site: LoadedSite, state: BuildState, out: Pa
             reused.append(OutputFile(path, digest=state.files[path]))
         else:
             todo.append(page)
-    lazy = lazy_bodies(state, site)
-    todo = [replace(p, context=_in_full(p.context, lazy)) for p in todo]
+    lazy = lazy_bodies(state, site.entries, site.bodies)
+    todo = [replace(p, context=in_full(p.context, lazy)) for p in todo]
     problems: list[Diagnostic] = []
 
     def files() -> Iterator[OutputFile]:
@@ -382,41 +347,6 @@ def render_site(config: SiteConfig, site: LoadedSite, state: BuildState, out: Pa
         yield from assets
 
     return RenderedSite(len(pages), keys, files(), problems)
-
-
-def keep_search_items(state: BuildState, page: Page, rendered: bool) -> Page:
-    """search.json holds the text of every entry, so its items are kept in the state as JSON, by
-    key: an edit encodes its own entry's item and reads the others' as they were. The state keeps
-    the items of this search.json only; the page to render comes with its items encoded."""
-    from .pages import SearchRecord
-
-    items = page.context["data"]
-    assert isinstance(items, list), "search.json lists its items"
-    records = [r for r in items if isinstance(r, SearchRecord)]
-    state.search = {r.key: state.search[r.key] for r in records if r.key in state.search}
-    if not rendered:
-        return page
-    for r in records:
-        if r.key not in state.search:
-            state.search[r.key] = json_item(r).encode()
-    encoded = iter(search_items(state, [r.key for r in records]))
-    data = [JSONBytes(next(encoded)) if isinstance(r, SearchRecord) else r for r in items]
-    return replace(page, context={**page.context, "data": data})
-
-
-def made_from(state: BuildState, site: LoadedSite) -> dict[int, str]:
-    """The cache key of each entry and body, by id(): what they are a pure function of, so a
-    page key digests that instead of walking 10 KB of HTML and Markdown once more (and a body
-    whose HTML is still in the pack has the key of the one it will be)."""
-    keys = {id(parse[0]): f"Entry\0{key}" for key, parse in state.entries.items() if parse[0] is not None}
-    keys.update({id(site.bodies[e.slug]): f"RenderedBody\0{_body_key(e)}" for e in site.entries})
-    return keys
-
-
-def lazy_bodies(state: BuildState, site: LoadedSite) -> dict[int, Callable[[], RenderedBody]]:
-    """By id(): the bodies of the site whose HTML is still in the pack, and how to read it."""
-    return {id(site.bodies[e.slug]): partial(_full_body, state, _body_key(e)) for e in site.entries
-            if site.bodies[e.slug] is state.bodies[_body_key(e)] and is_lazy(state, _body_key(e))}
 
 
 def renderer_versions() -> str:

@@ -58,7 +58,7 @@ COMPACT_SLACK = 1 << 20  # a pack is rewritten once it holds this much (and as m
 @dataclass
 class BuildState:
     entries: dict[str, EntryParse] = field(default_factory=dict)  # entry_cache_key -> parse
-    bodies: dict[str, RenderedBody] = field(default_factory=dict)  # build._body_key -> body
+    bodies: dict[str, RenderedBody] = field(default_factory=dict)  # reuse.body_key -> body
     pages: dict[str, str] = field(default_factory=dict)  # output path -> page key
     files: dict[str, str] = field(default_factory=dict)  # live folder: output path -> content digest
     live_inode: int | None = None

@@ -28,6 +28,7 @@ LAYERS: list[list[str]] = [
     ["entries", "incremental", "snippets"],  # LOAD and EXECUTE
     ["undated"],  # LOAD the undated pages (pages/about.md), written like entries
     ["pages", "templates", "shards", "linked", "checks", "assets"],  # PLAN, THEME; a CI shard's snippets; what to run, and checks
+    ["reuse"],  # what a build takes from its state as it is, for the pages it plans
     ["build", "newentry"],  # the one place that knows the stage order; `new` beside it
     ["report", "publish", "scaffold"],  # edges
     ["importer"],  # an edge that writes a site title the way scaffold writes settings

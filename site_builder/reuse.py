@@ -1,0 +1,86 @@
+"""REUSE: what a build takes from its state as it is, so an edit pays for what changed: the cache
+key each entry and body was made from (a page key digests that instead of walking them), the
+bodies whose HTML is still in the texts file (read only for a page that is rendered), and
+search.json's items, kept as JSON."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import replace
+from functools import cache, partial
+from typing import Any
+
+from .model import Entry, Page, RenderedBody
+from .state import BuildState, body_html, is_lazy, search_items
+from .workers import JSONBytes, json_item
+
+
+def linking_in_full(state: BuildState, key: str) -> RenderedBody:
+    """The body, with its HTML when it links to other entries: planning rewrites those links.
+    Any other body's HTML is read only if a page showing it is rendered (in_full)."""
+    body = state.bodies[key]
+    return full_body(state, key) if any(target.endswith(".md") for target, _ in body.links) else body
+
+
+def full_body(state: BuildState, key: str) -> RenderedBody:
+    body = state.bodies[key]
+    return replace(body, html=body_html(state, key)) if is_lazy(state, key) else body
+
+
+def in_full(value: Any, lazy: Mapping[int, Callable[[], RenderedBody]]) -> Any:
+    """A page context with each body whose HTML was not read (by id, in `lazy`) in full."""
+    if isinstance(value, RenderedBody):
+        return lazy[id(value)]() if id(value) in lazy else value
+    if isinstance(value, dict):
+        return {k: in_full(v, lazy) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return type(value)(in_full(v, lazy) for v in value)
+    return value  # a Card, an Entry, a SearchRecord (it shows the text only): no HTML in them
+
+
+def body_key(entry: Entry) -> str:
+    """Links are rewritten for the page's place, so where the file is belongs in the key too."""
+    return f"{renderer_version()}\0{entry.digest}\0{entry.path}\0{entry.slug}"
+
+
+@cache
+def renderer_version() -> str:
+    from .markdown import RENDERER_VERSION  # not at the top: `build` imports no renderer until it renders
+
+    return RENDERER_VERSION
+
+
+def keep_search_items(state: BuildState, page: Page, rendered: bool) -> Page:
+    """search.json holds the text of every entry, so its items are kept in the state as JSON, by
+    key: an edit encodes its own entry's item and reads the others' as they were. The state keeps
+    the items of this search.json only; the page to render comes with its items encoded."""
+    from .pages import SearchRecord
+
+    items = page.context["data"]
+    assert isinstance(items, list), "search.json lists its items"
+    records = [r for r in items if isinstance(r, SearchRecord)]
+    state.search = {r.key: state.search[r.key] for r in records if r.key in state.search}
+    if not rendered:
+        return page
+    for r in records:
+        if r.key not in state.search:
+            state.search[r.key] = json_item(r).encode()
+    encoded = iter(search_items(state, [r.key for r in records]))
+    data = [JSONBytes(next(encoded)) if isinstance(r, SearchRecord) else r for r in items]
+    return replace(page, context={**page.context, "data": data})
+
+
+def made_from(state: BuildState, entries: list[Entry], bodies: Mapping[str, RenderedBody]) -> dict[int, str]:
+    """The cache key of each entry and body, by id(): what they are a pure function of, so a
+    page key digests that instead of walking 10 KB of HTML and Markdown once more (and a body
+    whose HTML is still in the pack has the key of the one it will be)."""
+    keys = {id(parse[0]): f"Entry\0{key}" for key, parse in state.entries.items() if parse[0] is not None}
+    keys.update({id(bodies[e.slug]): f"RenderedBody\0{body_key(e)}" for e in entries})
+    return keys
+
+
+def lazy_bodies(state: BuildState, entries: list[Entry], bodies: Mapping[str, RenderedBody]
+                ) -> dict[int, Callable[[], RenderedBody]]:
+    """By id(): the bodies of the site whose HTML is still in the texts file, and how to read it."""
+    return {id(bodies[e.slug]): partial(full_body, state, body_key(e)) for e in entries
+            if bodies[e.slug] is state.bodies[body_key(e)] and is_lazy(state, body_key(e))}
