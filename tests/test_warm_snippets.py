@@ -11,6 +11,7 @@ import signal
 import subprocess
 import sys
 import textwrap
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -268,6 +269,22 @@ def test_escaped_child_and_zygote_die_when_the_builder_is_killed(tmp_path: Path)
         proc.wait()
         proc.stdout.close()  # type: ignore[union-attr]
     assert_all_gone([*pids, zygote])
+
+
+def test_escaped_child_dies_when_the_pool_stops_during_a_run(tmp_path: Path, pool: WarmPool) -> None:
+    """The zygote ends a run it is told to drop through the run's supervisor (SIGTERM), so the
+    tree goes with it; a SIGKILLed supervisor would leave the `setsid` sleeper behind."""
+    pidfile = tmp_path / "pids"
+    source = ESCAPE.format(pidfile=str(pidfile)) + "import time\ntime.sleep(600)\n"
+    settings = warmed(make_log(tmp_path, {"escape.py": source}), pool, "escape")
+    results: dict[str, SnippetResult] = {}
+    runner = threading.Thread(target=lambda: results.update(run_snippets(["escape"], settings)))
+    runner.start()
+    pids = pids_from(pidfile)
+    pool.close()
+    runner.join(WAIT)
+    assert not runner.is_alive() and results["escape"].status != "ok"
+    assert_all_gone(pids)
 
 
 def test_the_builder_never_imports_what_the_zygote_preloads(tmp_path: Path) -> None:

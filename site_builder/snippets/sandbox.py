@@ -19,7 +19,6 @@ import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from types import FrameType
 
 PR_SET_PDEATHSIG = 1
 PR_SET_CHILD_SUBREAPER = 36
@@ -28,20 +27,20 @@ RUNNING_FILE = "running"  # exists while the snippet's own code runs (see snippe
 END_ROUNDS = 1000  # scans of /proc before giving up on a process that will not die (~10 s)
 
 
-class Stop(Exception):
-    """SIGTERM reached the supervisor: the runner's timeout, or the builder died."""
+WAKE = {signal.SIGTERM, signal.SIGCHLD}  # what the supervisor waits for, blocked so it waits in order
 
 
 def contain(parent_pid: int, out: str) -> None:
     """Fork; return in the child only. The parent supervises the tree and never returns.
 
-    SIGTERM stays blocked until the supervisor is inside its `try`: one that arrived between the
-    fork and the `try` would otherwise end the supervisor before it ended the tree (seen under
-    load: a `setsid` child of the snippet outlived a killed builder). SIGHUP is ignored, so the
-    kernel's hangup of an orphaned process group with stopped members cannot end it either."""
+    The supervisor keeps SIGTERM and SIGCHLD blocked and takes them one at a time with
+    `sigwaitinfo`, so no signal interrupts it half-way: a SIGTERM before the fork, a second SIGTERM
+    (the builder's death and a zygote's both send one) or one while it ends the tree only waits.
+    (An earlier handler that raised could be hit again inside its own cleanup, and a `setsid`
+    child then outlived a killed builder.) SIGHUP is ignored, so the kernel's hangup of an
+    orphaned process group with stopped members cannot end it either."""
     _prctl(PR_SET_CHILD_SUBREAPER, 1)
-    signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGTERM})
-    signal.signal(signal.SIGTERM, _stop)
+    signal.pthread_sigmask(signal.SIG_BLOCK, WAKE)
     signal.signal(signal.SIGHUP, signal.SIG_IGN)
     _prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
     if os.getppid() != parent_pid:  # the builder died before PDEATHSIG was armed
@@ -51,12 +50,11 @@ def contain(parent_pid: int, out: str) -> None:
     supervisor = os.getpid()
     pid = os.fork()
     if pid == 0:
-        signal.signal(signal.SIGTERM, signal.SIG_DFL)
         signal.signal(signal.SIGHUP, signal.SIG_DFL)
         _prctl(PR_SET_PDEATHSIG, signal.SIGKILL)  # the supervisor gone means the run is over
         if os.getppid() != supervisor:
             os._exit(0)
-        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGTERM})
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, WAKE)  # the snippet starts as any process does
         return
     _supervise(pid, out)
 
@@ -65,20 +63,12 @@ def _supervise(pid: int, out: str) -> None:
     """Wait for the snippet (or SIGTERM), then end every descendant and exit; never returns."""
     status: int | None = None
     try:
-        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGTERM})  # raises Stop if one is pending
         status = wait_for(pid)
-    except Stop:
-        pass
     finally:
-        signal.signal(signal.SIGTERM, signal.SIG_IGN)
         end_descendants(os.getpid())
         if status is not None:
             _write_exit(out, status)
         os._exit(0)
-
-
-def _stop(signum: int, frame: FrameType | None) -> None:
-    raise Stop
 
 
 def _prctl(option: int, value: int) -> None:
@@ -90,12 +80,21 @@ def _prctl(option: int, value: int) -> None:
         pass
 
 
-def wait_for(pid: int) -> int:
-    """Reap orphans as they come until `pid` ends; its wait status."""
+def wait_for(pid: int) -> int | None:
+    """Reap orphans as they come until `pid` ends: its wait status; None once SIGTERM came first.
+    WAKE is blocked, so a SIGCHLD between the last reap and the wait is pending, never missed."""
     while True:
-        done, status = os.waitpid(-1, 0)
-        if done == pid:
-            return status
+        while True:
+            try:
+                done, status = os.waitpid(-1, os.WNOHANG)
+            except ChildProcessError:
+                return None  # no child at all: cannot happen before `pid` is reaped
+            if done == pid:
+                return status
+            if done == 0:
+                break
+        if signal.sigwaitinfo(WAKE).si_signo == signal.SIGTERM:
+            return None
 
 
 def _write_exit(out: str, status: int) -> None:

@@ -384,7 +384,7 @@ def _status(status: Any, pid: int) -> int | None:
     if isinstance(status, int):
         return status
     try:
-        os.killpg(pid, signal.SIGKILL)  # the zygote is gone; its run's supervisor ends the rest (PDEATHSIG)
+        os.killpg(pid, signal.SIGTERM)  # the zygote is gone: its run's supervisor ends the tree (never SIGKILL it)
     except (ProcessLookupError, PermissionError):
         pass
     return None

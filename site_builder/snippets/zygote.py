@@ -186,7 +186,8 @@ class Server:
         return None
 
     def _command(self, run: Run) -> None:
-        """The runner's SIGTERM/SIGKILL for the run's group, or its end of the connection (it gave up)."""
+        """The runner's SIGTERM/SIGKILL for the run's group, or its end of the connection (it gave up
+        or died: the run then ends as a cold run does when its builder dies)."""
         try:
             message, fds = receive(run.conn)
         except (OSError, ValueError):
@@ -196,7 +197,7 @@ class Server:
         if message is None:
             self.selector.unregister(run.conn)
             if not run.reaped:
-                _kill_group(run.pid, signal.SIGKILL)
+                _kill_group(run.pid, signal.SIGTERM)  # as the builder's death does in a cold run
             return
         if not run.reaped and message.get("signal") in (signal.SIGTERM, signal.SIGKILL):
             _kill_group(run.pid, signal.Signals(message["signal"]))
@@ -227,9 +228,12 @@ class Server:
         self.control.close()
 
     def stop(self) -> None:
-        """The control socket closed: end every run still going and reap it."""
+        """The control socket closed: end every run still going and reap it. SIGTERM, never SIGKILL:
+        the run's supervisor then ends its whole tree, children that left its group included
+        (a SIGKILLed supervisor leaves those behind). It ends in bounded time (sandbox.END_ROUNDS)."""
+        for run in self.runs.values():
+            _kill_group(run.pid, signal.SIGTERM)
         for run in list(self.runs.values()):
-            _kill_group(run.pid, signal.SIGKILL)
             try:
                 os.waitpid(run.pid, 0)
             except ChildProcessError:
