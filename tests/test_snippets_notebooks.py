@@ -283,3 +283,15 @@ def test_a_kernel_that_is_not_installed_is_our_error_with_what_to_do(tmp_path: P
     result = run_snippets(["other"], SnippetSettings(root, root / "snippets", root / ".logbuild"))["other"]
     assert result.status == "error" and "no Jupyter kernel named 'no-such-kernel'" in (result.traceback or "")
     assert "kernelspec" in (result.traceback or "")
+
+
+def test_the_kernel_talks_over_unix_sockets_in_its_run_folder_however_deep_the_log(tmp_path: Path) -> None:
+    """No TCP ports, so two kernels starting at once cannot take the same one; relative socket
+    names, so a log deeper than a socket path may be (107 bytes) still runs."""
+    root = make_log(tmp_path / ("d" * 60) / ("e" * 60) / "log", "---\ntitle: One\nsnippets: [wire]\n---\nWords.\n",
+                    {"wire": [cell("import json, os\nfrom ipykernel.connect import get_connection_info\n"
+                                   "info = json.loads(get_connection_info())\n"
+                                   "print(info['transport'], info['ip'], os.path.exists(info['ip'] + '-' + str(info['shell_port'])))")]})
+    result = run_snippets(["wire"], SnippetSettings(root, root / "snippets", root / ".logbuild"))["wire"]
+    assert result.status == "ok", result.traceback
+    assert [o.text for o in result.outputs[0]] == ["ipc kernel True\n"]

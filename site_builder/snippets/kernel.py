@@ -32,6 +32,11 @@ CELL_LINE = re.compile(r"Cell In\[\d+\], line (\d+)")
 
 
 SETUP_FILE = "kernel_setup.py"
+# Unix sockets named relative to the run's private folder (the kernel's cwd too), not TCP ports:
+# jupyter_client picks free ports, closes them and the kernel binds them later, so two kernels
+# starting at once (jobs=2) could take the same one and one died before replying to kernel_info.
+# A relative name also stays within the 107 bytes a socket path may have, however deep the log.
+KERNEL_TRANSPORT = {"KernelManager": {"transport": "ipc", "ip": "kernel"}}
 
 
 def setup_code(snippets_dir: str) -> str:
@@ -52,6 +57,7 @@ def run_cells(spec: dict[str, Any]) -> dict[str, Any]:
     from nbclient import NotebookClient
     from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernelError
     from nbformat import v4
+    from traitlets.config import Config
 
     cells = [v4.new_code_cell(c["source"], metadata={"tags": ["raises-exception"] if c["raises"] else []})  # type: ignore[no-untyped-call]
              for c in spec["cells"]]
@@ -59,7 +65,7 @@ def run_cells(spec: dict[str, Any]) -> dict[str, Any]:
     setup = os.path.join(spec["out"], SETUP_FILE)
     with open(setup, "w", encoding="utf-8") as f:
         f.write(setup_code(spec["snippets_dir"]))
-    client = NotebookClient(nb, kernel_name=spec["kernel"], startup_timeout=STARTUP_TIMEOUT,
+    client = NotebookClient(nb, config=Config(KERNEL_TRANSPORT), kernel_name=spec["kernel"], startup_timeout=STARTUP_TIMEOUT,
                             shutdown_kernel="immediate", resources={"metadata": {"path": os.getcwd()}},
                             extra_arguments=[f"--IPKernelApp.exec_files={json.dumps([setup])}"])
     saver = OutputSaver(spec["out"], spec["name"], [c.get("alt", "") for c in spec["cells"]])
