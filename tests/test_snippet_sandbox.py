@@ -172,6 +172,36 @@ def _holders(folder: Path) -> list[str]:
     return found
 
 
+def test_ctrl_c_during_a_build_ends_the_running_snippets_and_the_build(tmp_path: Path) -> None:
+    """The snippet runs in a session of its own, so Ctrl-C reaches only the builder: it ends the
+    runs (and what they started) at once instead of waiting for them, and the rest never start."""
+    pidfile = tmp_path / "pids"
+    source = ESCAPE.format(pidfile=str(pidfile)) + "import time\ntime.sleep(600)\n"
+    make_log(tmp_path, {"escape.py": source, "later.py": "print('never')\n"})
+    (tmp_path / "logbuild.toml").write_text("jobs = 1\n")
+    (tmp_path / "entries").mkdir()
+    (tmp_path / "entries" / "2024-01-01.md").write_text(
+        "---\ntitle: Sleepy\n---\n```{snippet} escape\n```\n\n```{snippet} later\n```\n")
+    ignored = signal.getsignal(signal.SIGINT) == signal.SIG_IGN
+    if ignored:  # a background run (nohup, some CI runners) ignores SIGINT, and children inherit it
+        signal.signal(signal.SIGINT, signal.SIG_DFL)
+    try:
+        proc = subprocess.Popen([sys.executable, "-m", "site_builder.cli", "-C", str(tmp_path), "build",
+                                 "--today", "2024-01-01"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    finally:
+        if ignored:
+            signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        pids = pids_from(pidfile)
+        os.kill(proc.pid, signal.SIGINT)
+        assert proc.wait(WAIT) != 0
+    finally:
+        proc.kill()
+        proc.wait()
+    assert_all_gone(pids)
+    assert not list((tmp_path / ".logbuild" / "snippets").glob("later/*/result.json"))  # never started
+
+
 def test_escaped_child_dies_when_the_builder_is_killed(tmp_path: Path) -> None:
     pidfile = tmp_path / "pids"
     source = ESCAPE.format(pidfile=str(pidfile)) + "import time\ntime.sleep(600)\n"

@@ -387,15 +387,19 @@ def _cwd(pid: int) -> Path:
         return Path("/")
 
 
-@pytest.mark.parametrize("stop", [signal.SIGINT, signal.SIGKILL])
-def test_serve_starts_a_zygote_and_leaves_none_behind(tmp_path: Path, stop: signal.Signals) -> None:
+@pytest.mark.parametrize("stop, snippet_ends", [(signal.SIGINT, True), (signal.SIGKILL, True),
+                                                    (signal.SIGINT, False)])
+def test_serve_starts_a_zygote_and_leaves_none_behind(tmp_path: Path, stop: signal.Signals,
+                                                      snippet_ends: bool) -> None:
+    """Also when Ctrl-C comes while a snippet still runs (it sleeps, in the background)."""
     root = tmp_path / "log"
     (root / "entries").mkdir(parents=True)
     (root / "snippets").mkdir()
     (root / "logbuild.toml").write_text("# the defaults\n")
     (root / "snippets" / "figure.py").write_text(FIGURE)
+    (root / "snippets" / "slow.py").write_text(f"import time\ntime.sleep({0 if snippet_ends else 600})\n")
     (root / "entries" / "2024-01-02.md").write_text(
-        "---\ndate: 2024-01-02\ntitle: A figure\n---\n```{snippet} figure\n```\n")
+        "---\ndate: 2024-01-02\ntitle: A figure\n---\n```{snippet} figure\n```\n\n```{snippet} slow\n```\n")
     proc = _start_cli(root, "--port", "0")
     try:
         assert wait_until(lambda: _zygotes_of(proc.pid), WAIT), "serve started no zygote"

@@ -65,7 +65,12 @@ def start(root: Path, options: ServeOptions, say: Say, overrides: dict[str, Any]
     server = bind(options.host, options.port, options.strict_port, site_dir, live, say)
     url = site_url(options.host, server.server_address[1])
     preview = Preview(root, site_dir, url, options.preview, live, say, overrides)
-    preview.build_once()
+    try:
+        preview.build_once()
+    except BaseException:  # Ctrl-C during the first build: its warm workers stop and clean up too
+        preview.stop()
+        server.server_close()
+        raise
     for target in (preview.run_builds, preview.watch):
         threading.Thread(target=target, daemon=True, name=f"logbuild-{target.__name__}").start()
     server.url = url

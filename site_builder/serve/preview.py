@@ -65,6 +65,7 @@ class Preview:
         self._warm: Any = None  # the WarmPool, once snippets run
         self._linked: tuple[list[str], dict[str, CellProgram]] = ([], {})  # as of the last build
         self._warm_lock = threading.Lock()
+        self._stopper: Any = None  # ends the background snippet runs when serve stops (snippets.process)
 
     # -- building --------------------------------------------------------------------------
     def build_once(self) -> bool:
@@ -125,6 +126,9 @@ class Preview:
         self.live.close()
         with self._warm_lock:
             pool, self._warm = self._warm, False  # False: no pool is started after this
+            stopper = self._stopper
+        if stopper is not None:
+            stopper.stop()  # cold runs in flight end now: their threads are joined at exit
         if pool:
             pool.close()
 
@@ -270,16 +274,19 @@ class Preview:
     def _snippet_settings(self, config: SiteConfig) -> Any:
         """A build's snippet settings, with the preview's warm workers unless they are off."""
         from ..linked import snippet_settings
+        from ..snippets.process import Stopper
 
         settings = snippet_settings(config, BuildOptions())
-        if not self.options.warm_snippets:
-            return settings
         with self._warm_lock:
-            if self._warm is None:
+            if self._stopper is None:
+                self._stopper = Stopper()
+                if self._warm is False:  # stopped already
+                    self._stopper.stop()
+            if self._warm is None and self.options.warm_snippets:
                 from ..snippets.warm import WarmPool
 
                 self._warm = WarmPool(config.path("cache_dir"))
-            return replace(settings, warm=self._warm or None)
+            return replace(settings, warm=self._warm or None, stopper=self._stopper)
 
     def _linked_snippets(self, config: SiteConfig) -> tuple[list[str], dict[str, CellProgram]]:
         """The snippets the shown entries link, and their inline cells (run as snippets too)."""

@@ -25,8 +25,38 @@ class Outcome:
     timed_out: bool
 
 
+class Stopper:
+    """Ends the runs started under it once stopped (Ctrl-C, serve stopping), and each one started
+    after: SIGTERM to the harness, which ends its whole tree as at a timeout. Without it a build
+    interrupted while a snippet sleeps would wait for the snippet (its workers are joined at exit)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._live: set[int] = set()  # process groups of the harnesses running now
+        self.stopped = False
+
+    def stop(self) -> None:
+        with self._lock:
+            self.stopped = True
+            groups = list(self._live)
+        for pgid in groups:
+            _kill_group(pgid, signal.SIGTERM)
+
+    def started(self, pgid: int) -> None:
+        with self._lock:
+            self._live.add(pgid)
+            stopped = self.stopped
+        if stopped:
+            _kill_group(pgid, signal.SIGTERM)
+
+    def ended(self, pgid: int) -> None:
+        with self._lock:
+            self._live.discard(pgid)
+
+
 def run_process(
-    command: list[str], cwd: Path, env: Mapping[str, str], timeout: float, pass_fds: tuple[int, ...] = ()
+    command: list[str], cwd: Path, env: Mapping[str, str], timeout: float, pass_fds: tuple[int, ...] = (),
+    stopper: Stopper | None = None,
 ) -> Outcome:
     """Run `command` as a new session. At the timeout SIGTERM lets the harness end the snippet's
     whole tree (escaped children too); then its process group is killed, as it is after every run."""
@@ -42,6 +72,8 @@ def run_process(
         pass_fds=pass_fds,
     )
     readers = [Capture(proc.stdout), Capture(proc.stderr)]  # type: ignore[arg-type]
+    if stopper is not None:
+        stopper.started(proc.pid)
     timed_out = False
     try:
         proc.wait(timeout)
@@ -52,6 +84,9 @@ def run_process(
             proc.wait(KILL_GRACE)
         except subprocess.TimeoutExpired:
             pass
+    finally:
+        if stopper is not None:
+            stopper.ended(proc.pid)
     seconds = time.monotonic() - start
     _kill_group(proc.pid, signal.SIGKILL)  # whatever the snippet left behind goes too
     proc.wait()

@@ -22,7 +22,7 @@ from .headers import SnippetOptions, format_size, parse_options
 from .inputs import PackageVersions, gather_inputs
 from .kernel import SETUP_FILE
 from .notebook import python_text
-from .process import Outcome, run_process
+from .process import Outcome, Stopper, run_process
 from .sources import Source, SourceError, load_source, with_source
 from .workdirs import private_work_folder, sweep_work_folders
 
@@ -55,6 +55,7 @@ class SnippetSettings:
     env: Mapping[str, str] = field(default_factory=dict)  # extra environment; part of the key
     fresh: bool = False  # ignore cached outputs (new ones are still stored)
     warm: WarmPool | None = None  # serve only: warm workers (warm.py); None runs each snippet cold
+    stopper: Stopper | None = None  # ends the runs when stopped (serve keeps one); else one per run_snippets
 
 
 @dataclass(frozen=True)
@@ -185,6 +186,8 @@ def _run_jobs(jobs: list[Job], settings: SnippetSettings, report: _Reporter) -> 
     results: dict[str, SnippetResult] = {}
     if jobs:
         sweep_work_folders(settings.cache_dir)
+    stopper = settings.stopper or Stopper()
+    settings = replace(settings, stopper=stopper)
 
     def run(job: Job, threads: int) -> None:
         report("started", job.name)
@@ -196,8 +199,13 @@ def _run_jobs(jobs: list[Job], settings: SnippetSettings, report: _Reporter) -> 
         report("finished", job.name, results[job.name])
 
     with ThreadPoolExecutor(max_workers=width, thread_name_prefix="snippet") as pool:
-        for future in [pool.submit(run, job, max(1, cores // width)) for job in shared]:
-            future.result()
+        try:
+            for future in [pool.submit(run, job, max(1, cores // width)) for job in shared]:
+                future.result()
+        except BaseException:  # Ctrl-C: the runs end now, the rest never start
+            stopper.stop()
+            pool.shutdown(cancel_futures=True)
+            raise
     for job in jobs:
         if job.options.exclusive:
             run(job, cores)
@@ -245,7 +253,7 @@ def execute(job: Job, settings: SnippetSettings, threads: int) -> SnippetResult:
         env = child_env(settings.env, threads)
 
         def cold() -> Outcome:
-            return run_process(command, work.path, env, job.timeout, (work.lock_fd,))
+            return run_process(command, work.path, env, job.timeout, (work.lock_fd,), settings.stopper)
 
         source = job.source if job.origin.kind == "script" else None  # None: cells, on a kernel
         warm = settings.warm

@@ -167,6 +167,7 @@ class WarmPool:
         self.lock = threading.Lock()
         self.wanted: tuple[tuple[str, ...], dict[str, str]] | None = None  # the next zygote to start
         self.starting: Zygote | None = None
+        self.closing: list[threading.Thread] = []  # threads closing retired zygotes
         self.closed = False
         self.warm_runs = 0  # runs a zygote served (the rest ran cold)
         self.changed = threading.Condition(self.lock)
@@ -229,10 +230,13 @@ class WarmPool:
             self._drop_retired()
 
     def _drop_retired(self) -> None:
-        """Close the retired zygotes that run nothing now (called with the lock held)."""
+        """Close the retired zygotes that run nothing now (called with the lock held), each in a
+        thread of its own that `close` joins, so none is left half-closed when serve stops."""
         for z in [z for z in self.zygotes if z.retired and z.active == 0]:
             self.zygotes.remove(z)
-            threading.Thread(target=z.close, daemon=True).start()
+            closing = threading.Thread(target=z.close, daemon=True, name="logbuild-warm-close")
+            self.closing = [t for t in self.closing if t.is_alive()] + [closing]
+            closing.start()
 
     # -- starting zygotes -----------------------------------------------------------------------
     def _spawner(self) -> None:
@@ -250,14 +254,15 @@ class WarmPool:
             with self.lock:
                 self.starting = None
                 self.changed.notify_all()
-                if zygote is None:
+                if zygote is not None and not self.closed:
+                    self.zygotes.append(zygote)
+                    idle = sorted((z for z in self.zygotes if not z.retired), key=lambda z: z.used)
+                    for z in idle[: max(0, len(idle) - self.size)]:
+                        z.retired = True
+                    self._drop_retired()
                     continue
-                zygote.retired = self.closed
-                self.zygotes.append(zygote)
-                idle = sorted((z for z in self.zygotes if not z.retired), key=lambda z: z.used)
-                for z in idle[: max(0, len(idle) - self.size)]:
-                    z.retired = True
-                self._drop_retired()
+            if zygote is not None:
+                zygote.close()  # serve stopped while it started: closed here, in the thread close() joins
 
     def close(self) -> None:
         """Stop every zygote (and so every run on one); serve is stopping."""
@@ -270,6 +275,10 @@ class WarmPool:
         for z in zygotes:
             z.close()
         self.thread.join(READY_TIMEOUT + 5)
+        with self.lock:
+            closing = list(self.closing)
+        for thread in closing:
+            thread.join()
 
 
 def _same(wanted: tuple[tuple[str, ...], Mapping[str, str]] | None, need: Need, env: Mapping[str, str]) -> bool:
