@@ -321,17 +321,17 @@ def render_site(config: SiteConfig, site: LoadedSite, state: BuildState, out: Pa
     keys: dict[str, str] = {}
     reused: list[OutputFile] = []
     todo: list[Page] = []
+    lazy = lazy_bodies(state, site.entries, site.bodies)
     for page in pages:
         path = page.output_path
         keys[path] = page.key
         done = page.reused or has_page(path, page.key)
         if page.template == "@json":
-            page = keep_search_items(state, page, rendered=not done)
+            page = keep_search_items(state, page, not done, lazy)
         if done:
             reused.append(OutputFile(path, digest=state.files[path]))
         else:
             todo.append(page)
-    lazy = lazy_bodies(state, site.entries, site.bodies)
     todo = [replace(p, context=in_full(p.context, lazy)) for p in todo]
     problems: list[Diagnostic] = []
 

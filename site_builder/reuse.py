@@ -1,7 +1,7 @@
 """REUSE: what a build takes from its state as it is, so an edit pays for what changed: the cache
 key each entry and body was made from (a page key digests that instead of walking them), the
-bodies whose HTML is still in the texts file (read only for a page that is rendered), and
-search.json's items, kept as JSON."""
+bodies whose HTML and text are still in the texts file (read only for a page that is rendered),
+and search.json's items, kept as JSON."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from functools import cache, partial
 from typing import Any
 
 from .model import Entry, Page, RenderedBody
-from .state import BuildState, body_html, is_lazy, search_items
+from .state import BuildState, body_texts, is_lazy, search_items
 from .workers import JSONBytes, json_item
 
 
@@ -24,7 +24,10 @@ def linking_in_full(state: BuildState, key: str) -> RenderedBody:
 
 def full_body(state: BuildState, key: str) -> RenderedBody:
     body = state.bodies[key]
-    return replace(body, html=body_html(state, key)) if is_lazy(state, key) else body
+    if not is_lazy(state, key):
+        return body
+    html, text = body_texts(state, key)
+    return replace(body, html=html, text=text)
 
 
 def in_full(value: Any, lazy: Mapping[int, Callable[[], RenderedBody]]) -> Any:
@@ -50,10 +53,12 @@ def renderer_version() -> str:
     return RENDERER_VERSION
 
 
-def keep_search_items(state: BuildState, page: Page, rendered: bool) -> Page:
+def keep_search_items(state: BuildState, page: Page, rendered: bool,
+                      lazy: Mapping[int, Callable[[], RenderedBody]]) -> Page:
     """search.json holds the text of every entry, so its items are kept in the state as JSON, by
     key: an edit encodes its own entry's item and reads the others' as they were. The state keeps
-    the items of this search.json only; the page to render comes with its items encoded."""
+    the items of this search.json only; the page to render comes with its items encoded. An item
+    made anew from a body whose text is still in the texts file (`lazy`, by id) reads it."""
     from .pages import SearchRecord
 
     items = page.context["data"]
@@ -64,7 +69,8 @@ def keep_search_items(state: BuildState, page: Page, rendered: bool) -> Page:
         return page
     for r in records:
         if r.key not in state.search:
-            state.search[r.key] = json_item(r).encode()
+            full = replace(r, body=lazy[id(r.body)]()) if id(r.body) in lazy else r
+            state.search[r.key] = json_item(full).encode()
     encoded = iter(search_items(state, [r.key for r in records]))
     data = [JSONBytes(next(encoded)) if isinstance(r, SearchRecord) else r for r in items]
     return replace(page, context={**page.context, "data": data})
@@ -81,6 +87,6 @@ def made_from(state: BuildState, entries: list[Entry], bodies: Mapping[str, Rend
 
 def lazy_bodies(state: BuildState, entries: list[Entry], bodies: Mapping[str, RenderedBody]
                 ) -> dict[int, Callable[[], RenderedBody]]:
-    """By id(): the bodies of the site whose HTML is still in the texts file, and how to read it."""
+    """By id(): the bodies of the site whose HTML and text are still in the texts file, and how to read them."""
     return {id(bodies[e.slug]): partial(full_body, state, body_key(e)) for e in entries
             if bodies[e.slug] is state.bodies[body_key(e)] and is_lazy(state, body_key(e))}

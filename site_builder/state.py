@@ -4,8 +4,9 @@ kept in the cache folder so the next build redoes only what changed.
 Three files: a small index (page keys, file digests, stats: rewritten by every build), a pack of
 content-addressed records (parses, bodies, highlighted code: a build appends only what it made),
 so an edit writes what changed, not the whole log again, and beside the pack its long texts (each
-body's HTML, each search.json item), read one by one when a page needs them: a build reads the
-pack whole, never the texts.
+body's HTML and plain text, each search.json item), read one by one when a page needs them: a
+build reads the pack whole, never the texts. An entry's Markdown is kept only where inline cells
+are run from it.
 
 The cache folder is restored from CI, so the state is untrusted input: plain JSON, every field's
 type checked on load, and anything odd (another format, a wrong type, a missing key, a bad date,
@@ -49,8 +50,9 @@ from .statecodec import (
     text_place,
 )
 
-STATE_FORMAT = 4  # bump whenever the layout below changes: an older file is then not read
-OLD_FORMATS = ("state-1-{tag}.pickle", "state-2-{tag}.json", "state-3-{tag}.json", "state-3-{tag}.pack")  # earlier files: removed on save, never opened
+STATE_FORMAT = 5  # bump whenever the layout below changes: an older file is then not read
+OLD_FORMATS = ("state-1-{tag}.pickle", "state-2-{tag}.json", "state-3-{tag}.json", "state-3-{tag}.pack",
+               "state-4-{tag}.json", "state-4-{tag}.pack", "state-4-{tag}.texts")  # earlier files: removed on save, never opened
 COMPACT_SLACK = 1 << 20  # a pack is rewritten once it holds this much (and as much again) of forgotten records
 
 
@@ -83,10 +85,10 @@ class Pack:
     size: int = 0  # bytes of the pack the index vouches for: anything after them is a killed build's
     texts_size: int = 0  # likewise, of the texts file
     stored: dict[str, int] = field(default_factory=dict)  # record name (kind NUL key) -> its bytes, text too
-    # The bodies in `BuildState.bodies` read from the pack have html "" (body_html reads it) and
-    # the search items None (search_items): where each text is, by its key. A body's record says
-    # where its HTML is; the index says where the search items are (they are many, and small).
-    html: dict[str, tuple[int, int]] = field(default_factory=dict)
+    # The bodies in `BuildState.bodies` read from the pack have html and text "" (body_texts reads
+    # them) and the search items None (search_items): where each text is, by its key. A body's
+    # record says where its HTML and plain text are; the index says where the search items are.
+    bodies: dict[str, tuple[tuple[int, int], tuple[int, int]]] = field(default_factory=dict)
     search: dict[str, tuple[int, int]] = field(default_factory=dict)
     texts_path: str = ""  # the texts file read, and its inode: a file put in its place is not read from
     texts_ino: int = 0
@@ -169,10 +171,11 @@ def check_texts(path: Path, pack: Pack) -> None:
     pack.texts_path, pack.texts_ino = str(path), st.st_ino
 
 
-def body_html(state: BuildState, key: str) -> str:
-    """The HTML of a body read from the pack (state.bodies[key].html is "" until then). Raises
-    BadState when the pack does not hold it after all: the build then starts cold."""
-    return _lazy_texts(state, [state.pack.html[key]], "a body's HTML", str)[0]
+def body_texts(state: BuildState, key: str) -> tuple[str, str]:
+    """The HTML and plain text of a body read from the pack (both "" in state.bodies[key] until
+    then). Raises BadState when the pack does not hold them after all: the build then starts cold."""
+    html, text = _lazy_texts(state, list(state.pack.bodies[key]), "a body's text", str)
+    return html, text
 
 
 def search_items(state: BuildState, keys: list[str]) -> list[bytes]:
@@ -204,8 +207,8 @@ def _lazy_texts(state: BuildState, places: list[tuple[int, int]], what: str,
 
 
 def is_lazy(state: BuildState, key: str) -> bool:
-    """Whether state.bodies[key] still lacks its HTML (body_html gives it)."""
-    return key in state.pack.html
+    """Whether state.bodies[key] still lacks its HTML and text (body_texts gives them)."""
+    return key in state.pack.bodies
 
 
 _DECODER = json.JSONDecoder()
@@ -221,9 +224,9 @@ def _add_record(state: BuildState, kind: str, key: str, value: object) -> int:
     if kind == "entry":
         state.entries[key] = decode_parse(key, value)
     elif kind == "body":
-        state.bodies[key], (start, stop) = decode_body(value, state.pack.texts_size)
-        state.pack.html[key] = (start, stop)
-        return stop - start + 1
+        state.bodies[key], places = decode_body(value, state.pack.texts_size)
+        state.pack.bodies[key] = places
+        return sum(stop - start + 1 for start, stop in places)
     elif kind == "highlight":
         state.highlights[key] = optional(as_str, value)
     else:
@@ -302,15 +305,19 @@ def _write_pack(path: Path, texts: Path, state: BuildState, records: list[tuple[
 
 
 def _append(state: BuildState, pack: Pack, f: Any, texts: Any, kind: str, key: str, value: Any) -> None:
-    """Write one record at the end of the pack (a body's HTML at the end of the texts file)."""
+    """Write one record at the end of the pack (a body's HTML and text at the end of the texts file)."""
     text_bytes = 0
     if kind == "entry":
         entry, problems = value
         encoded: Any = [encode_entry(entry) if entry else None, [encode_diagnostic(d) for d in problems]]
     elif kind == "body":
-        start = pack.texts_size
-        text_bytes = _append_text(pack, texts, body_html(state, key) if is_lazy(state, key) else value.html)
-        encoded = encode_body(value, (start, start + text_bytes - 1))
+        places = []
+        for text in body_texts(state, key) if is_lazy(state, key) else (value.html, value.text):
+            start = pack.texts_size
+            size = _append_text(pack, texts, text)
+            places.append((start, start + size - 1))
+            text_bytes += size
+        encoded = encode_body(value, *places)
     else:
         encoded = value
     line = _record_line(kind, key, encoded)

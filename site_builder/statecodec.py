@@ -11,7 +11,7 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 from .errors import Diagnostic, Severity
-from .model import Entry, Heading, RenderedBody, SnippetRef
+from .model import CELLS_PREFIX, Entry, Heading, RenderedBody, SnippetRef
 from .slugs import is_safe_path
 
 EntryParse = tuple[Entry | None, list[Diagnostic]]  # what entries.parse_entry returned
@@ -26,9 +26,15 @@ class BadState(ValueError):
 
 
 def encode_entry(e: Entry) -> list[Any]:
+    """The Markdown only of an entry with inline cells (what they run is read from it): any other
+    entry's body is kept rendered, and one whose render is gone is read from its file again."""
     return [e.path, e.date.isoformat(), e.slug, e.title, e.tags, e.links,
-            [[r.name, r.line, r.inline] for r in e.snippets], e.draft, e.declared_streak, e.body,
-            e.body_first_line, e.digest, _moment_json(e.timestamp), e.streak_line]
+            [[r.name, r.line, r.inline] for r in e.snippets], e.draft, e.declared_streak,
+            e.body if has_cells(e) else None, e.body_first_line, e.digest, _moment_json(e.timestamp), e.streak_line]
+
+
+def has_cells(e: Entry) -> bool:
+    return any(r.name.startswith(CELLS_PREFIX) for r in e.snippets)
 
 
 def _moment_json(moment: dt.datetime | None) -> list[Any] | None:
@@ -44,9 +50,10 @@ def encode_diagnostic(d: Diagnostic) -> list[Any]:
     return [d.path, d.line, d.message, d.severity, d.hint, d.code]
 
 
-def encode_body(b: RenderedBody, html_at: tuple[int, int]) -> list[Any]:
-    """All but the HTML, which is in the texts file at `html_at` (read only for the pages rendered)."""
-    return [list(html_at), b.text, [[h.level, h.text, h.anchor] for h in b.headings], b.summary, b.links,
+def encode_body(b: RenderedBody, html_at: tuple[int, int], text_at: tuple[int, int]) -> list[Any]:
+    """All but the HTML and the plain text, which are in the texts file at `html_at` and `text_at`
+    (read only for the pages rendered, and for a search item made anew)."""
+    return [list(html_at), list(text_at), [[h.level, h.text, h.anchor] for h in b.headings], b.summary, b.links,
             [encode_diagnostic(d) for d in b.problems]]
 
 
@@ -71,9 +78,17 @@ def _entry(value: object) -> Entry:
         path=as_str(path), date=_date(date), slug=as_str(slug), title=as_str(title),
         tags=tuple(as_str(t) for t in as_list(tags)), links=tuple(_str_pair(p) for p in as_list(links)),
         snippets=tuple(_ref(r) for r in as_list(refs)), draft=as_bool(draft), declared_streak=optional(as_int, streak),
-        body=as_str(body), body_first_line=as_int(first), digest=as_str(digest), timestamp=optional(_moment, moment),
+        body=_markdown(body, refs), body_first_line=as_int(first), digest=as_str(digest), timestamp=optional(_moment, moment),
         streak_line=as_int(streak_line),
     )
+
+
+def _markdown(body: object, refs: object) -> str:
+    """An entry's body as kept: the Markdown of one with inline cells, else "" (see encode_entry)."""
+    cells = any(as_str(items_of(r, 3)[0]).startswith(CELLS_PREFIX) for r in as_list(refs))
+    if cells != (body is not None):
+        raise BadState("an entry's Markdown kept for no cells, or its cells without it")
+    return "" if body is None else as_str(body)
 
 
 def _ref(value: object) -> SnippetRef:
@@ -100,12 +115,12 @@ def _severity(value: object) -> Severity:
     raise BadState("severity")
 
 
-def decode_body(value: object, texts_size: int) -> tuple[RenderedBody, tuple[int, int]]:
-    """The body without its HTML (html ""), and where in the texts file its HTML is."""
-    html_at, text, headings, summary, links, problems = items_of(value, 6)
-    body = RenderedBody("", as_str(text), tuple(_heading(h) for h in as_list(headings)), as_str(summary),
+def decode_body(value: object, texts_size: int) -> tuple[RenderedBody, tuple[tuple[int, int], tuple[int, int]]]:
+    """The body without its HTML and plain text (both ""), and where in the texts file they are."""
+    html_at, text_at, headings, summary, links, problems = items_of(value, 6)
+    body = RenderedBody("", "", tuple(_heading(h) for h in as_list(headings)), as_str(summary),
                         tuple(_link(x) for x in as_list(links)), tuple(_diagnostic(d) for d in as_list(problems)))
-    return body, text_place(html_at, texts_size)
+    return body, (text_place(html_at, texts_size), text_place(text_at, texts_size))
 
 
 def text_place(value: object, texts_size: int) -> tuple[int, int]:

@@ -18,11 +18,11 @@ import pytest
 from conftest import run_logbuild
 
 from site_builder.errors import Diagnostic
-from site_builder.model import Entry, Heading, RenderedBody, SnippetRef
+from site_builder.model import CELLS_PREFIX, Entry, Heading, RenderedBody, SnippetRef
 from site_builder.state import (
     STATE_FORMAT,
     BuildState,
-    body_html,
+    body_texts,
     is_lazy,
     load_state,
     pack_path,
@@ -39,16 +39,18 @@ ZONE = zoneinfo.ZoneInfo("Europe/Berlin")
 
 
 def _entry(path: str, digest: str, **changes: Any) -> Entry:
+    """As the state keeps it: the Markdown only of an entry with inline cells."""
     entry = Entry(path, dt.date(2018, 9, 9), "2018-09-09", "Day 1: pooling", ("cnn", "c++"),
                   (("colab", "https://colab.example/x"),), (SnippetRef("max_pooling", 3, True),), False, None,
-                  "Some *text* — with ünïcode.\n", 5, digest)
+                  "", 5, digest)
     return dataclasses.replace(entry, **changes)
 
 
 def full_state() -> BuildState:
     """A state using every kind of value the format holds."""
     late = dt.datetime(2018, 10, 28, 2, 30, fold=1, tzinfo=ZONE)  # the second 02:30 of a DST change
-    first = _entry("entries/2018-09-09.md", "a" * 64)
+    first = _entry("entries/2018-09-09.md", "a" * 64, body="Some *text* — with ünïcode.\n```{python}\n1\n```\n",
+                   snippets=(SnippetRef("max_pooling", 3, True), SnippetRef(CELLS_PREFIX + "2018-09-09", 7, True)))
     second = _entry("entries/2018-09-10.md", "b" * 64, date=dt.date(2018, 9, 10), slug="2018-09-10",
                     draft=True, declared_streak=2, timestamp=late, tags=(), links=(), snippets=())
     utc = _entry("entries/2018-09-11.md", "c" * 64, timestamp=dt.datetime(2018, 9, 11, 8, tzinfo=dt.timezone.utc))
@@ -75,8 +77,8 @@ def full_state() -> BuildState:
 
 def in_full(state: BuildState) -> BuildState:
     """The state with the texts that were left in the texts file: each body's HTML, each search item."""
-    bodies = {k: dataclasses.replace(b, html=body_html(state, k)) if is_lazy(state, k) else b
-              for k, b in state.bodies.items()}
+    bodies = {k: dataclasses.replace(b, **dict(zip(("html", "text"), body_texts(state, k)))) if is_lazy(state, k)
+              else b for k, b in state.bodies.items()}
     return dataclasses.replace(state, bodies=bodies, search=dict(zip(state.search, search_items(state, [*state.search]))))
 
 
@@ -84,7 +86,7 @@ def test_a_saved_state_reads_back_equal(tmp_path: Path) -> None:
     state = full_state()
     save_state(tmp_path, state, OUT)
     back = load_state(tmp_path, OUT)
-    assert all(b.html == "" for b in back.bodies.values())  # read only for the pages rendered
+    assert all(b.html == b.text == "" for b in back.bodies.values())  # read only for the pages rendered
     assert back.search == {"s1": None}  # likewise, when search.json is written
     assert in_full(back) == state
     moments = [e.timestamp for e, _ in back.entries.values() if e is not None and e.timestamp is not None]
@@ -92,6 +94,17 @@ def test_a_saved_state_reads_back_equal(tmp_path: Path) -> None:
     assert state_path(tmp_path, OUT).name.startswith(f"state-{STATE_FORMAT}-") and state_path(tmp_path, OUT).suffix == ".json"
     assert sorted(p.name for p in state_path(tmp_path, OUT).parent.iterdir()) == sorted(
         [state_path(tmp_path, OUT).name, pack_path(tmp_path, OUT).name, texts_path(tmp_path, OUT).name])
+
+
+def test_an_entry_keeps_its_markdown_only_when_inline_cells_are_run_from_it(tmp_path: Path) -> None:
+    plain = _entry("entries/2018-09-12.md", "e" * 64, body="Rendered once, kept as HTML.\n")
+    state = BuildState(entries={"entries/2018-09-12.md\0" + "e" * 64 + "\0rules": (plain, [])})
+    save_state(tmp_path, state, OUT)
+    assert [e.body for e, _ in load_state(tmp_path, OUT).entries.values() if e] == [""]
+    assert "Rendered once" not in pack_path(tmp_path, OUT).read_text() + texts_path(tmp_path, OUT).read_text()
+    pack = pack_path(tmp_path, OUT)
+    pack.write_text(pack.read_text().replace(',null,5,"' + "e" * 64, ',"ab",5,"' + "e" * 64))  # same size
+    assert load_state(tmp_path, OUT) == BuildState()  # Markdown kept for no cells: not a state we wrote
 
 
 def test_a_second_save_appends_only_new_records(tmp_path: Path) -> None:
