@@ -22,8 +22,10 @@ import gc
 import hashlib
 import io
 import json
+import mmap
 import os
 import stat
+import zlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -89,7 +91,7 @@ class Pack:
     # them) and the search items None (search_items): where each text is, by its key. A body's
     # record says where its HTML and plain text are; the index says where the search items are.
     bodies: dict[str, tuple[tuple[int, int], tuple[int, int]]] = field(default_factory=dict)
-    search: dict[str, tuple[int, int]] = field(default_factory=dict)
+    search: dict[str, tuple[int, int, int]] = field(default_factory=dict)  # start, stop, CRC-32
     texts_path: str = ""  # the texts file read, and its inode: a file put in its place is not read from
     texts_ino: int = 0
 
@@ -179,13 +181,35 @@ def body_texts(state: BuildState, key: str) -> tuple[str, str]:
 
 
 def search_items(state: BuildState, keys: list[str]) -> list[bytes]:
-    """The JSON (UTF-8) of these items of search.json, made in this build or read from the texts
-    (one open for all of them); BadState as above. Each item is its bytes only: the text of every
-    entry is held once, not as text and bytes too."""
+    """The JSON (UTF-8) of these items of search.json, made in this build or read from the texts,
+    where each is kept as it is written (a line of its own: JSON has no raw newline), so reading
+    one is slicing the mapped file; BadState as above. Each item is its bytes only: the text of
+    every entry is held once, not as text and bytes too."""
     items = [state.search[key] for key in keys]
     missing = [state.pack.search[key] for key, item in zip(keys, items) if item is None]
-    read = iter(_lazy_texts(state, missing, "a search item", str.encode) if missing else [])
+    read = iter(_raw_texts(state, missing) if missing else [])
     return [item if item is not None else next(read) for item in items]
+
+
+def _raw_texts(state: BuildState, places: list[tuple[int, int, int]]) -> list[bytes]:
+    """The bytes at `places` (start, stop, CRC-32) in the texts file: a slice each, checked against
+    the CRC the index keeps (a damaged item would make search.json something else, or not JSON)."""
+    try:
+        with _open_plain(Path(state.pack.texts_path), os.O_RDONLY) as f:
+            if os.fstat(f.fileno()).st_ino != state.pack.texts_ino:
+                raise BadState("another texts file")
+            with mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) as texts:
+                out = [texts[start:stop] for start, stop, _ in places]
+    except (OSError, ValueError) as exc:
+        raise BadState(f"a search item cannot be read: {exc}") from None
+    if any(zlib.crc32(item) != crc for item, (_, _, crc) in zip(out, places)):
+        raise BadState("a search item that is not the one written")
+    return out
+
+
+def _item_place(value: object, texts_size: int) -> tuple[int, int, int]:
+    start, stop, crc = items_of(value, 3)
+    return (*text_place([start, stop], texts_size), as_int(crc))
 
 
 def _lazy_texts(state: BuildState, places: list[tuple[int, int]], what: str,
@@ -266,7 +290,7 @@ def _save_pack(path: Path, texts: Path, state: BuildState) -> None:
     pack = state.pack
     records = list(_records(state))
     live = sum(pack.stored.get(f"{kind}\0{key}", 0) for kind, key, _ in records)
-    live += sum(stop - start + 1 for start, stop in (pack.search.get(k, (0, -1)) for k in state.search))
+    live += sum(place[1] - place[0] + 1 for place in (pack.search.get(k, (0, -1, 0)) for k in state.search))
     if not pack.id or pack.size + pack.texts_size > 2 * live + COMPACT_SLACK:
         _write_pack(path, texts, state, records)
         return
@@ -327,9 +351,14 @@ def _append(state: BuildState, pack: Pack, f: Any, texts: Any, kind: str, key: s
 
 
 def _append_search_items(state: BuildState, pack: Pack, texts: Any, keys: list[str]) -> None:
+    """Each item as it is (compact JSON, one line), not as a JSON string: see search_items."""
     for key, item in zip(keys, search_items(state, keys)):
+        if b"\n" in item:
+            raise BadState("a search item of more than one line")  # json_item never writes one
         start = pack.texts_size
-        pack.search[key] = (start, start + _append_text(pack, texts, item.decode()) - 1)
+        texts.write(item + b"\n")
+        pack.texts_size += len(item) + 1
+        pack.search[key] = (start, start + len(item), zlib.crc32(item))
 
 
 def _append_text(pack: Pack, texts: Any, text: str) -> int:
@@ -385,7 +414,7 @@ def decode_index(doc: object) -> BuildState:
     if d.keys() != _KEYS or d["format"] != STATE_FORMAT or d["logbuild"] != __version__:
         raise BadState("another format")
     pack_id, size, texts_size = items_of(d["pack"], 3)
-    search = {key: text_place(place, as_int(texts_size)) for key, place in as_dict(d["search"]).items()}
+    search = {key: _item_place(place, as_int(texts_size)) for key, place in as_dict(d["search"]).items()}
     return BuildState(
         pages=site_paths(d["pages"]),
         files=site_paths(d["files"]),

@@ -244,7 +244,7 @@ DAMAGE: dict[str, Callable[[dict[str, Any]], None]] = {
     "a string for the pack size": lambda d: d.update(pack=[d["pack"][0], "10"]),
     "a number for a highlight": lambda d: d["highlights"].update(h1=1),
     "a text past the texts file": lambda d: _first(d["bodies"])[0].__setitem__(1, 10**9),
-    "a text before its start": lambda d: d["search"].update(s1=[5, 3]),
+    "a text before its start": lambda d: d["search"].update(s1=[5, 3, 0]),
     "a text at no place": lambda d: d["search"].update(s1="here"),
 }
 
@@ -401,7 +401,7 @@ def test_a_damaged_build_record_is_no_record(tmp_path: Path, damage: dict[str, A
     assert json.loads(path.read_text())["summary"]["entries"] == 2  # rebuilt, a good record again
 
 
-@pytest.mark.parametrize("damage", [(b"<p>", b"\\q>"), (b'\\"t\\":', b'\\qt\\":')], ids=["a body's HTML", "a search item"])
+@pytest.mark.parametrize("damage", [(b"<p>", b"\\q>"), (b'"t":"', b'"q":"')], ids=["a body's HTML", "a search item"])
 def test_a_text_damaged_in_the_texts_file_means_a_cold_build(tmp_path: Path, damage: tuple[bytes, bytes]) -> None:
     """A text is checked only when read (a page showing it is rendered): then the build starts over cold."""
     root = tiny_log(tmp_path / "log")
