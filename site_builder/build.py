@@ -63,7 +63,7 @@ from .model import (
 )
 from .output import OutputFile, SiteWriter, Trees, UnsafeOutput, inode, known_trees
 from .reuse import body_key, in_full, keep_search_items, lazy_bodies, linking_in_full, made_from
-from .state import BuildState, load_state, save_state
+from .state import BuildState, load_state, made_with, save_state
 from .statecodec import BadState
 from .streaks import compute_streaks
 from .undated import UndatedPage, load_undated_pages, render_undated
@@ -306,10 +306,9 @@ class RenderedSite:
 def render_site(config: SiteConfig, site: LoadedSite, state: BuildState, out: Path, theme: Any,
                 workers: Workers) -> RenderedSite:
     """Plan every page; render only those whose key changed (entry pages on both cores)."""
-    from .markdown import RENDERER_VERSION
     from .pages import SiteInputs, digest, plan_pages
 
-    site_digest = digest(__version__, RENDERER_VERSION, config_digest(config), renderer_versions(), theme.digest_all)
+    site_digest = digest(made_with(), config_digest(config), theme.digest_all)
     live = str(out)
 
     def has_page(path: str, key: str) -> bool:
@@ -347,17 +346,6 @@ def render_site(config: SiteConfig, site: LoadedSite, state: BuildState, out: Pa
         yield from assets
 
     return RenderedSite(len(pages), keys, files(), problems)
-
-
-def renderer_versions() -> str:
-    """The libraries a body or page is rendered with: an upgrade changes the HTML of the same
-    Markdown, so the pages keyed by their bodies' cache keys render again."""
-    import jinja2
-    import markdown_it
-    import mdit_py_plugins
-    import pygments
-
-    return repr([m.__version__ for m in (markdown_it, mdit_py_plugins, pygments, jinja2)])
 
 
 def _counts(results: Iterable[SnippetResult]) -> SnippetCounts:

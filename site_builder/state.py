@@ -28,6 +28,7 @@ import stat
 import zlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from functools import cache
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -52,9 +53,10 @@ from .statecodec import (
     text_place,
 )
 
-STATE_FORMAT = 5  # bump whenever the layout below changes: an older file is then not read
+STATE_FORMAT = 6  # bump whenever the layout below changes: an older file is then not read
 OLD_FORMATS = ("state-1-{tag}.pickle", "state-2-{tag}.json", "state-3-{tag}.json", "state-3-{tag}.pack",
-               "state-4-{tag}.json", "state-4-{tag}.pack", "state-4-{tag}.texts")  # earlier files: removed on save, never opened
+               "state-4-{tag}.json", "state-4-{tag}.pack", "state-4-{tag}.texts",
+               "state-5-{tag}.json", "state-5-{tag}.pack", "state-5-{tag}.texts")  # earlier files: removed on save, never opened
 COMPACT_SLACK = 1 << 20  # a pack is rewritten once it holds this much (and as much again) of forgotten records
 
 
@@ -94,6 +96,21 @@ class Pack:
     search: dict[str, tuple[int, int, int]] = field(default_factory=dict)  # start, stop, CRC-32
     texts_path: str = ""  # the texts file read, and its inode: a file put in its place is not read from
     texts_ino: int = 0
+
+
+@cache
+def made_with() -> str:
+    """What rendered the state's records: logbuild, its body renderer's version and the libraries
+    behind both. An upgrade of markdown-it-py or Pygments changes the HTML of the same Markdown,
+    so a state made with others is not read, and every page key mixes this in."""
+    import jinja2
+    import markdown_it
+    import mdit_py_plugins
+    import pygments
+
+    from .markdown import RENDERER_VERSION
+
+    return repr([__version__, RENDERER_VERSION, *(m.__version__ for m in (markdown_it, mdit_py_plugins, pygments, jinja2))])
 
 
 def state_path(cache_dir: Path, out: Path | None = None) -> Path:
@@ -392,7 +409,7 @@ def _collector_paused() -> Iterator[None]:
 def encode_index(state: BuildState) -> dict[str, Any]:
     return {
         "format": STATE_FORMAT,
-        "logbuild": __version__,
+        "made_with": made_with(),
         "pack": [state.pack.id, state.pack.size, state.pack.texts_size],
         "search": {key: list(state.pack.search[key]) for key in state.search if key in state.pack.search},
         "pages": state.pages,
@@ -411,7 +428,7 @@ _KEYS = frozenset(encode_index(BuildState()))
 def decode_index(doc: object) -> BuildState:
     """Everything but the pack's records, and which pack (and how much of it and of its texts) holds those."""
     d = as_dict(doc)
-    if d.keys() != _KEYS or d["format"] != STATE_FORMAT or d["logbuild"] != __version__:
+    if d.keys() != _KEYS or d["format"] != STATE_FORMAT or d["made_with"] != made_with():
         raise BadState("another format")
     pack_id, size, texts_size = items_of(d["pack"], 3)
     search = {key: _item_place(place, as_int(texts_size)) for key, place in as_dict(d["search"]).items()}

@@ -6,6 +6,7 @@ from __future__ import annotations
 import ast
 import dataclasses
 import datetime as dt
+import importlib
 import json
 import os
 import pickle
@@ -25,6 +26,7 @@ from site_builder.state import (
     body_texts,
     is_lazy,
     load_state,
+    made_with,
     pack_path,
     save_state,
     search_items,
@@ -166,6 +168,21 @@ def test_an_odd_pack_is_a_cold_build(tmp_path: Path, damage: str) -> None:
     assert load_state(tmp_path, OUT) == BuildState()
 
 
+@pytest.mark.parametrize("library", ["pygments", "markdown_it"])
+def test_a_state_made_with_another_renderer_is_not_read(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                        library: str) -> None:
+    """Cached bodies and highlighted code are the old library's HTML: after an upgrade they are made anew."""
+    save_state(tmp_path, full_state(), OUT)
+    assert load_state(tmp_path, OUT) != BuildState()
+    monkeypatch.setattr(importlib.import_module(library), "__version__", "999.0")
+    made_with.cache_clear()
+    try:
+        assert load_state(tmp_path, OUT) == BuildState()
+    finally:
+        monkeypatch.undo()
+        made_with.cache_clear()
+
+
 def test_missing_state_is_empty(tmp_path: Path) -> None:
     assert load_state(tmp_path, OUT) == BuildState()
 
@@ -211,7 +228,7 @@ def _set_entry_field(index: int, value: Any) -> Callable[[dict[str, Any]], None]
 
 DAMAGE: dict[str, Callable[[dict[str, Any]], None]] = {
     "another format": lambda d: d.update(format=1),
-    "another logbuild": lambda d: d.update(logbuild="0.0.1"),
+    "another logbuild": lambda d: d.update(made_with=d["made_with"].replace("'", "'0.0.1+", 1)),
     "a key missing": lambda d: d.pop("stats"),
     "an unknown key": lambda d: d.update(extra=1),
     "a list for a string": lambda d: d["stat_keys"].update({"entries/x.md": ["x"]}),
