@@ -13,7 +13,6 @@ import gc
 import logging
 import os
 import time
-from collections import ChainMap
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -63,7 +62,7 @@ from .model import (
 )
 from .output import OutputFile, SiteWriter, Trees, UnsafeOutput, inode, known_trees
 from .reuse import body_key, in_full, keep_search_items, lazy_bodies, linking_in_full, made_from
-from .state import BuildState, load_state, made_with, save_state
+from .state import BuildState, StoredHighlights, load_state, made_with, save_state
 from .statecodec import BadState
 from .streaks import compute_streaks
 from .undated import UndatedPage, load_undated_pages, render_undated
@@ -114,8 +113,7 @@ def _build(config: SiteConfig, options: BuildOptions, out: Path, fingerprint: st
            progress: Progress | None, cold: bool = False) -> BuildReport:
     today = resolve_today(config, options.today)
     cache_dir = config.path("cache_dir")
-    state = BuildState() if cold else load_state(cache_dir, out)
-    gc.freeze()  # long-lived: no collection walks it again (see _few_collections)
+    state = BuildState() if cold else load_state(cache_dir, out)  # frozen: no collection walks it again
     diagnostics: list[Diagnostic] = []
     try:
         record = read_record(cache_dir, out)  # none, or a dirty one: the last build did not finish
@@ -128,7 +126,7 @@ def _build(config: SiteConfig, options: BuildOptions, out: Path, fingerprint: st
 
     theme = Theme(config.path("templates_dir"), config.root, cache_dir / "jinja")
     written = 0
-    with Workers(options.jobs or os.cpu_count() or 1, Shared(theme, state.highlights)) as workers:
+    with Workers(options.jobs or os.cpu_count() or 1, Shared(theme, StoredHighlights(state))) as workers:
         try:
             site = load_site(config, options, today, state, progress, workers)
             rendered = render_site(config, site, state, out, theme, workers)
@@ -284,7 +282,7 @@ def parse_and_render(job: tuple[str, bytes, EntryRules], shared: Shared
 
     path, data, rules = job
     entry, problems = parse_entry(path, data, rules)
-    highlights = Highlights(ChainMap(shared.highlighted, shared.highlights))
+    highlights = Highlights(shared.highlighted, shared.highlights)
     body = render_body(entry.body, rules.links_for(entry), highlights) if entry is not None else None
     shared.highlighted.update(highlights.made)
     return (entry, problems), body, highlights.made

@@ -37,17 +37,18 @@ HIGHLIGHTS = "logbuild_highlights"  # env key: the Highlights of this render
 class Highlights:
     """Highlighted code blocks by (language, code) digest. A prose edit leaves its code blocks alone,
     and Pygments costs as much per block as markdown-it per entry (plus ~70 ms to compile a lexer),
-    so the build keeps them between runs: `known` is what earlier builds made, `made` what this
+    so the build keeps them between runs: `known` is what this process and earlier builds made, `made` what this
     render adds (the build keeps those for the next time)."""
 
-    def __init__(self, known: Mapping[str, str | None]) -> None:
+    def __init__(self, *known: Mapping[str, str | None]) -> None:
         self.known = known
         self.made: dict[str, str | None] = {}
 
     def html(self, code: str, lang: str) -> str | None:
         key = hashlib.sha1(f"{lang}\0{code}".encode()).hexdigest()
-        if key in self.known:
-            return self.known[key]
+        for known in self.known:
+            if key in known:
+                return known[key]
         if key not in self.made:
             self.made[key] = highlight_code(code, lang)
         return self.made[key]
@@ -155,7 +156,7 @@ def render_body(markdown: str, where: LinkContext | None = None, highlights: Hig
     ctx = _context(where)
     tokens = directives.prepare(md.parse(markdown, env), md, env, ctx)
     links = _rewrite_links(tokens, where) if where is not None else ()
-    html_out = md.renderer.render(tokens, md.options, {HIGHLIGHTS: highlights or Highlights({})}).replace(
+    html_out = md.renderer.render(tokens, md.options, {HIGHLIGHTS: highlights or Highlights()}).replace(
         '<a class="header-anchor" ', '<a class="header-anchor" aria-label="Link to this section" ')
     return RenderedBody(
         html=html_out,

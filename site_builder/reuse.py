@@ -1,6 +1,6 @@
 """REUSE: what a build takes from its state as it is, so an edit pays for what changed: the cache
 key each entry and body was made from (a page key digests that instead of walking them), the
-bodies whose HTML and text are still in the texts file (read only for a page that is rendered),
+bodies whose HTML, text and headings are still in the texts file (read only for a page that is rendered),
 and search.json's items, kept as JSON."""
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from functools import cache, partial
 from typing import Any
 
 from .model import Entry, Page, RenderedBody
-from .state import BuildState, body_texts, is_lazy, search_items
+from .state import BuildState, is_lazy, search_items, stored_body
 from .workers import JSONBytes, json_item
 
 
@@ -23,11 +23,7 @@ def linking_in_full(state: BuildState, key: str) -> RenderedBody:
 
 
 def full_body(state: BuildState, key: str) -> RenderedBody:
-    body = state.bodies[key]
-    if not is_lazy(state, key):
-        return body
-    html, text = body_texts(state, key)
-    return replace(body, html=html, text=text)
+    return stored_body(state, key) if is_lazy(state, key) else state.bodies[key]
 
 
 def in_full(value: Any, lazy: Mapping[int, Callable[[], RenderedBody]]) -> Any:
@@ -87,6 +83,6 @@ def made_from(state: BuildState, entries: list[Entry], bodies: Mapping[str, Rend
 
 def lazy_bodies(state: BuildState, entries: list[Entry], bodies: Mapping[str, RenderedBody]
                 ) -> dict[int, Callable[[], RenderedBody]]:
-    """By id(): the bodies of the site whose HTML and text are still in the texts file, and how to read them."""
+    """By id(): the bodies of the site whose HTML, text and headings are still in the texts file, and how to read them."""
     return {id(bodies[e.slug]): partial(full_body, state, body_key(e)) for e in entries
             if bodies[e.slug] is state.bodies[body_key(e)] and is_lazy(state, body_key(e))}

@@ -4,9 +4,9 @@ kept in the cache folder so the next build redoes only what changed.
 Three files: a small index (page keys, file digests, stats: rewritten by every build), a pack of
 content-addressed records (parses, bodies, highlighted code: a build appends only what it made),
 so an edit writes what changed, not the whole log again, and beside the pack its long texts (each
-body's HTML and plain text, each search.json item), read one by one when a page needs them: a
-build reads the pack whole, never the texts. An entry's Markdown is kept only where inline cells
-are run from it.
+body's HTML and plain text, each highlighted code block, each search.json item), read one by one
+when a page or a changed entry needs them: a build reads the pack whole, never the texts. An
+entry's Markdown is kept only where inline cells are run from it.
 
 The cache folder is restored from CI, so the state is untrusted input: plain JSON, every field's
 type checked on load, and anything odd (another format, a wrong type, a missing key, a bad date,
@@ -18,6 +18,7 @@ fields in declaration order, not an object: no field name repeated 5,000 times t
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import gc
 import hashlib
 import io
@@ -26,7 +27,7 @@ import mmap
 import os
 import stat
 import zlib
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
@@ -36,15 +37,18 @@ from . import __version__
 from .model import RenderedBody
 from .statecodec import (
     BadState,
+    BodyPlaces,
     EntryParse,
     as_dict,
     as_int,
     as_str,
     decode_body,
+    decode_headings,
     decode_parse,
     encode_body,
     encode_diagnostic,
     encode_entry,
+    encode_headings,
     items_of,
     optional,
     site_paths,
@@ -70,7 +74,8 @@ class BuildState:
     live_inode: int | None = None
     spare_files: dict[str, str] = field(default_factory=dict)  # spare folder: output path -> digest
     spare_inode: int | None = None
-    highlights: dict[str, str | None] = field(default_factory=dict)  # code block digest -> HTML
+    # code block digest -> HTML; "" while it is only in the texts file (StoredHighlights reads it)
+    highlights: dict[str, str | None] = field(default_factory=dict)
     stats: dict[str, tuple[int, int, int]] = field(default_factory=dict)  # entry path -> (ino, mtime, size)
     stat_keys: dict[str, str] = field(default_factory=dict)  # entry path -> entry cache key
     # search.json: each entry's item as JSON (UTF-8), by SearchRecord.key; None while it is only in the pack
@@ -89,11 +94,12 @@ class Pack:
     size: int = 0  # bytes of the pack the index vouches for: anything after them is a killed build's
     texts_size: int = 0  # likewise, of the texts file
     stored: dict[str, int] = field(default_factory=dict)  # record name (kind NUL key) -> its bytes, text too
-    # The bodies in `BuildState.bodies` read from the pack have html and text "" (body_texts reads
+    # The bodies in `BuildState.bodies` read from the pack have html, text and headings empty (stored_body reads
     # them) and the search items None (search_items): where each text is, by its key. A body's
     # record says where its HTML and plain text are; the index says where the search items are.
-    bodies: dict[str, tuple[tuple[int, int], tuple[int, int]]] = field(default_factory=dict)
+    bodies: dict[str, BodyPlaces] = field(default_factory=dict)
     search: dict[str, tuple[int, int, int]] = field(default_factory=dict)  # start, stop, CRC-32
+    highlights: dict[str, tuple[int, int]] = field(default_factory=dict)  # where each block's HTML is
     texts_path: str = ""  # the texts file read, and its inode: a file put in its place is not read from
     texts_ino: int = 0
 
@@ -132,9 +138,11 @@ def _tag(out: Path | None) -> str:
 
 
 def load_state(cache_dir: Path, out: Path | None = None) -> BuildState:
-    """The saved state, or an empty one (a cold build) if it is missing or odd in any way."""
+    """The saved state, or an empty one (a cold build) if it is missing or odd in any way. What
+    it loads is frozen out of the cyclic collector: it lives as long as the build (which unfreezes
+    when it ends: build._few_collections)."""
     try:
-        with _collector_paused():
+        with _collector_paused(freeze=True):
             state = decode_index(json.loads(read_plain_file(state_path(cache_dir, out))))
             read_pack(pack_path(cache_dir, out), state)
             check_texts(texts_path(cache_dir, out), state.pack)
@@ -190,11 +198,14 @@ def check_texts(path: Path, pack: Pack) -> None:
     pack.texts_path, pack.texts_ino = str(path), st.st_ino
 
 
-def body_texts(state: BuildState, key: str) -> tuple[str, str]:
-    """The HTML and plain text of a body read from the pack (both "" in state.bodies[key] until
-    then). Raises BadState when the pack does not hold them after all: the build then starts cold."""
-    html, text = _lazy_texts(state, list(state.pack.bodies[key]), "a body's text", str)
-    return html, text
+def stored_body(state: BuildState, key: str) -> RenderedBody:
+    """A body read from the pack, with its HTML, plain text and headings read from the texts file
+    (state.bodies[key] lacks them). Raises BadState when the pack does not hold them after all:
+    the build then starts cold."""
+    html_at, text_at, headings_at = state.pack.bodies[key]
+    html, text = _lazy_texts(state, [html_at, text_at], "a body's text", as_str)
+    headings = () if headings_at is None else _lazy_texts(state, [headings_at], "a body's headings", decode_headings)[0]
+    return dataclasses.replace(state.bodies[key], html=html, text=text, headings=headings)
 
 
 def search_items(state: BuildState, keys: list[str]) -> list[bytes]:
@@ -230,25 +241,51 @@ def _item_place(value: object, texts_size: int) -> tuple[int, int, int]:
 
 
 def _lazy_texts(state: BuildState, places: list[tuple[int, int]], what: str,
-                then: Callable[[str], T]) -> list[T]:
-    """The texts at `places` in the texts file, each passed through `then` as it is read."""
+                then: Callable[[object], T]) -> list[T]:
+    """The JSON values at `places` in the texts file, each checked by `then` as it is read."""
     out = []
     try:
         with _open_plain(Path(state.pack.texts_path), os.O_RDONLY) as f:
             if os.fstat(f.fileno()).st_ino != state.pack.texts_ino:
                 raise BadState("another texts file")
             for start, stop in places:
-                text = json.loads(os.pread(f.fileno(), stop - start, start))
-                if type(text) is not str:
-                    raise BadState(f"{what}: an odd text")
-                out.append(then(text))
+                out.append(then(json.loads(os.pread(f.fileno(), stop - start, start))))
     except (OSError, ValueError, RecursionError) as exc:
         raise BadState(f"{what} cannot be read: {exc}") from None
     return out
 
 
+class StoredHighlights(Mapping[str, "str | None"]):
+    """state.highlights as the renderer looks them up: a block's HTML still in the texts file is
+    read when an entry being rendered has that block (few do: an edit renders its own entry)."""
+
+    def __init__(self, state: BuildState) -> None:
+        self.state = state
+
+    def __getitem__(self, key: str) -> str | None:
+        html = self.state.highlights[key]
+        if key in self.state.pack.highlights:
+            html = highlight_text(self.state, key)
+        return html
+
+    def __contains__(self, key: object) -> bool:  # without reading the text
+        return key in self.state.highlights
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.state.highlights)
+
+    def __len__(self) -> int:
+        return len(self.state.highlights)
+
+
+def highlight_text(state: BuildState, key: str) -> str:
+    """The HTML of a highlighted block read from the pack ("" in state.highlights until then); BadState as above."""
+    html: str = _lazy_texts(state, [state.pack.highlights[key]], "a highlighted block", as_str)[0]
+    return html
+
+
 def is_lazy(state: BuildState, key: str) -> bool:
-    """Whether state.bodies[key] still lacks its HTML and text (body_texts gives them)."""
+    """Whether state.bodies[key] still lacks its HTML, text and headings (stored_body gives them)."""
     return key in state.pack.bodies
 
 
@@ -267,9 +304,12 @@ def _add_record(state: BuildState, kind: str, key: str, value: object) -> int:
     elif kind == "body":
         state.bodies[key], places = decode_body(value, state.pack.texts_size)
         state.pack.bodies[key] = places
-        return sum(stop - start + 1 for start, stop in places)
-    elif kind == "highlight":
-        state.highlights[key] = optional(as_str, value)
+        return sum(p[1] - p[0] + 1 for p in places if p is not None)
+    elif kind == "highlight":  # null: code no lexer knows
+        state.highlights[key] = None if value is None else ""
+        if value is not None:
+            start, stop = state.pack.highlights[key] = text_place(value, state.pack.texts_size)
+            return stop - start + 1
     else:
         raise BadState("a record of no known kind")
     return 0
@@ -346,21 +386,23 @@ def _write_pack(path: Path, texts: Path, state: BuildState, records: list[tuple[
 
 
 def _append(state: BuildState, pack: Pack, f: Any, texts: Any, kind: str, key: str, value: Any) -> None:
-    """Write one record at the end of the pack (a body's HTML and text at the end of the texts file)."""
+    """Write one record at the end of the pack (a body's or a highlight's texts at the end of the texts file)."""
     text_bytes = 0
     if kind == "entry":
         entry, problems = value
         encoded: Any = [encode_entry(entry) if entry else None, [encode_diagnostic(d) for d in problems]]
     elif kind == "body":
-        places = []
-        for text in body_texts(state, key) if is_lazy(state, key) else (value.html, value.text):
-            start = pack.texts_size
-            size = _append_text(pack, texts, text)
-            places.append((start, start + size - 1))
-            text_bytes += size
-        encoded = encode_body(value, *places)
+        body = stored_body(state, key) if is_lazy(state, key) else value
+        places = (_append_text(pack, texts, body.html), _append_text(pack, texts, body.text),
+                  _append_text(pack, texts, encode_headings(body.headings)) if body.headings else None)
+        text_bytes = sum(stop - start + 1 for start, stop in filter(None, places))
+        encoded = encode_body(value, places)
+    elif value is None:  # a highlight of code no lexer knows
+        encoded = None
     else:
-        encoded = value
+        start, stop = pack.highlights[key] = _append_text(
+            pack, texts, highlight_text(state, key) if key in state.pack.highlights else value)
+        encoded, text_bytes = [start, stop], stop - start + 1
     line = _record_line(kind, key, encoded)
     f.write(line)
     pack.stored[f"{kind}\0{key}"] = len(line) + text_bytes
@@ -378,12 +420,13 @@ def _append_search_items(state: BuildState, pack: Pack, texts: Any, keys: list[s
         pack.search[key] = (start, start + len(item), zlib.crc32(item))
 
 
-def _append_text(pack: Pack, texts: Any, text: str) -> int:
-    """Write `text` as one JSON string line at the end of the texts file; its bytes, newline too."""
-    line = json.dumps(text).encode("ascii") + b"\n"
+def _append_text(pack: Pack, texts: Any, text: str | list[Any]) -> tuple[int, int]:
+    """Write `text` as one JSON line at the end of the texts file; where it is (its newline follows)."""
+    line = json.dumps(text, separators=(",", ":")).encode("ascii") + b"\n"
+    start = pack.texts_size
     texts.write(line)
     pack.texts_size += len(line)
-    return len(line)
+    return start, pack.texts_size - 1
 
 
 def _record_line(kind: str, key: str, value: Any) -> bytes:
@@ -391,14 +434,18 @@ def _record_line(kind: str, key: str, value: Any) -> bytes:
 
 
 @contextlib.contextmanager
-def _collector_paused() -> Iterator[None]:
+def _collector_paused(freeze: bool = False) -> Iterator[None]:
     """The state is ~10 objects per entry and holds no cycles: the cyclic collector would walk them
-    all again and again while they are made (a third of a load's time at 5,000 entries)."""
+    all again and again while they are made (a third of a load's time at 5,000 entries). With
+    `freeze`, what was made is then moved out of its sight for good (gc.freeze), before the first
+    pass after the pause would walk all of it once more (a tenth of a load's time)."""
     was_on = gc.isenabled()
     gc.disable()
     try:
         yield
     finally:
+        if freeze:
+            gc.freeze()
         if was_on:
             gc.enable()
 

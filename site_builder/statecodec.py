@@ -50,11 +50,19 @@ def encode_diagnostic(d: Diagnostic) -> list[Any]:
     return [d.path, d.line, d.message, d.severity, d.hint, d.code]
 
 
-def encode_body(b: RenderedBody, html_at: tuple[int, int], text_at: tuple[int, int]) -> list[Any]:
-    """All but the HTML and the plain text, which are in the texts file at `html_at` and `text_at`
-    (read only for the pages rendered, and for a search item made anew)."""
-    return [list(html_at), list(text_at), [[h.level, h.text, h.anchor] for h in b.headings], b.summary, b.links,
+TextPlace = tuple[int, int]  # [start, stop] of a text in the texts file
+BodyPlaces = tuple[TextPlace, TextPlace, "TextPlace | None"]  # its HTML, its plain text, its headings (if any)
+
+
+def encode_body(b: RenderedBody, places: BodyPlaces) -> list[Any]:
+    """All but what only the body's own page shows (its HTML, plain text and headings), which are in
+    the texts file (read only for the pages rendered, and for a search item made anew)."""
+    return [*(None if p is None else list(p) for p in places), b.summary, b.links,
             [encode_diagnostic(d) for d in b.problems]]
+
+
+def encode_headings(headings: tuple[Heading, ...]) -> list[Any]:
+    return [[h.level, h.text, h.anchor] for h in headings]
 
 
 # --- decoding: every field checked; the first odd one rejects the whole state ---
@@ -115,15 +123,21 @@ def _severity(value: object) -> Severity:
     raise BadState("severity")
 
 
-def decode_body(value: object, texts_size: int) -> tuple[RenderedBody, tuple[tuple[int, int], tuple[int, int]]]:
-    """The body without its HTML and plain text (both ""), and where in the texts file they are."""
-    html_at, text_at, headings, summary, links, problems = items_of(value, 6)
-    body = RenderedBody("", "", tuple(_heading(h) for h in as_list(headings)), as_str(summary),
-                        tuple(_link(x) for x in as_list(links)), tuple(_diagnostic(d) for d in as_list(problems)))
-    return body, (text_place(html_at, texts_size), text_place(text_at, texts_size))
+def decode_body(value: object, texts_size: int) -> tuple[RenderedBody, BodyPlaces]:
+    """The body without its HTML, plain text and headings ("", "", ()), and where in the texts file they are."""
+    html_at, text_at, headings_at, summary, links, problems = items_of(value, 6)
+    body = RenderedBody("", "", (), as_str(summary), tuple(_link(x) for x in as_list(links)),
+                        tuple(_diagnostic(d) for d in as_list(problems)))
+    places = (text_place(html_at, texts_size), text_place(text_at, texts_size),
+              optional(lambda p: text_place(p, texts_size), headings_at))
+    return body, places
 
 
-def text_place(value: object, texts_size: int) -> tuple[int, int]:
+def decode_headings(value: object) -> tuple[Heading, ...]:
+    return tuple(_heading(h) for h in as_list(value))
+
+
+def text_place(value: object, texts_size: int) -> TextPlace:
     """[start, stop] of a text in a texts file of `texts_size` bytes (its header comes first)."""
     start, stop = items_of(value, 2)
     if not 0 < as_int(start) < as_int(stop) <= texts_size:

@@ -31,7 +31,7 @@ class Shared:
     """What every task of one build may read: given to each worker once, when it starts."""
 
     theme: Any = None
-    highlights: dict[str, str | None] = field(default_factory=dict)  # code blocks highlighted before
+    highlights: Mapping[str, str | None] = field(default_factory=dict)  # code blocks highlighted before
     # code blocks this process highlighted in this build: each worker fills its own copy, so a
     # block that many entries share is highlighted once per process, not once per entry
     highlighted: dict[str, str | None] = field(default_factory=dict)

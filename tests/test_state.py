@@ -23,7 +23,7 @@ from site_builder.model import CELLS_PREFIX, Entry, Heading, RenderedBody, Snipp
 from site_builder.state import (
     STATE_FORMAT,
     BuildState,
-    body_texts,
+    StoredHighlights,
     is_lazy,
     load_state,
     made_with,
@@ -31,8 +31,10 @@ from site_builder.state import (
     save_state,
     search_items,
     state_path,
+    stored_body,
     texts_path,
 )
+from site_builder.statecodec import BadState
 
 PACKAGE = Path(__file__).parent.parent / "site_builder"
 MISSING = "<no such key>"
@@ -79,9 +81,9 @@ def full_state() -> BuildState:
 
 def in_full(state: BuildState) -> BuildState:
     """The state with the texts that were left in the texts file: each body's HTML, each search item."""
-    bodies = {k: dataclasses.replace(b, **dict(zip(("html", "text"), body_texts(state, k)))) if is_lazy(state, k)
-              else b for k, b in state.bodies.items()}
-    return dataclasses.replace(state, bodies=bodies, search=dict(zip(state.search, search_items(state, [*state.search]))))
+    bodies = {k: stored_body(state, k) if is_lazy(state, k) else b for k, b in state.bodies.items()}
+    return dataclasses.replace(state, bodies=bodies, search=dict(zip(state.search, search_items(state, [*state.search]))),
+                               highlights=dict(StoredHighlights(state)))
 
 
 def test_a_saved_state_reads_back_equal(tmp_path: Path) -> None:
@@ -90,6 +92,7 @@ def test_a_saved_state_reads_back_equal(tmp_path: Path) -> None:
     back = load_state(tmp_path, OUT)
     assert all(b.html == b.text == "" for b in back.bodies.values())  # read only for the pages rendered
     assert back.search == {"s1": None}  # likewise, when search.json is written
+    assert back.highlights == {"h1": "", "h2": None}  # and a code block's, when an entry that has it renders
     assert in_full(back) == state
     moments = [e.timestamp for e, _ in back.entries.values() if e is not None and e.timestamp is not None]
     assert [(m.tzinfo, m.fold) for m in moments] == [(ZONE, 1), (dt.timezone.utc, 0)]  # not a fixed offset
@@ -183,6 +186,17 @@ def test_a_state_made_with_another_renderer_is_not_read(tmp_path: Path, monkeypa
         made_with.cache_clear()
 
 
+def test_a_body_s_headings_are_read_with_its_html_and_checked_then(tmp_path: Path) -> None:
+    save_state(tmp_path, full_state(), OUT)
+    texts = texts_path(tmp_path, OUT)
+    texts.write_bytes(texts.read_bytes().replace(b'[[2,"Code","code"]]', b'[[2,"Code",123456]]'))  # same length
+    state = load_state(tmp_path, OUT)
+    key = next(iter(state.bodies))
+    assert state.bodies[key].headings == () and is_lazy(state, key)  # not read with the pack
+    with pytest.raises(BadState):
+        stored_body(state, key)
+
+
 def test_missing_state_is_empty(tmp_path: Path) -> None:
     assert load_state(tmp_path, OUT) == BuildState()
 
@@ -251,7 +265,7 @@ DAMAGE: dict[str, Callable[[dict[str, Any]], None]] = {
         0, "2018-10-28T02:30:00+01:00"),
     "an entry filed under another file": lambda d: d["entries"].update(
         {"entries/other.md\0" + "a" * 64 + "\0rules": _first(d["entries"])}),
-    "a heading of two": lambda d: _first(d["bodies"])[2].__setitem__(0, [2, "Code"]),
+    "a place of one for the headings": lambda d: _first(d["bodies"]).__setitem__(2, [5]),
     "a stat of two": lambda d: _first(d["stats"]).pop(),
     "an output path that climbs": lambda d: d["files"].update({"../victim/index.html": "d"}),
     "an absolute output path": lambda d: d["pages"].update({"/etc/passwd": "k"}),
@@ -432,6 +446,23 @@ def test_a_text_damaged_in_the_texts_file_means_a_cold_build(tmp_path: Path, dam
     first = (root / "site" / "entries" / "2020-01-01" / "index.html").read_text()
     assert "Two, renamed" in first and "First day." in first
     assert json.loads((root / "site" / "search.json").read_text())[1]["t"] == "One"
+
+
+def test_a_highlighted_block_damaged_in_the_texts_file_means_a_cold_build(tmp_path: Path) -> None:
+    """A code block's HTML is read only when an entry that has it renders again: a damaged one then
+    starts the build over cold, and the page shows the block highlighted anew."""
+    root = tiny_log(tmp_path / "log")
+    code = "```python\nsquares = [n * n for n in range(3)]\n```\n"
+    (root / "entries" / "2020-01-02.md").write_text(f"---\ntitle: Two\n---\nSecond day.\n\n{code}")
+    build(root)
+    texts = next((root / ".logbuild" / "build").glob(f"state-{STATE_FORMAT}-*.texts"))
+    data = texts.read_bytes()
+    highlighted = next(line for line in data.splitlines() if b"squares" in line and b"<span" in line and b"<pre" not in line)
+    texts.write_bytes(data.replace(highlighted, highlighted.replace(b"<span", b"\\qspn")))  # same length, not JSON
+    (root / "entries" / "2020-01-02.md").write_text(f"---\ntitle: Two\n---\nSecond day, edited.\n\n{code}")
+    build(root)
+    page = (root / "site" / "entries" / "2020-01-02" / "index.html").read_text()
+    assert "edited" in page and "qspn" not in page and '<span class="n">squares</span>' in page
 
 
 @pytest.mark.parametrize("damage", ["missing", "a symlink", "another pack's", "shorter than vouched for", "not a file"])
