@@ -139,7 +139,7 @@ def _page(site: SiteInputs, url: str, template: str, title: str, root: str | Non
 
 
 def _card(entry: Entry, body: RenderedBody, snippets: Mapping[str, SnippetResult], seen: dict[int, str]) -> Card:
-    figures = sum(len(snippets[r.name].figures) for r in _unique_refs(entry) if r.name in snippets)
+    figures = sum(len(snippets[r.name].figures) for r in _unique_refs(entry) if r.name in snippets) if snippets else 0
     card = Card(entry.slug, entry_url(entry.slug), entry.title, entry.date, entry.tags, body.summary, figures)
     return _made_of(card, seen, *[getattr(card, f.name) for f in dataclasses.fields(card)])
 
@@ -152,6 +152,8 @@ def _made_of(value: T, seen: dict[int, str], *parts: Any) -> T:
 
 
 def _unique_refs(entry: Entry | UndatedPage) -> list[Any]:
+    if not entry.snippets:  # most entries: nothing to do, 5,000 times
+        return []
     return list({r.name: r for r in reversed(entry.snippets)}.values())[::-1]
 
 
@@ -180,20 +182,22 @@ def _entry_pages(site: SiteInputs, cards: list[Card], nav: list[dict[str, str]],
             shown[name] = None if result is None else context_digest(snippet_view(result), seen)
         return shown[name]
 
+    nav_keys = [(c.url, c.title, c.date.isoformat()) for c in cards]  # what a neighbour's page shows of it
     pages = []
     for i, entry in enumerate(site.entries):
-        url = entry_url(entry.slug)
-        prev = _nav(cards[i - 1]) if i > 0 else None
-        nxt = _nav(cards[i + 1]) if i + 1 < len(cards) else None
+        url = cards[i].url
         names = [r.name for r in _unique_refs(entry)]
         source = site.bodies[entry.slug]
-        made_of = (_known(entry, seen), _known(source, seen), _nav_key(prev), _nav_key(nxt),
-                   [shown_key(n) for n in names], entry.date > site.today, nav_key,
+        made_of = (_known(entry, seen), _known(source, seen), nav_keys[i - 1] if i > 0 else None,
+                   nav_keys[i + 1] if i + 1 < len(cards) else None, [shown_key(n) for n in names],
+                   entry.date > site.today, nav_key,
                    [slugs.get(target) for target, _ in source.links if target.endswith(".md")])
         key = digest(site.site_digest, url, "entry.html", made_of)
         if site.has_page(url + "index.html", key):
             pages.append(Page(url, "entry.html", {}, key, reused=True))
             continue
+        prev = _nav(cards[i - 1]) if i > 0 else None
+        nxt = _nav(cards[i + 1]) if i + 1 < len(cards) else None
         results = {n: site.snippets.get(n) for n in names}
         inline = {r.name for r in entry.snippets if r.inline}
         views = _views(entry, site.snippets)
@@ -211,10 +215,6 @@ def _entry_pages(site: SiteInputs, cards: list[Card], nav: list[dict[str, str]],
 def _known(value: Any, seen: dict[int, str]) -> str:
     """The digest of a frozen value: its cache key when it has one (SiteInputs.made_from)."""
     return seen.get(id(value)) or _part(value, seen)
-
-
-def _nav_key(nav: dict[str, Any] | None) -> tuple[str, str, str] | None:
-    return None if nav is None else (nav["url"], nav["title"], nav["date"].isoformat())
 
 
 def _undated_pages(site: SiteInputs) -> list[Page]:
@@ -348,7 +348,9 @@ def _search_pages(site: SiteInputs, cards: list[Card], seen: dict[int, str]) -> 
     for card in reversed(cards):
         body, url = site.bodies[card.slug], link(card.url)
         key = digest(_known(card, seen), _known(body, seen), url)
-        records.append(_made_of(SearchRecord(card, body, url, key), seen, key))
+        record = SearchRecord(card, body, url, key)
+        seen[id(record)] = "SearchRecord" + key  # a pure function of what `key` digests
+        records.append(record)
     records += [{"t": p.title, "u": link(p.url), "d": "", "g": [], "s": site.undated_bodies[p.url].summary,
                  "x": site.undated_bodies[p.url].text} for p in site.undated]
     return [
