@@ -24,7 +24,8 @@ LAYERS: list[list[str]] = [
     ["cells"],  # an entry's executable cell and its Quarto options
     ["directives"],  # callouts, math and cells on markdown-it's tokens
     ["statecodec"],  # the build state's values as checked JSON
-    ["streaks", "markdown", "snippet_view", "workers", "state"],  # pure stages on those values; the state of them
+    ["streaks", "markdown", "snippet_view", "workers"],  # pure stages on those values
+    ["state"],  # the state of them, which knows what renders its records (markdown's version)
     ["entries", "incremental", "snippets"],  # LOAD and EXECUTE
     ["undated"],  # LOAD the undated pages (pages/about.md), written like entries
     ["pages", "templates", "shards", "linked", "checks", "assets"],  # PLAN, THEME; a CI shard's snippets; what to run, and checks
