@@ -18,6 +18,7 @@ import ctypes.util
 import hashlib
 import os
 import shutil
+import stat
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -99,14 +100,15 @@ class SiteWriter:
     def __init__(self, out: Path, spare: Path, trees: Trees | None):
         self.out, self.spare = out, spare
         self.live = trees.live if trees is not None else {}
-        known = trees is not None and trees.spare_inode is not None and inode(self.spare) == trees.spare_inode
+        known = (trees is not None and trees.spare_inode is not None and inode(self.spare) == trees.spare_inode
+                 and not self.spare.is_symlink())  # the cache is restored from elsewhere
         self.spare_files = dict(trees.spare) if known and trees is not None else {}
         if not known:
             _remove(self.spare)
         self.spare.mkdir(parents=True, exist_ok=True)
         self._spare_str = str(self.spare)
-        self._real_spare = os.path.realpath(self.spare)
-        self._dirs: set[str] = set()
+        self._dirs: set[str] = set()  # folders of the spare checked (or made) in this build
+        self._made: set[str] = set()  # of those, the ones made in this build: empty but for what it put there
         self.new: dict[str, str] = {}
 
     def put_all(self, files: Iterable[OutputFile]) -> None:
@@ -121,8 +123,8 @@ class SiteWriter:
         if not is_safe_path(file.path):
             raise UnsafeOutput(f"refusing to write {file.path!r}: it is not a path inside the site")
         self.new[file.path] = file.digest
-        self._make_parent(file.path)
-        _clear(dest)
+        if not self._make_parent(file.path):
+            _clear(dest)
         self.spare_files.pop(file.path, None)  # from here on the spare's copy is unknown until written
         current = os.path.join(self.out, file.path)
         if file.digest and self.live.get(file.path) == file.digest and _is_plain_file(current):
@@ -140,22 +142,41 @@ class SiteWriter:
         """Files whose bytes the live site does not have yet."""
         return sum(1 for path, digest in self.new.items() if not digest or self.live.get(path) != digest)
 
-    def _make_parent(self, path: str) -> None:
-        """Create the folders of `path` inside the spare; none of them may lead out of it."""
+    def _make_parent(self, path: str) -> bool:
+        """Create the folders of `path` inside the spare; none of them may lead out of it. Each
+        folder is made, or seen by lstat to be a real folder (not a link), once per build, so a
+        path whose every step was is inside the spare. True when the parent was made just now:
+        nothing is in it yet."""
         parent = path.rpartition("/")[0]
         if not parent or parent in self._dirs:
-            return
-        step = str(self.spare)
+            return parent in self._made
+        made = False
+        step = ""
         for part in parent.split("/"):
-            step = os.path.join(step, part)
-            if os.path.islink(step) or (os.path.exists(step) and not os.path.isdir(step)):
-                _clear(step)  # a file (or a link) where the new site has a folder
-            if not os.path.isdir(step):
-                os.mkdir(step)
-        real = os.path.realpath(step)
-        if not real.startswith(self._real_spare + os.sep):
-            raise UnsafeOutput(f"refusing to write {path!r}: {parent} leads outside the site")
-        self._dirs.add(parent)
+            step = f"{step}/{part}" if step else part
+            if step in self._dirs:
+                continue
+            full = os.path.join(self._spare_str, step)
+            made = self._make_folder(full)
+            if made:
+                self._made.discard(step.rpartition("/")[0])  # it holds a folder now, not only files put
+                self._made.add(step)
+            self._dirs.add(step)
+        return made
+
+    @staticmethod
+    def _make_folder(full: str) -> bool:
+        """A real folder at `full` (whatever else was there is removed); True if made just now."""
+        try:
+            os.mkdir(full)  # never follows a link in the last step: EEXIST
+            return True
+        except FileExistsError:
+            pass
+        if stat.S_ISDIR(os.lstat(full).st_mode):
+            return False
+        _clear(full)  # a file (or a link) where the new site has a folder
+        os.mkdir(full)
+        return True
 
     def swap(self) -> Trees:
         """Delete what the new site no longer has, then exchange the folders at once."""
