@@ -25,14 +25,8 @@ from markdown_it.utils import EnvType, OptionsDict
 from .cells import cell_language, parse_cell
 from .errors import Diagnostic, did_you_mean
 from .mathml import to_mathml
-from .model import Cell
+from .model import CALLOUTS, Cell
 
-CALLOUTS = {  # name -> (title, colour family)
-    "note": ("Note", "note"), "seealso": ("See also", "note"), "tip": ("Tip", "tip"), "hint": ("Hint", "tip"),
-    "important": ("Important", "important"), "warning": ("Warning", "warning"),
-    "attention": ("Attention", "warning"), "caution": ("Caution", "caution"),
-    "danger": ("Danger", "caution"), "error": ("Error", "caution"), "admonition": ("Note", "note"),
-}
 OTHERS = ("snippet", "python", "code-cell", "math")  # the other directives logbuild knows
 DIRECTIVE = re.compile(r"^\{([A-Za-z][\w-]*)\}\s*(.*)$")
 OPTION = re.compile(r"^:([\w-]+):\s*(.*)$")

@@ -17,7 +17,7 @@ from .confine import walk_confined
 from .errors import Diagnostic, did_you_mean, not_utf8
 from .frontmatter import KeyLines, local_time, parse_date, parse_yaml, shown, split_front_matter
 from .links import LinkContext
-from .model import CELLS_PREFIX, Entry, SnippetRef
+from .model import CALLOUTS, CELLS_PREFIX, Entry, SnippetRef
 from .slugs import slugify
 from .streaks import log_day
 
@@ -25,9 +25,10 @@ from .streaks import log_day
 FILE_NAME = re.compile(r"^(\d{4})-(\d{2})-(\d{2})(?:[-_. ]+(.*))?$", re.DOTALL)
 DIRECTIVE = re.compile(r"^\s{0,3}(`{3,}|~{3,})\s*\{snippet\}\s*(.*?)\s*$")
 FENCE = re.compile(r"^\s{0,3}(`{3,}|~{3,})")
+CALLOUT_INFO = re.compile(r"\s*\{([A-Za-z][\w-]*)\}")
 CELL_FENCE = re.compile(r"^[ \t>]*(`{3,}|~{3,})\s*\{(python|code-cell)\}", re.MULTILINE)
 KEYS = ("date", "title", "tags", "links", "snippets", "draft", "streak")
-ENTRY_FORMAT = 2  # bump when parsing a file gives another Entry (2: an entry's ```{python} cells are a snippet)
+ENTRY_FORMAT = 3  # bump when parsing a file gives another Entry (2: an entry's ```{python} cells are a snippet; 3: snippets in callouts)
 @dataclass(frozen=True)
 class EntryRules:
     """What entry parsing needs from the configuration."""
@@ -352,22 +353,34 @@ def _snippet_name(name: str) -> str:
 
 
 def body_directives(body: str, body_line: int) -> list[SnippetRef]:
-    """```{snippet} NAME fences, skipping anything inside other fenced blocks."""
+    """```{snippet} NAME fences, skipping anything inside other fenced blocks but callouts
+    (````{note}), whose content is Markdown that the renderer parses: a snippet in a note runs."""
     if "{snippet}" not in body:  # most entries: no need to walk the lines
         return []
     refs = []
-    fence: str | None = None
+    fence: str | None = None  # the code block the line is in
+    callouts: list[str] = []  # the callout fences around it, innermost last
     for offset, line in enumerate(body.split("\n")):
-        if fence is None:
+        if fence is not None:
+            fence = None if _closes(line, fence) else fence
+        elif callouts and _closes(line, callouts[-1]):
+            callouts.pop()
+        else:
             d = DIRECTIVE.match(line)
             if d:
                 refs.append(SnippetRef(_snippet_name(d.group(2)), body_line + offset, inline=True))
             m = FENCE.match(line)
-            if m:
+            if m and (c := CALLOUT_INFO.match(line, m.end())) and c.group(1) in CALLOUTS:
+                callouts.append(m.group(1))
+            elif m:
                 fence = m.group(1)
-        elif line.strip().startswith(fence[0] * len(fence)) and not line.strip().strip(fence[0]):
-            fence = None
     return refs
+
+
+def _closes(line: str, fence: str) -> bool:
+    """Whether `line` ends a block opened by `fence` (the same character, at least as many)."""
+    bare = line.strip()
+    return bare.startswith(fence[0] * len(fence)) and not bare.strip(fence[0])
 
 
 def read_typed(meta: dict[str, Any], key: str, kind: type, default: Any, path: str, lines: KeyLines,

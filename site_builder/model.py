@@ -124,6 +124,15 @@ class CellProgram:
 
 CELLS_PREFIX = "_cells."  # a snippet name no file can claim (a leading _ marks helpers)
 
+# The callout directives (```{note}): name -> (title, colour family). Their content is Markdown,
+# so the entry scanner looks inside them for snippet directives, as the renderer does.
+CALLOUTS = {  # name -> (title, colour family)
+    "note": ("Note", "note"), "seealso": ("See also", "note"), "tip": ("Tip", "tip"), "hint": ("Hint", "tip"),
+    "important": ("Important", "important"), "warning": ("Warning", "warning"),
+    "attention": ("Attention", "warning"), "caution": ("Caution", "caution"),
+    "danger": ("Danger", "caution"), "error": ("Error", "caution"), "admonition": ("Note", "note"),
+}
+
 
 @dataclass(frozen=True)
 class SnippetResult:

@@ -117,6 +117,34 @@ def test_snippets_from_front_matter_and_directives() -> None:
     assert entry.snippets[1].line == 6  # the directive's line in the file
 
 
+def test_a_snippet_in_a_callout_is_seen_as_the_renderer_sees_it() -> None:
+    """A callout's content is Markdown (the renderer parses it), so a snippet in a note runs; a code
+    block inside the note, or a note written inside a code block, is still only shown code."""
+    text = (
+        "Intro.\n\n"
+        "````{note} Try it\n"
+        "```{snippet} tiny_plot\n"
+        "```\n"
+        "```text\n"
+        "```{snippet} shown_in_a_code_block\n"
+        "```\n"
+        "````\n\n"
+        "`````markdown\n"
+        "````{tip}\n"
+        "```{snippet} shown_as_an_example\n"
+        "```\n"
+        "````\n"
+        "`````\n\n"
+        ":::{warning}\n"
+        "```{snippet} max_pooling\n"
+        "```\n"
+        ":::\n"
+    )
+    entry, problems = parse(text)
+    assert problems == [] and entry is not None
+    assert [(r.name, r.line) for r in entry.snippets] == [("tiny_plot", 4), ("max_pooling", 19)]
+
+
 def test_unknown_snippets_point_at_their_lines() -> None:
     text = "---\ntitle: t\nsnippets:\n  - tiny_plot\n  - nope\n---\nText\n\n```{snippet} maxpooling\n```\n"
     _, problems = parse(text)
