@@ -93,7 +93,8 @@ class Pack:
     id: str = ""  # "" when there is none to append to (a cold build): the next save writes it anew
     size: int = 0  # bytes of the pack the index vouches for: anything after them is a killed build's
     texts_size: int = 0  # likewise, of the texts file
-    stored: dict[str, int] = field(default_factory=dict)  # record name (kind NUL key) -> its bytes, text too
+    # record name (kind NUL key) -> its bytes in the pack, and of its texts in the texts file
+    stored: dict[str, tuple[int, int]] = field(default_factory=dict)
     # The bodies in `BuildState.bodies` read from the pack have html, text and headings empty (stored_body reads
     # them) and the search items None (search_items): where each text is, by its key. A body's
     # record says where its HTML and plain text are; the index says where the search items are.
@@ -185,7 +186,7 @@ def read_pack(path: Path, state: BuildState) -> None:
             raise BadState("a record that is not one line")
         kind, key, value = items_of(record, 3)
         size = _add_record(state, as_str(kind), as_str(key), value)
-        expected.stored[f"{kind}\0{key}"] = end + 1 - start + size
+        expected.stored[f"{kind}\0{key}"] = (end + 1 - start, size)
 
 
 def check_texts(path: Path, pack: Pack) -> None:
@@ -346,9 +347,7 @@ def _records(state: BuildState) -> Iterator[tuple[str, str, Any]]:
 def _save_pack(path: Path, texts: Path, state: BuildState) -> None:
     pack = state.pack
     records = list(_records(state))
-    live = sum(pack.stored.get(f"{kind}\0{key}", 0) for kind, key, _ in records)
-    live += sum(place[1] - place[0] + 1 for place in (pack.search.get(k, (0, -1, 0)) for k in state.search))
-    if not pack.id or pack.size + pack.texts_size > 2 * live + COMPACT_SLACK:
+    if not pack.id or _mostly_forgotten(state, records):
         _write_pack(path, texts, state, records)
         return
     fresh = [(kind, key, value) for kind, key, value in records if f"{kind}\0{key}" not in pack.stored]
@@ -362,6 +361,19 @@ def _save_pack(path: Path, texts: Path, state: BuildState) -> None:
         for kind, key, value in fresh:
             _append(state, pack, f, t, kind, key, value)
         _append_search_items(state, pack, t, items)
+
+
+def _mostly_forgotten(state: BuildState, records: list[tuple[str, str, Any]]) -> bool:
+    """Whether the pack holds a quarter more than its live records, or the texts file more forgotten
+    bytes than live ones (each with some to spare). Each file on its own, and the pack kept tight:
+    every build reads it whole, so dead records there (after a change of every entry's key, say)
+    would cost every load, however large the texts (read one by one) are."""
+    pack = state.pack
+    sizes = [pack.stored.get(f"{kind}\0{key}", (0, 0)) for kind, key, _ in records]
+    live_pack = sum(size for size, _ in sizes)
+    live_texts = sum(size for _, size in sizes) + sum(
+        place[1] - place[0] + 1 for place in (pack.search.get(k, (0, -1, 0)) for k in state.search))
+    return pack.size > live_pack * 5 // 4 + COMPACT_SLACK // 4 or pack.texts_size > 2 * live_texts + COMPACT_SLACK
 
 
 def _write_pack(path: Path, texts: Path, state: BuildState, records: list[tuple[str, str, Any]]) -> None:
@@ -405,7 +417,7 @@ def _append(state: BuildState, pack: Pack, f: Any, texts: Any, kind: str, key: s
         encoded, text_bytes = [start, stop], stop - start + 1
     line = _record_line(kind, key, encoded)
     f.write(line)
-    pack.stored[f"{kind}\0{key}"] = len(line) + text_bytes
+    pack.stored[f"{kind}\0{key}"] = (len(line), text_bytes)
     pack.size += len(line)
 
 
