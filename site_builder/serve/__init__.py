@@ -65,26 +65,25 @@ def start(root: Path, options: ServeOptions, say: Say, overrides: dict[str, Any]
     server = bind(options.host, options.port, options.strict_port, site_dir, live, say)
     url = site_url(options.host, server.server_address[1])
     preview = Preview(root, site_dir, url, options.preview, live, say, overrides)
-    try:
+    try:  # Ctrl-C from here on (the first build, say) stops the warm workers and the snippets running
         preview.build_once()
-    except BaseException:  # Ctrl-C during the first build: its warm workers stop and clean up too
+        for target in (preview.run_builds, preview.watch):
+            threading.Thread(target=target, daemon=True, name=f"logbuild-{target.__name__}").start()
+        server.url = url
+    except BaseException:
         preview.stop()
         server.server_close()
         raise
-    for target in (preview.run_builds, preview.watch):
-        threading.Thread(target=target, daemon=True, name=f"logbuild-{target.__name__}").start()
-    server.url = url
     return server, preview
 
 
 def serve_site(root: Path, options: ServeOptions, say: Say, overrides: dict[str, Any] | None = None) -> None:
     """Serve until Ctrl-C (KeyboardInterrupt reaches the caller after everything is stopped)."""
     server, preview = start(root, options, say, overrides)
-    url = server.url
-    say(f"Serving {url} (Ctrl-C to stop); watching for changes.")
-    if options.open_browser:
-        threading.Thread(target=webbrowser.open, args=(url,), daemon=True).start()
-    try:
+    try:  # at once: a Ctrl-C while saying where the site is must stop the background snippets too
+        say(f"Serving {server.url} (Ctrl-C to stop); watching for changes.")
+        if options.open_browser:
+            threading.Thread(target=webbrowser.open, args=(server.url,), daemon=True).start()
         server.serve_forever(poll_interval=0.25)
     finally:
         preview.stop()
