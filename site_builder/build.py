@@ -55,6 +55,7 @@ from .model import (
     BuildReport,
     Entry,
     Page,
+    PlanMemo,
     RenderedBody,
     SnippetCounts,
     SnippetResult,
@@ -63,7 +64,7 @@ from .model import (
 from .output import OutputFile, SiteWriter, Trees, UnsafeOutput, inode, known_trees
 from .reuse import body_key, in_full, keep_search_items, lazy_bodies, linking_in_full, made_from
 from .state import BuildState, StoredHighlights, load_state, made_with, save_state
-from .statecodec import BadState
+from .statecodec import BadState, FileSeen
 from .streaks import compute_streaks
 from .undated import UndatedPage, load_undated_pages, render_undated
 from .workers import Shared, Workers
@@ -173,7 +174,7 @@ def _write(out: Path, rendered: RenderedSite, state: BuildState, trees: Trees | 
     except (UnsafeOutput, OSError) as exc:
         set_trees(state, Trees())  # whatever is in the folders now, the next build finds out anew
         return 0, [Diagnostic(str(out), None, f"cannot write the site: {exc}")]
-    state.pages = rendered.page_keys
+    state.pages, state.plan = rendered.page_keys, rendered.memo  # the memo's keys are the pages'
     return written, []
 
 
@@ -240,24 +241,26 @@ def load_and_render(config: SiteConfig, rules: EntryRules, state: BuildState, wo
     A file whose (inode, mtime, size) is as the last build saw it is not even read."""
     keys: list[str] = []
     todo: list[tuple[str, bytes, EntryRules]] = []
-    stat_keys: dict[str, str] = {}
+    stats: dict[str, FileSeen] = {}
     scanned, refused = scan_entry_files(config.root, config.path("entries_dir"))  # links out of the log
+    rules_key = rules.key
     for rel, full, st in scanned:
-        key = state.stat_keys.get(rel, "") if state.stats.get(rel) == st else ""
-        if not (key.endswith(f"\0{rules.key}") and key in state.entries):
+        seen = state.stats.get(rel)
+        key = f"{rel}\0{seen[3]}\0{rules_key}" if seen is not None and seen[:3] == st else ""
+        if key not in state.entries:
             data = Path(full).read_bytes()  # stat taken before the read: an edit meanwhile shows next time
             key = entry_cache_key(rel, data, rules)
             if key not in state.entries:
                 todo.append((rel, data, rules))
         keys.append(key)
-        stat_keys[rel] = key
+        stats[rel] = (*st, key.split("\0", 2)[1])
     todo += _missing_bodies(state, keys, rules, {rel: full for rel, full, _ in scanned})
     for (path, data, _), (parsed, body, highlights) in zip(todo, workers.map(parse_and_render, todo)):
         state.entries[entry_cache_key(path, data, rules)] = parsed
         state.highlights.update(highlights)
         if body is not None and parsed[0] is not None:
             state.bodies[body_key(parsed[0])] = body
-    state.stats, state.stat_keys = {rel: st for rel, _, st in scanned}, stat_keys
+    state.stats = stats
     _forget_unused(state.entries, set(keys))
     entries, diagnostics = collect_entries(state.entries[k] for k in keys)
     _forget_unused(state.bodies, {body_key(e) for e in entries})
@@ -299,6 +302,7 @@ class RenderedSite:
     page_keys: dict[str, str]  # output path -> key
     files: Iterable[OutputFile]  # lazy: pages arrive as the renderers finish them
     problems: list[Diagnostic]  # complete once `files` has been consumed
+    memo: PlanMemo  # what the plan was made of: the next one's shortcut, once these pages are written
 
 
 def render_site(config: SiteConfig, site: LoadedSite, state: BuildState, out: Path, theme: Any,
@@ -312,14 +316,15 @@ def render_site(config: SiteConfig, site: LoadedSite, state: BuildState, out: Pa
     def has_page(path: str, key: str) -> bool:
         return state.pages.get(path) == key and path in state.files and os.path.isfile(os.path.join(live, path))
 
-    pages = plan_pages(SiteInputs(config, site.entries, site.bodies, site.snippets, site.streaks,
-                                  site.today, site_digest, site.undated, site.undated_bodies,
-                                  made_from=made_from(state, site.entries, site.bodies), has_page=has_page))
+    plan = plan_pages(SiteInputs(config, site.entries, site.bodies, site.snippets, site.streaks,
+                                 site.today, site_digest, site.undated, site.undated_bodies,
+                                 made_from=made_from(state, site.entries, site.bodies), has_page=has_page,
+                                 memo=replace(state.plan, keys=state.pages)))
     keys: dict[str, str] = {}
     reused: list[OutputFile] = []
     todo: list[Page] = []
     lazy = lazy_bodies(state, site.entries, site.bodies)
-    for page in pages:
+    for page in plan.pages:
         path = page.output_path
         keys[path] = page.key
         done = page.reused or has_page(path, page.key)
@@ -343,7 +348,7 @@ def render_site(config: SiteConfig, site: LoadedSite, state: BuildState, out: Pa
         problems.extend(refused)
         yield from assets
 
-    return RenderedSite(len(pages), keys, files(), problems)
+    return RenderedSite(len(plan.pages), keys, files(), problems, plan.memo)
 
 
 def _counts(results: Iterable[SnippetResult]) -> SnippetCounts:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
@@ -199,6 +200,22 @@ class Page:
     @property
     def output_path(self) -> str:
         return self.url + "index.html" if self.url.endswith("/") or not self.url else self.url
+
+
+@dataclass(frozen=True)
+class PlanMemo:
+    """What the last plan was made of, beside the keys of the pages it planned: a shortcut, never
+    a different answer. Most pages read only the outline of the entries (what lists show of one:
+    title, date, tags, summary, where it is); editing an entry's body changes its own page,
+    search.json and the feed. So while the outline of the site is as it was, the other pages keep
+    their keys without being planned, and an entry made from the same cache keys as before keeps
+    its page's key and its search record's: an edit plans what it changed, at any size of log."""
+
+    outline: str = ""  # digest of every input but what only an entry's own page, the search and the feed read
+    # slug -> (its identity, its row of the outline, its search record's key): pages.py says what each is
+    entries: Mapping[str, tuple[str, str, str]] = field(default_factory=dict)
+    pages: Mapping[str, str] = field(default_factory=dict)  # url -> template: the pages that read only the outline
+    keys: Mapping[str, str] = field(default_factory=dict)  # output path -> key, of every page planned
 
 
 @dataclass(frozen=True)

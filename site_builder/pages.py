@@ -21,7 +21,7 @@ from typing import Any, TypeVar
 from .calendar import CalendarYear, calendar_years
 from .config import SiteConfig
 from .links import file_url, resolve_entry_links
-from .model import Entry, Page, RenderedBody, SnippetResult, Streaks
+from .model import Entry, Page, PlanMemo, RenderedBody, SnippetResult, Streaks
 from .snippet_view import snippet_view
 from .undated import UndatedPage, nav_links
 
@@ -61,6 +61,13 @@ class SiteInputs:
     # (output path, key) -> whether the site has that page already: an entry page it has is
     # planned without its context (Page.reused), as nothing will render it
     has_page: Callable[[str, str], bool] = lambda path, key: False
+    memo: PlanMemo = field(default_factory=PlanMemo)  # the last plan's, with its page keys
+
+
+@dataclass(frozen=True)
+class Plan:
+    pages: list[Page]
+    memo: PlanMemo  # for the next plan, once this one's pages are in the site
 
 
 def entry_url(slug: str) -> str:
@@ -112,24 +119,78 @@ def _part(value: Any, seen: dict[int, str]) -> Any:
     raise TypeError(f"a page context holds a {type(value).__name__}, which has no digest")
 
 
-def plan_pages(site: SiteInputs) -> list[Page]:
+def plan_pages(site: SiteInputs) -> Plan:
     seen = dict(site.made_from)  # values shared by many pages (cards, entries) are walked once
-    cards = [_card(e, site.bodies[e.slug], site.snippets, seen) for e in site.entries]
+    identities = [_identity(e, site.bodies[e.slug], seen) for e in site.entries]
+    memo = site.memo.entries
+    same = {e.slug: memo[e.slug] for e, identity in zip(site.entries, identities)
+            if memo.get(e.slug, ("",))[0] == identity}  # made from the same cache keys as the last plan
+    rows = [same[e.slug][1] if e.slug in same else _row(e, site.bodies[e.slug], identity)
+            for e, identity in zip(site.entries, identities)]
+    outline = _outline(site, rows, seen)
+    last = site.memo if site.memo.outline == outline else PlanMemo()
+    if last is not site.memo:
+        same = {}
+    cards = [_card(e, site.bodies[e.slug], site.snippets) for e in site.entries]
     nav = nav_links(site.undated)  # every page's header lists the undated pages
-    entry_pages = _entry_pages(site, cards, nav, seen)
+    entry_pages = _entry_pages(site, cards, nav, seen, set(same), last.keys)
+    search, records = _search_pages(site, cards, seen, {slug: e[2] for slug, e in same.items()})
+    pages = [*search, _feed(site)]
+    kept = _kept_pages(site, last)
+    listed = kept if kept is not None else _outline_pages(site, cards, [p.url for p in entry_pages + pages], seen)
+    for p in pages + listed:
+        if not p.reused:
+            p.context["nav"] = nav
+    keyed = [p if p.reused else replace(p, key=digest(site.site_digest, p.url, p.template, context_digest(p.context, seen)))
+             for p in pages + listed]
+    every = entry_pages + keyed
+    entries = {e.slug: (identity, row, records[e.slug]) for e, identity, row in zip(site.entries, identities, rows)}
+    return Plan(every, PlanMemo(outline, entries, {p.url: p.template for p in listed},
+                                {p.output_path: p.key for p in every}))
+
+
+def _identity(entry: Entry, body: RenderedBody, seen: dict[int, str]) -> str:
+    """What an entry's own page is made of, besides the outline: its entry's and body's cache keys."""
+    return hashlib.sha1(f"{_known(entry, seen)}\0{_known(body, seen)}".encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def _row(entry: Entry, body: RenderedBody, identity: str) -> str:
+    """Digest of what pages but its own, search.json and the feed show of an entry: what lists show
+    of it, where it is, and all of one with snippets (the figures page shows it)."""
+    names = [r.name for r in entry.snippets]
+    return digest(entry.slug, entry.path, entry.title, entry.date, entry.tags, body.summary, names,
+                  identity if names else "")
+
+
+def _outline(site: SiteInputs, rows: list[str], seen: dict[int, str]) -> str:
+    """Digest of what the pages but an entry's own, search.json and the feed are made of: each
+    entry's row, and everything that is not an entry."""
+    shown = {name: snippet_view(result) for name, result in sorted(site.snippets.items())}
+    others = context_digest([site.today, list(site.undated), sorted(site.undated_bodies.items()), shown], seen)
+    return digest(site.site_digest, repr(site.streaks), others, hashlib.sha1("".join(rows).encode()).hexdigest())
+
+
+def _kept_pages(site: SiteInputs, last: PlanMemo) -> list[Page] | None:
+    """The last plan's pages that read only the outline, if it is as it was and the site has them all."""
+    kept = [Page(url, template, {}, last.keys.get(Page(url, template, {}).output_path, ""), reused=True)
+            for url, template in last.pages.items()]
+    return kept if kept and all(site.has_page(p.output_path, p.key) for p in kept) else None
+
+
+def _outline_pages(site: SiteInputs, cards: list[Card], urls: list[str], seen: dict[int, str]) -> list[Page]:
+    for card in cards:  # each card's digest from its few fields, not by walking it
+        _card_key(card, seen)
     pages: list[Page] = []
     pages += _undated_pages(site)
     pages += _home_pages(site, cards)
     pages += _tag_pages(site, cards)
     pages += _archive_pages(site, cards)
     pages.append(_figures_page(site))
-    pages += _search_pages(site, cards, seen)
-    pages += _feed_and_sitemap(site, cards, [p.url for p in entry_pages + pages])
+    pages.append(_page(site, "search/", "search.html", "Search"))
     pages.append(_page(site, "404.html", "404.html", "Page not found", root=site.config.base_path))
-    for p in pages:
-        p.context["nav"] = nav
-    return entry_pages + [replace(p, key=digest(site.site_digest, p.url, p.template, context_digest(p.context, seen)))
-                          for p in pages]
+    every = urls + [p.url for p in pages]
+    pages.append(_sitemap(site, cards, every + ["sitemap.xml"]))
+    return pages
 
 
 def _page(site: SiteInputs, url: str, template: str, title: str, root: str | None = None,
@@ -138,10 +199,14 @@ def _page(site: SiteInputs, url: str, template: str, title: str, root: str | Non
     return Page(url, template, context)
 
 
-def _card(entry: Entry, body: RenderedBody, snippets: Mapping[str, SnippetResult], seen: dict[int, str]) -> Card:
+def _card(entry: Entry, body: RenderedBody, snippets: Mapping[str, SnippetResult]) -> Card:
     figures = sum(len(snippets[r.name].figures) for r in _unique_refs(entry) if r.name in snippets) if snippets else 0
-    card = Card(entry.slug, entry_url(entry.slug), entry.title, entry.date, entry.tags, body.summary, figures)
-    return _made_of(card, seen, *vars(card).values())  # every field, in order
+    return Card(entry.slug, entry_url(entry.slug), entry.title, entry.date, entry.tags, body.summary, figures)
+
+
+def _card_key(card: Card, seen: dict[int, str]) -> str:
+    """A card is a pure function of its few fields: digest those, every field in order."""
+    return seen.get(id(card)) or seen[id(_made_of(card, seen, *vars(card).values()))]
 
 
 def _made_of(value: T, seen: dict[int, str], *parts: Any) -> T:
@@ -168,10 +233,12 @@ def _with_entry_links(body: RenderedBody, urls: Mapping[str, str], prefix: str) 
     return body if html is body.html else replace(body, html=html)
 
 
-def _entry_pages(site: SiteInputs, cards: list[Card], nav: list[dict[str, str]], seen: dict[int, str]) -> list[Page]:
+def _entry_pages(site: SiteInputs, cards: list[Card], nav: list[dict[str, str]], seen: dict[int, str],
+                 same: set[str], last_keys: Mapping[str, str]) -> list[Page]:
     """Each entry's page, keyed by the values its context is made of (cache keys, mostly) rather
     than by walking the context: there is one per entry, and every build plans them all. The
-    context below is made from exactly the values in `made_of`, and from nothing else."""
+    context below is made from exactly the values in `made_of`, and from nothing else. An entry
+    in `same` (its cache keys and the outline as the last plan had them) keeps its last key."""
     slugs = _slugs(site)
     nav_key = context_digest(nav, seen)
     shown: dict[str, str | None] = {}  # snippet name -> digest of what a page shows of it
@@ -182,17 +249,20 @@ def _entry_pages(site: SiteInputs, cards: list[Card], nav: list[dict[str, str]],
             shown[name] = None if result is None else context_digest(snippet_view(result), seen)
         return shown[name]
 
-    nav_keys = [(c.url, c.title, c.date.isoformat()) for c in cards]  # what a neighbour's page shows of it
+    def nav_keys(i: int) -> tuple[str, str, str] | None:  # what a neighbour's page shows of it
+        return (cards[i].url, cards[i].title, cards[i].date.isoformat()) if 0 <= i < len(cards) else None
+
     pages = []
     for i, entry in enumerate(site.entries):
         url = cards[i].url
         names = [r.name for r in _unique_refs(entry)]
         source = site.bodies[entry.slug]
-        made_of = (_known(entry, seen), _known(source, seen), nav_keys[i - 1] if i > 0 else None,
-                   nav_keys[i + 1] if i + 1 < len(cards) else None, [shown_key(n) for n in names],
-                   entry.date > site.today, nav_key,
-                   [slugs.get(target) for target, _ in source.links if target.endswith(".md")])
-        key = digest(site.site_digest, url, "entry.html", made_of)
+        key = last_keys.get(url + "index.html", "") if entry.slug in same else ""
+        if not key:
+            made_of = (_known(entry, seen), _known(source, seen), nav_keys(i - 1), nav_keys(i + 1),
+                       [shown_key(n) for n in names], entry.date > site.today, nav_key,
+                       [slugs.get(target) for target, _ in source.links if target.endswith(".md")])
+            key = digest(site.site_digest, url, "entry.html", made_of)
         if site.has_page(url + "index.html", key):
             pages.append(Page(url, "entry.html", {}, key, reused=True))
             continue
@@ -342,21 +412,22 @@ class SearchRecord:
                 "x": self.body.text}
 
 
-def _search_pages(site: SiteInputs, cards: list[Card], seen: dict[int, str]) -> list[Page]:
+def _search_pages(site: SiteInputs, cards: list[Card], seen: dict[int, str], same: Mapping[str, str]
+                  ) -> tuple[list[Page], dict[str, str]]:
+    """search.json, and the key of each entry's record in it (`same`: those the last plan made)."""
     link = (lambda url: url) if site.config.use_directory_urls else file_url
     records: list[Any] = []
+    keys: dict[str, str] = {}
     for card in reversed(cards):
         body, url = site.bodies[card.slug], link(card.url)
-        key = digest(_known(card, seen), _known(body, seen), url)
+        key = same.get(card.slug) or digest(_card_key(card, seen), _known(body, seen), url)
         record = SearchRecord(card, body, url, key)
         seen[id(record)] = "SearchRecord" + key  # a pure function of what `key` digests
         records.append(record)
+        keys[card.slug] = key
     records += [{"t": p.title, "u": link(p.url), "d": "", "g": [], "s": site.undated_bodies[p.url].summary,
                  "x": site.undated_bodies[p.url].text} for p in site.undated]
-    return [
-        _page(site, "search/", "search.html", "Search"),
-        Page("search.json", "@json", {"data": records}),
-    ]
+    return [Page("search.json", "@json", {"data": records})], keys
 
 
 def _published(entry: Entry, zone: dt.tzinfo) -> dt.datetime:
@@ -364,15 +435,17 @@ def _published(entry: Entry, zone: dt.tzinfo) -> dt.datetime:
     return entry.timestamp or dt.datetime.combine(entry.date, dt.time(), tzinfo=zone)
 
 
-def _feed_and_sitemap(site: SiteInputs, cards: list[Card], urls: list[str]) -> list[Page]:
+def _feed(site: SiteInputs) -> Page:
     zone = zoneinfo.ZoneInfo(site.config.timezone)
     latest = [e for e in reversed(site.entries)][:FEED_SIZE]
     slugs = _slugs(site)
     feed_items = [(e, _with_entry_links(site.bodies[e.slug], slugs, site.config.base_url), _published(e, zone),
                    _views(e, site.snippets)) for e in latest]
     updated = max((item[2] for item in feed_items), default=None)
+    return _page(site, "feed.xml", "feed.xml", site.config.title, items=feed_items, updated=updated)
+
+
+def _sitemap(site: SiteInputs, cards: list[Card], urls: list[str]) -> Page:
     lastmod = {c.url: c.date for c in cards}
-    return [
-        _page(site, "feed.xml", "feed.xml", site.config.title, items=feed_items, updated=updated),
-        _page(site, "sitemap.xml", "sitemap.xml", "Sitemap", urls=[u for u in urls if u != "404.html"], lastmod=lastmod),
-    ]
+    return _page(site, "sitemap.xml", "sitemap.xml", "Sitemap", urls=[u for u in urls if u != "404.html"],
+                 lastmod=lastmod)

@@ -34,11 +34,12 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from . import __version__
-from .model import RenderedBody
+from .model import PlanMemo, RenderedBody
 from .statecodec import (
     BadState,
     BodyPlaces,
     EntryParse,
+    FileSeen,
     as_dict,
     as_int,
     as_str,
@@ -49,18 +50,19 @@ from .statecodec import (
     encode_diagnostic,
     encode_entry,
     encode_headings,
+    file_seen,
     items_of,
     optional,
     site_paths,
-    stat_triple,
     str_map,
     text_place,
 )
 
-STATE_FORMAT = 6  # bump whenever the layout below changes: an older file is then not read
+STATE_FORMAT = 7  # bump whenever the layout below changes: an older file is then not read
 OLD_FORMATS = ("state-1-{tag}.pickle", "state-2-{tag}.json", "state-3-{tag}.json", "state-3-{tag}.pack",
                "state-4-{tag}.json", "state-4-{tag}.pack", "state-4-{tag}.texts",
-               "state-5-{tag}.json", "state-5-{tag}.pack", "state-5-{tag}.texts")  # earlier files: removed on save, never opened
+               "state-5-{tag}.json", "state-5-{tag}.pack", "state-5-{tag}.texts",
+               "state-6-{tag}.json", "state-6-{tag}.pack", "state-6-{tag}.texts")  # earlier files: removed on save, never opened
 COMPACT_SLACK = 1 << 20  # a pack is rewritten once it holds this much (and as much again) of forgotten records
 
 
@@ -76,10 +78,11 @@ class BuildState:
     spare_inode: int | None = None
     # code block digest -> HTML; "" while it is only in the texts file (StoredHighlights reads it)
     highlights: dict[str, str | None] = field(default_factory=dict)
-    stats: dict[str, tuple[int, int, int]] = field(default_factory=dict)  # entry path -> (ino, mtime, size)
-    stat_keys: dict[str, str] = field(default_factory=dict)  # entry path -> entry cache key
+    # entry path -> (ino, mtime, size) as last read, and the SHA-256 of the bytes read (its cache key's)
+    stats: dict[str, FileSeen] = field(default_factory=dict)
     # search.json: each entry's item as JSON (UTF-8), by SearchRecord.key; None while it is only in the pack
     search: dict[str, bytes | None] = field(default_factory=dict)
+    plan: PlanMemo = field(default_factory=PlanMemo)  # saved without its keys: they are `pages`
     pack: Pack = field(default_factory=lambda: Pack(), compare=False)  # where the records and the texts are
 
 
@@ -477,12 +480,12 @@ def encode_index(state: BuildState) -> dict[str, Any]:
         "spare_files": state.spare_files,
         "spare_inode": state.spare_inode,
         "stats": state.stats,
-        "stat_keys": state.stat_keys,
+        "plan": [state.plan.outline, {slug: list(e) for slug, e in state.plan.entries.items()}, state.plan.pages],
     }
 
 
 _KEYS = frozenset({"format", "made_with", "pack", "search", "pages", "files", "live_inode", "spare_files",
-                   "spare_inode", "stats", "stat_keys"})  # encode_index's; made_with() is not asked at import
+                   "spare_inode", "stats", "plan"})  # encode_index's; made_with() is not asked at import
 
 
 def decode_index(doc: object) -> BuildState:
@@ -492,16 +495,24 @@ def decode_index(doc: object) -> BuildState:
         raise BadState("another format")
     pack_id, size, texts_size = items_of(d["pack"], 3)
     search = {key: _item_place(place, as_int(texts_size)) for key, place in as_dict(d["search"]).items()}
+    outline, entries, pages = items_of(d["plan"], 3)
+    plan = PlanMemo(as_str(outline), {slug: _three_keys(e) for slug, e in as_dict(entries).items()}, str_map(pages))
     return BuildState(
         pages=site_paths(d["pages"]),
         files=site_paths(d["files"]),
         live_inode=optional(as_int, d["live_inode"]),
         spare_files=site_paths(d["spare_files"]),
         spare_inode=optional(as_int, d["spare_inode"]),
-        stats={k: stat_triple(v) for k, v in as_dict(d["stats"]).items()},
-        stat_keys=str_map(d["stat_keys"]),
+        stats={k: file_seen(v) for k, v in as_dict(d["stats"]).items()},
         search={key: None for key in search},
+        plan=plan,
         pack=Pack(as_str(pack_id), as_int(size), as_int(texts_size), search=search),
     )
 
 
+
+
+def _three_keys(value: object) -> tuple[str, str, str]:
+    if type(value) is not list or len(value) != 3 or not all(type(v) is str for v in value):
+        raise BadState("not three keys")
+    return value[0], value[1], value[2]

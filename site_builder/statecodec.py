@@ -155,9 +155,12 @@ def _link(value: object) -> tuple[str, int]:
     return as_str(target), as_int(line)
 
 
-def stat_triple(value: object) -> tuple[int, int, int]:
-    ino, mtime, size = items_of(value, 3)
-    return as_int(ino), as_int(mtime), as_int(size)
+FileSeen = tuple[int, int, int, str]  # (inode, mtime in ns, size) of a file when read, and its bytes' SHA-256
+
+
+def file_seen(value: object) -> FileSeen:
+    ino, mtime, size, sha = items_of(value, 4)
+    return as_int(ino), as_int(mtime), as_int(size), as_str(sha)
 
 
 def _date(value: object) -> dt.date:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from pathlib import Path
 
@@ -31,7 +32,7 @@ def plan(entries, per_page: int = 10, base_url: str = "/") -> dict[str, Page]:
         config=config, entries=entries, bodies={e.slug: render_body(e.body) for e in entries}, snippets={},
         streaks=compute_streaks([e.date for e in entries], TODAY), today=TODAY, site_digest="d",
     )
-    pages = plan_pages(inputs)
+    pages = plan_pages(inputs).pages
     urls = [p.url for p in pages]
     assert len(urls) == len(set(urls)), "two pages share a URL"
     return {p.url: p for p in pages}
@@ -178,7 +179,7 @@ def test_an_entry_pages_key_changes_exactly_when_its_context_does() -> None:
             today=today, site_digest="d", undated=undated,
             undated_bodies={p.url: render_body(p.body) for p in undated},
         )
-        return {p.url: p for p in plan_pages(inputs) if p.template == "entry.html"}
+        return {p.url: p for p in plan_pages(inputs).pages if p.template == "entry.html"}
 
     base = [*ENTRIES[:2], linking("2020-02-28", "2020-01-30.md"), *ENTRIES[3:]]  # not a neighbour
     variants = {
@@ -195,3 +196,54 @@ def test_an_entry_pages_key_changes_exactly_when_its_context_does() -> None:
             old, new = before[url], after[url]
             assert (old.key != new.key) == (context_digest(old.context, {}) != context_digest(new.context, {})), url
         assert any(before[u].key != after[u].key for u in before.keys() & after.keys())
+
+
+def test_the_last_plan_is_a_shortcut_never_another_answer() -> None:
+    """Planned with the last plan's memo (and a site holding the last plan's pages), every page
+    has the key a plan from nothing gives it; and an edit below an entry's first paragraph plans
+    only its own page, search.json and the feed anew."""
+    from site_builder.model import Figure, SnippetResult
+    from site_builder.undated import UndatedPage
+
+    ran = dt.datetime(2020, 3, 1, tzinfo=dt.timezone.utc)
+    figure = (Figure("fig-1.png", 640, 480, "A plot"),)  # the figures page shows the entry of each
+    about = UndatedPage("pages/about.md", "about/", "About", 0, True, (), (), False, "Hi.\n", 1, "d")
+
+    def with_text(day: str, text: str, tags: str = "cnn", snippets: str = "") -> object:
+        front = f"---\ntitle: Entry {day}\ntags: [{tags}]\nsnippets: [{snippets}]\n---\n"
+        parsed, _ = parse_entry(f"entries/{day}.md", f"{front}{text}\n".encode(), EntryRules())
+        return parsed
+
+    def inputs(entries: list, stdout: str = "1\n", today: dt.date = TODAY, undated: tuple = (), **more: object
+               ) -> SiteInputs:
+        rules = EntryRules()
+        return SiteInputs(
+            config=SiteConfig(root=Path("."), entries_per_page=2), entries=entries,
+            bodies={e.slug: render_body(e.body, rules.links_for(e)) for e in entries},
+            snippets={"demo": SnippetResult("demo", "k", "ok", "print(1)\n", stdout, "", figure, 0.5, ran, False)},
+            streaks=compute_streaks([e.date for e in entries], today), today=today, site_digest="d",
+            undated=undated, undated_bodies={p.url: render_body(p.body) for p in undated}, **more)
+
+    base = [*ENTRIES[:2], with_text("2020-02-28", "First.\n\nSecond.", snippets="demo"), *ENTRIES[3:]]
+    variants = {
+        "below the summary": [*base[:3], with_text("2020-02-29", "Body of 2020-02-29.\n\nMore."), *base[4:]],
+        "the summary": [*base[:3], with_text("2020-02-29", "Another first paragraph."), *base[4:]],
+        "its tags": [*base[:3], with_text("2020-02-29", "Body of 2020-02-29.", tags="keras"), *base[4:]],
+        "an entry with snippets": [*base[:2], with_text("2020-02-28", "First.\n\nThird.", snippets="demo"), *base[3:]],
+        "a new entry": [*base, entry("2020-03-02")],
+        "one fewer": base[1:],
+    }
+    first = plan_pages(inputs(base))
+    site = {(p.output_path, p.key) for p in first.pages}
+    cases = [(name, inputs(entries)) for name, entries in variants.items()]
+    cases += [("an output", inputs(base, stdout="2\n")), ("today", inputs(base, today=dt.date(2020, 3, 2))),
+              ("a page", inputs(base, undated=(about,)))]
+    for name, after in cases:
+        fresh = plan_pages(after)
+        memo = plan_pages(dataclasses.replace(after, memo=first.memo, has_page=lambda path, key: (path, key) in site))
+        assert [(p.url, p.key) for p in sorted(memo.pages, key=lambda p: p.url)] == [
+            (p.url, p.key) for p in sorted(fresh.pages, key=lambda p: p.url)], name
+    edited = dataclasses.replace(inputs(variants["below the summary"]), memo=first.memo,
+                                 has_page=lambda path, key: (path, key) in site)
+    assert sorted(p.url for p in plan_pages(edited).pages if not p.reused) == [
+        "entries/2020-02-29/", "feed.xml", "search.json"]
