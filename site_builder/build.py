@@ -22,6 +22,7 @@ from . import __version__
 from .assets import static_files
 from .checks import date_warnings, link_diagnostics
 from .config import SiteConfig
+from .confine import Walked
 from .entries import EntryRules, collect_entries, entry_cache_key, parse_entry, scan_entry_files
 from .errors import BROKEN_LINK, Diagnostic, errors_in, fails
 from .incremental import (
@@ -92,7 +93,7 @@ def build_site(config: SiteConfig, options: BuildOptions | None = None,
         if fresh.report is not None:
             return fresh.report
         with _few_collections():
-            return _build(config, options, out, fresh.fingerprint, started, progress)
+            return _build(config, options, out, fresh, started, progress)
 
 
 @contextlib.contextmanager
@@ -110,7 +111,7 @@ def _few_collections() -> Iterator[None]:
         gc.unfreeze()
 
 
-def _build(config: SiteConfig, options: BuildOptions, out: Path, fingerprint: str, started: float,
+def _build(config: SiteConfig, options: BuildOptions, out: Path, fresh: Freshness, started: float,
            progress: Progress | None, cold: bool = False) -> BuildReport:
     today = resolve_today(config, options.today)
     cache_dir = config.path("cache_dir")
@@ -129,12 +130,12 @@ def _build(config: SiteConfig, options: BuildOptions, out: Path, fingerprint: st
     written = 0
     with Workers(options.jobs or os.cpu_count() or 1, Shared(theme, StoredHighlights(state))) as workers:
         try:
-            site = load_site(config, options, today, state, progress, workers)
+            site = load_site(config, options, today, state, progress, workers, fresh.entry_files)
             rendered = render_site(config, site, state, out, theme, workers)
         except BadState:  # a body's HTML in the pack, read only now, is not what the state said
             if cold:
                 raise
-            return _build(config, options, out, fingerprint, started, progress, cold=True)
+            return _build(config, options, out, fresh, started, progress, cold=True)
         if not diagnostics:
             written, diagnostics = _write(out, rendered, state, trees, cache_dir, site.diagnostics, options.strict)
     diagnostics = list(dict.fromkeys(site.diagnostics + rendered.problems + diagnostics))  # a link seen twice
@@ -149,7 +150,7 @@ def _build(config: SiteConfig, options: BuildOptions, out: Path, fingerprint: st
     clean = not failed and options.run_snippets and all(r.status == "ok" for r in site.snippets.values())
     _save_quietly(cache_dir, state, out)
     write_record(cache_dir, out, {
-        "fingerprint": fingerprint if clean else "", "out_id": output_id(out),
+        "fingerprint": fresh.fingerprint if clean else "", "out_id": output_id(out),
         "data": snippet_data(config, site.snippets.values()),
         "summary": {"pages": report.pages, "entries": report.entries, "snippets": len(site.snippets),
                     "streaks": streaks_json(site.streaks), "warnings": warnings_json(diagnostics)},
@@ -200,12 +201,14 @@ class LoadedSite:
 
 
 def load_site(config: SiteConfig, options: BuildOptions, today: dt.date, state: BuildState,
-              progress: Progress | None = None, workers: Workers | None = None) -> LoadedSite:
-    """Every read-side stage: entries, bodies, snippet outputs, streaks, with all their diagnostics."""
+              progress: Progress | None = None, workers: Workers | None = None,
+              entry_files: Walked | None = None) -> LoadedSite:
+    """Every read-side stage: entries, bodies, snippet outputs, streaks, with all their diagnostics.
+    `entry_files`: the walk of entries/ that the freshness check made, if it did."""
     known = snippet_names(config)
     rules = EntryRules(config.day_ends_at, frozenset(known), config.timezone,
                        config.rel_path("entries_dir"), config.rel_path("static_dir"))
-    entries, diagnostics = load_and_render(config, rules, state, workers or Workers(1))
+    entries, diagnostics = load_and_render(config, rules, state, workers or Workers(1), entry_files)
     published = [e for e in entries if options.drafts or not e.draft]
     bodies = {e.slug: linking_in_full(state, body_key(e)) for e in published}
     every_page, found = load_undated_pages(config.root, config.path("pages_dir"), frozenset(known))
@@ -234,15 +237,15 @@ def load_site(config: SiteConfig, options: BuildOptions, today: dt.date, state: 
     return LoadedSite(published, bodies, snippets, streaks, today, diagnostics, undated, undated_bodies)
 
 
-def load_and_render(config: SiteConfig, rules: EntryRules, state: BuildState, workers: Workers
-                    ) -> tuple[list[Entry], list[Diagnostic]]:
+def load_and_render(config: SiteConfig, rules: EntryRules, state: BuildState, workers: Workers,
+                    entry_files: Walked | None = None) -> tuple[list[Entry], list[Diagnostic]]:
     """Parse every entry and render its body, reusing both for files whose bytes did not change.
 
     A file whose (inode, mtime, size) is as the last build saw it is not even read."""
     keys: list[str] = []
     todo: list[tuple[str, bytes, EntryRules]] = []
     stats: dict[str, FileSeen] = {}
-    scanned, refused = scan_entry_files(config.root, config.path("entries_dir"))  # links out of the log
+    scanned, refused = scan_entry_files(config.root, config.path("entries_dir"), entry_files)  # links out of the log
     rules_key = rules.key
     for rel, full, st in scanned:
         seen = state.stats.get(rel)

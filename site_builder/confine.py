@@ -30,6 +30,20 @@ class FoundFile:
     stat: tuple[int, int, int]  # (inode, mtime_ns, size) of the file `path` names
 
 
+@dataclass(frozen=True)
+class Walked:
+    """One walk of a folder, to be narrowed to the names a stage reads (`only`): the build reads
+    entries/ for Markdown where the freshness check stats every file, and one walk serves both."""
+
+    files: list[FoundFile]
+    problems: list[tuple[Diagnostic, str | None]]  # each with the name of the file it is about (None: a folder's)
+
+    def only(self, keep: Callable[[str], bool]) -> tuple[list[FoundFile], list[Diagnostic]]:
+        """What a walk keeping just the names `keep` passes (of those this one kept) would find."""
+        files = [f for f in self.files if keep(f.rel.rpartition("/")[2])]
+        return files, _once([d for d, name in self.problems if name is None or keep(name)])
+
+
 Chain = tuple[tuple[str, str], ...]  # the real folders from the walked one down, each with the link that led there
 
 
@@ -85,23 +99,29 @@ def walk_confined(root: Path, folder: Path, keep: Callable[[str], bool] | None =
                   ) -> tuple[list[FoundFile], list[Diagnostic]]:
     """Every non-hidden file below `folder` whose name passes `keep`, sorted by `rel`, and the
     problems found (one per bad link). A missing folder is no files and no problem."""
+    return walk_tree(root, folder, keep).only(lambda _: True)
+
+
+def walk_tree(root: Path, folder: Path, keep: Callable[[str], bool] | None = None) -> Walked:
+    """walk_confined's walk, its problems kept with the names they are about."""
     real_root, real_folder = os.path.realpath(root), os.path.realpath(folder)
     where = os.path.relpath(os.path.abspath(folder), os.path.abspath(root)).replace(os.sep, "/")
     walk = _Walk("" if where == "." else where, real_root, real_folder, keep or (lambda _: True))
     if not os.path.isdir(real_folder):
         missing = os.path.islink(folder)
-        return [], [Diagnostic(walk.where, None, "a symbolic link to a missing folder",
-                               hint="fix the link, or the folder's setting in logbuild.toml")] if missing else []
+        return Walked([], [(Diagnostic(walk.where, None, "a symbolic link to a missing folder",
+                                       hint="fix the link, or the folder's setting in logbuild.toml"), None)]
+                      if missing else [])
     files: list[FoundFile] = []
-    problems: list[Diagnostic] = []
+    problems: list[tuple[Diagnostic, str | None]] = []
     stack: list[tuple[str, str, Chain]] = [(real_folder, "", ((real_folder, ""),))]
     while stack:
         real_dir, prefix, chain = stack.pop()
         try:
             items = list(os.scandir(real_dir))
         except OSError as exc:
-            problems.append(Diagnostic(walk.shown(prefix.rstrip("/")) or ".", None,
-                                       f"cannot read this folder: {exc.strerror}"))
+            problems.append((Diagnostic(walk.shown(prefix.rstrip("/")) or ".", None,
+                                        f"cannot read this folder: {exc.strerror}"), None))
             continue
         for item in items:
             if item.name.startswith("."):
@@ -114,29 +134,30 @@ def walk_confined(root: Path, folder: Path, keep: Callable[[str], bool] | None =
             elif walk.keep(item.name):
                 _add_file(walk, item.path, rel, item.stat(), files, problems)
     files.sort(key=lambda f: f.rel)
-    return files, _once(problems)
+    return Walked(files, problems)
 
 
 def _follow(walk: _Walk, link: str, rel: str, chain: Chain, files: list[FoundFile],
-            problems: list[Diagnostic], stack: list[tuple[str, str, Chain]]) -> None:
+            problems: list[tuple[Diagnostic, str | None]], stack: list[tuple[str, str, Chain]]) -> None:
     """A symbolic link: its target if that is inside the log, else the one problem it is."""
+    name = os.path.basename(link)
     try:
         st = os.stat(link)
     except OSError as exc:
-        if walk.keep(os.path.basename(link)):
-            problems.append(_broken_link(walk, link, rel, exc))
+        if walk.keep(name):
+            problems.append((_broken_link(walk, link, rel, exc), name))
         return
     real = os.path.realpath(link)
     is_dir = stat.S_ISDIR(st.st_mode)
-    if not is_dir and not walk.keep(os.path.basename(link)):
+    if not is_dir and not walk.keep(name):
         return
     refused = walk.refusal(real, walk.shown(rel))
     if refused is not None:
-        problems.append(refused)
+        problems.append((refused, None if is_dir else name))
     elif not is_dir:
         _add_file(walk, real, rel, st, files, problems)
     elif any(_below(folder, real) for folder, _ in chain):
-        problems.append(_folder_loop(walk, link, real, chain))
+        problems.append((_folder_loop(walk, link, real, chain), None))
     else:
         stack.append((real, rel + "/", (*chain, (real, link))))
 
@@ -153,11 +174,12 @@ def _folder_loop(walk: _Walk, link: str, target: str, chain: Chain) -> Diagnosti
 
 
 def _add_file(walk: _Walk, path: str, rel: str, st: os.stat_result, files: list[FoundFile],
-              problems: list[Diagnostic]) -> None:
+              problems: list[tuple[Diagnostic, str | None]]) -> None:
     if stat.S_ISREG(st.st_mode):
         files.append(FoundFile(rel, walk.shown(rel), path, (st.st_ino, st.st_mtime_ns, st.st_size)))
     else:
-        problems.append(Diagnostic(walk.shown(rel), None, "not a regular file; it is skipped", "warning"))
+        problems.append((Diagnostic(walk.shown(rel), None, "not a regular file; it is skipped", "warning"),
+                         rel.rpartition("/")[2]))
 
 
 def _broken_link(walk: _Walk, link: str, rel: str, exc: OSError) -> Diagnostic:

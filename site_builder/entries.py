@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .confine import walk_confined
+from .confine import Walked, walk_tree
 from .errors import Diagnostic, did_you_mean, not_utf8
 from .frontmatter import KeyLines, local_time, parse_date, parse_yaml, shown, split_front_matter
 from .links import LinkContext
@@ -53,10 +53,12 @@ class EntryRules:
 ScannedFile = tuple[str, str, tuple[int, int, int]]  # (path from the root, real path to read, stat)
 
 
-def scan_entry_files(root: Path, entries_dir: Path) -> tuple[list[ScannedFile], list[Diagnostic]]:
+def scan_entry_files(root: Path, entries_dir: Path, walked: Walked | None = None
+                     ) -> tuple[list[ScannedFile], list[Diagnostic]]:
     """Every entry file (sorted, one stat each) and the links refused on the way (confine.py):
-    a symlinked entry is read as its target, and only when that is inside the log."""
-    found, problems = walk_confined(root, entries_dir, _is_entry_name)
+    a symlinked entry is read as its target, and only when that is inside the log. `walked`: a
+    walk of `entries_dir` keeping more names, made already (incremental.freshness)."""
+    found, problems = (walked or walk_tree(root, entries_dir, _is_entry_name)).only(_is_entry_name)
     return [(f.shown, f.path, f.stat) for f in found], problems
 
 

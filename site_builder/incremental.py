@@ -18,7 +18,7 @@ from typing import Any
 
 from . import __version__
 from .config import SiteConfig, default_theme_dir
-from .confine import walk_confined
+from .confine import Walked, walk_tree
 from .errors import Diagnostic
 from .model import BuildOptions, BuildReport, SnippetCounts, Streaks
 from .slugs import is_safe_path
@@ -31,17 +31,19 @@ def config_digest(config: SiteConfig) -> str:
 
 
 def input_fingerprint(config: SiteConfig, options: BuildOptions, today: dt.date, out: Path,
-                      data: list[str]) -> str:
+                      data: list[str], entry_files: Walked | None = None) -> str:
     """Digest of (path, inode, mtime, size) of every input plus the options: equal means nothing
-    to do. `data` are the files and folders the snippets read (`data=`), as the last build found."""
+    to do. `data` are the files and folders the snippets read (`data=`), as the last build found;
+    `entry_files` the walk of entries/ (walk_inputs), if there is one already."""
     opts = dataclasses.replace(options, today=None, out=None)
     parts: list[Any] = [__version__, config_digest(config), repr(opts), today.isoformat(), str(out), sys.version]
-    for folder in (config.path("entries_dir"), config.path("pages_dir"), config.path("snippets_dir"),
-                   config.path("templates_dir"), config.path("static_dir")):
-        parts.append(_stat_tree(config.root, folder))
-    parts.append(_stat_tree(default_theme_dir(), default_theme_dir()))
-    parts += [_stat_tree(config.root, config.root / d) if (config.root / d).is_dir() else _stat(config.root / d)
-              for d in data]
+    parts.append(_stat_tree(entry_files or walk_inputs(config.root, config.path("entries_dir"))))
+    for folder in (config.path("pages_dir"), config.path("snippets_dir"), config.path("templates_dir"),
+                   config.path("static_dir")):
+        parts.append(_stat_tree(walk_inputs(config.root, folder)))
+    parts.append(_stat_tree(walk_inputs(default_theme_dir(), default_theme_dir())))
+    parts += [_stat_tree(walk_inputs(config.root, config.root / d)) if (config.root / d).is_dir()
+              else _stat(config.root / d) for d in data]
     for name in ("logbuild.toml", "pyproject.toml"):
         parts.append(_stat(config.root / name))
     parts += [_stat(Path(p)) for p in sys.path if "site-packages" in p]  # installs and upgrades
@@ -56,10 +58,14 @@ def _stat(path: Path) -> tuple[int, int, int] | None:
     return (st.st_ino, st.st_mtime_ns, st.st_size)
 
 
-def _stat_tree(root: Path, folder: Path) -> list[Any]:
-    """The same walk as the build's (confine.walk_confined): links that loop or leave the log
-    are problems there, and here simply part of what is compared."""
-    files, problems = walk_confined(root, folder, lambda name: not name.endswith(".pyc"))
+def walk_inputs(root: Path, folder: Path) -> Walked:
+    """The same walk as the build's (confine.walk_confined), of every file the build may read."""
+    return walk_tree(root, folder, lambda name: not name.endswith(".pyc"))
+
+
+def _stat_tree(walked: Walked) -> list[Any]:
+    """Links that loop or leave the log are problems to the build, and here simply part of what is compared."""
+    files, problems = walked.only(lambda _: True)
     return [(f.rel, f.stat) for f in files] + [d.format() for d in problems]
 
 
@@ -214,6 +220,7 @@ class Freshness:
 
     fingerprint: str
     report: BuildReport | None
+    entry_files: Walked | None = None  # the walk of entries/ it made: the build reads the entries it found
 
 
 def freshness(config: SiteConfig, options: BuildOptions) -> Freshness:
@@ -222,10 +229,11 @@ def freshness(config: SiteConfig, options: BuildOptions) -> Freshness:
     config = with_base_url(config, options)
     out = output_dir(config, options)
     record = read_record(config.path("cache_dir"), out)
+    entry_files = walk_inputs(config.root, config.path("entries_dir"))
     fingerprint = input_fingerprint(config, options, resolve_today(config, options.today), out,
-                                    record.get("data", []))
+                                    record.get("data", []), entry_files)
     if not is_unchanged(record, fingerprint, out):
-        return Freshness(fingerprint, None)
+        return Freshness(fingerprint, None, entry_files)
     summary = record["summary"]
     return Freshness(fingerprint, BuildReport(
         pages=summary["pages"], pages_written=0, entries=summary["entries"],

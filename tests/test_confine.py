@@ -214,3 +214,31 @@ def test_folders_that_link_to_each_other_end_the_build_with_one_error_each(log: 
     result = run_logbuild("-C", log, "build", "--out", tmp_path / "out", "--today", "2018-09-20", timeout=60)
     assert result.returncode == 1 and "Traceback" not in result.stderr
     assert sum("loop" in line for line in result.stderr.splitlines()) == 2, result.stderr
+
+
+def test_one_walk_narrowed_finds_what_a_narrower_walk_finds(log: Path, tmp_path: Path) -> None:
+    """The freshness check walks entries/ for every file and the build reads its Markdown from
+    that walk: narrowed to .md it must be the .md walk, problems and all (of every kind, each
+    about a .md name, another name, or a folder)."""
+    from site_builder.confine import walk_tree
+
+    entries = log / "entries"
+    (entries / "notes.txt").write_text("x\n", "utf-8")
+    for name in ("gone.md", "gone.txt"):
+        os.symlink(entries / "nothing-here", entries / name)  # dangling
+    for name in ("out.md", "out.txt"):
+        os.symlink(tmp_path / "secret.txt", entries / name)  # out of the log
+    os.symlink(entries / "loop-b.md", entries / "loop-a.md")
+    os.symlink(entries / "loop-a.md", entries / "loop-b.md")
+    os.symlink(entries, entries / "2018" / "up")  # a folder loop
+    os.symlink(tmp_path, entries / "outside")  # a folder out of the log
+    for name in ("pipe.md", "pipe.txt"):
+        os.mkfifo(entries / name)
+    (entries / "cached.pyc").write_bytes(b"")
+    is_md = lambda name: name.endswith(".md")  # noqa: E731
+    narrowed = walk_tree(log, entries, lambda name: not name.endswith(".pyc")).only(is_md)
+    direct = walk_confined(log, entries, is_md)
+    assert narrowed == direct
+    assert len(direct[1]) >= 6 and {f.rel for f in direct[0]} == {"2018-09-14.md", "2018/2018-09-15.md"}
+    every = walk_confined(log, entries, lambda name: not name.endswith(".pyc"))
+    assert len(every[1]) > len(direct[1])  # the other names' problems were there to leave out
