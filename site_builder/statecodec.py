@@ -82,13 +82,22 @@ def decode_parse(key: str, value: object) -> EntryParse:
 def _entry(value: object) -> Entry:
     path, date, slug, title, tags, links, refs, draft, streak, body, first, digest, moment, streak_line = (
         items_of(value, 14))
+    if not (type(path) is str and type(slug) is str and type(title) is str and type(digest) is str
+            and type(first) is int and type(streak_line) is int and type(draft) is bool):
+        raise BadState("an entry's field of another type")  # checked at once: 5,000 entries per load
     return Entry(
-        path=as_str(path), date=_date(date), slug=as_str(slug), title=as_str(title),
-        tags=tuple(as_str(t) for t in as_list(tags)), links=tuple(_str_pair(p) for p in as_list(links)),
-        snippets=tuple(_ref(r) for r in as_list(refs)), draft=as_bool(draft), declared_streak=optional(as_int, streak),
-        body=_markdown(body, refs), body_first_line=as_int(first), digest=as_str(digest), timestamp=optional(_moment, moment),
-        streak_line=as_int(streak_line),
+        path=path, date=_date(date), slug=slug, title=title, tags=_strs(tags),
+        links=tuple(_str_pair(p) for p in as_list(links)) if links != [] else (),
+        snippets=tuple(_ref(r) for r in as_list(refs)) if refs != [] else (), draft=draft,
+        declared_streak=optional(as_int, streak), body=_markdown(body, refs), body_first_line=first, digest=digest,
+        timestamp=optional(_moment, moment), streak_line=streak_line,
     )
+
+
+def _strs(value: object) -> tuple[str, ...]:
+    if type(value) is not list or not all(type(v) is str for v in value):
+        raise BadState("not a list of strings")
+    return tuple(value)  # just checked
 
 
 def _markdown(body: object, refs: object) -> str:
@@ -126,10 +135,10 @@ def _severity(value: object) -> Severity:
 def decode_body(value: object, texts_size: int) -> tuple[RenderedBody, BodyPlaces]:
     """The body without its HTML, plain text and headings ("", "", ()), and where in the texts file they are."""
     html_at, text_at, headings_at, summary, links, problems = items_of(value, 6)
-    body = RenderedBody("", "", (), as_str(summary), tuple(_link(x) for x in as_list(links)),
-                        tuple(_diagnostic(d) for d in as_list(problems)))
+    body = RenderedBody("", "", (), as_str(summary), tuple(_link(x) for x in as_list(links)) if links != [] else (),
+                        tuple(_diagnostic(d) for d in as_list(problems)) if problems != [] else ())
     places = (text_place(html_at, texts_size), text_place(text_at, texts_size),
-              optional(lambda p: text_place(p, texts_size), headings_at))
+              None if headings_at is None else text_place(headings_at, texts_size))
     return body, places
 
 
@@ -139,10 +148,11 @@ def decode_headings(value: object) -> tuple[Heading, ...]:
 
 def text_place(value: object, texts_size: int) -> TextPlace:
     """[start, stop] of a text in a texts file of `texts_size` bytes (its header comes first)."""
-    start, stop = items_of(value, 2)
-    if not 0 < as_int(start) < as_int(stop) <= texts_size:
-        raise BadState("a text outside the texts file")
-    return start, stop  # type: ignore[return-value]  # just checked
+    if type(value) is list and len(value) == 2:
+        start, stop = value
+        if type(start) is int and type(stop) is int and 0 < start < stop <= texts_size:
+            return start, stop
+    raise BadState("not a place of a text in the texts file")
 
 
 def _heading(value: object) -> Heading:
