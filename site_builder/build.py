@@ -62,7 +62,7 @@ from .model import (
     SnippetResult,
     Streaks,
 )
-from .output import OutputFile, SiteWriter, Trees, UnsafeOutput, inode, known_trees
+from .output import OutputFile, SiteWriter, Trees, UnsafeOutput, Vanished, inode, known_trees, spare_files
 from .reuse import body_key, in_full, keep_search_items, lazy_bodies, linking_in_full, made_from
 from .state import BuildState, StoredHighlights, load_state, made_with, save_state
 from .statecodec import BadState, FileSeen
@@ -131,13 +131,18 @@ def _build(config: SiteConfig, options: BuildOptions, out: Path, fresh: Freshnes
     with Workers(options.jobs or os.cpu_count() or 1, Shared(theme, StoredHighlights(state))) as workers:
         try:
             site = load_site(config, options, today, state, progress, workers, fresh.entry_files)
-            rendered = render_site(config, site, state, out, theme, workers)
+            rendered = render_site(config, site, state, out, theme, workers, spare_path(cache_dir, out))
         except BadState:  # a body's HTML in the pack, read only now, is not what the state said
             if cold:
                 raise
             return _build(config, options, out, fresh, started, progress, cold=True)
         if not diagnostics:
-            written, diagnostics = _write(out, rendered, state, trees, cache_dir, site.diagnostics, options.strict)
+            try:
+                written, diagnostics = _write(out, rendered, state, trees, cache_dir, site.diagnostics, options.strict)
+            except Vanished:  # the build planned to reuse a page nobody has any more
+                if cold:
+                    raise
+                return _build(config, options, out, fresh, started, progress, cold=True)
     diagnostics = list(dict.fromkeys(site.diagnostics + rendered.problems + diagnostics))  # a link seen twice
     failed = fails(diagnostics, options.strict)
     report = BuildReport(
@@ -172,6 +177,8 @@ def _write(out: Path, rendered: RenderedSite, state: BuildState, trees: Trees | 
             return 0, []
         written = writer.written
         set_trees(state, writer.swap())
+    except Vanished:
+        raise
     except (UnsafeOutput, OSError) as exc:
         set_trees(state, Trees())  # whatever is in the folders now, the next build finds out anew
         return 0, [Diagnostic(str(out), None, f"cannot write the site: {exc}")]
@@ -309,15 +316,19 @@ class RenderedSite:
 
 
 def render_site(config: SiteConfig, site: LoadedSite, state: BuildState, out: Path, theme: Any,
-                workers: Workers) -> RenderedSite:
+                workers: Workers, spare: Path) -> RenderedSite:
     """Plan every page; render only those whose key changed (entry pages on both cores)."""
     from .pages import SiteInputs, digest, plan_pages
 
     site_digest = digest(made_with(), config_digest(config), theme.digest_all)
     live = str(out)
+    in_spare = spare_files(spare, state_trees(state)) or {}
 
     def has_page(path: str, key: str) -> bool:
-        return state.pages.get(path) == key and path in state.files and os.path.isfile(os.path.join(live, path))
+        """The site has the page's bytes: in the spare folder the writer takes it from (it checks that
+        copy), or else in the live site (a page deleted there by hand is rendered again)."""
+        held = state.files.get(path) if state.pages.get(path) == key else None
+        return held is not None and (in_spare.get(path) == held or os.path.isfile(os.path.join(live, path)))
 
     plan = plan_pages(SiteInputs(config, site.entries, site.bodies, site.snippets, site.streaks,
                                  site.today, site_digest, site.undated, site.undated_bodies,
@@ -326,18 +337,18 @@ def render_site(config: SiteConfig, site: LoadedSite, state: BuildState, out: Pa
     keys: dict[str, str] = {}
     reused: list[OutputFile] = []
     todo: list[Page] = []
-    lazy = lazy_bodies(state, site.entries, site.bodies)
+    full = lazy_bodies(state, site.entries, site.bodies)
     for page in plan.pages:
         path = page.output_path
         keys[path] = page.key
         done = page.reused or has_page(path, page.key)
         if page.template == "@json":
-            page = keep_search_items(state, page, not done, lazy)
+            page = keep_search_items(state, page, not done, full)
         if done:
             reused.append(OutputFile(path, digest=state.files[path]))
         else:
             todo.append(page)
-    todo = [replace(p, context=in_full(p.context, lazy)) for p in todo]
+    todo = [replace(p, context=in_full(p.context, full)) for p in todo]
     problems: list[Diagnostic] = []
 
     def files() -> Iterator[OutputFile]:

@@ -44,7 +44,8 @@ def cell_programs(docs: Iterable[CellDoc]) -> dict[str, CellProgram]:
 
 
 def entry_docs(entries: Iterable[Entry], rules: EntryRules) -> list[CellDoc]:
-    return [(e.path, e.snippets, e.body, rules.links_for(e)) for e in entries]
+    """Those of the entries that name a snippet: only they may have cells to run."""
+    return [(e.path, e.snippets, e.body, rules.links_for(e)) for e in entries if e.snippets]
 
 
 def snippet_data(config: SiteConfig, results: Iterable[SnippetResult]) -> list[str]:

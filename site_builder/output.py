@@ -59,6 +59,10 @@ class UnsafeOutput(Exception):
     """The output folder holds something we did not make, or a path would leave the site."""
 
 
+class Vanished(FileNotFoundError):
+    """A page to reuse is in neither folder any more (deleted by hand from both): build it anew."""
+
+
 def inode(path: Path) -> int | None:
     try:
         return os.lstat(path).st_ino
@@ -100,10 +104,9 @@ class SiteWriter:
     def __init__(self, out: Path, spare: Path, trees: Trees | None):
         self.out, self.spare = out, spare
         self.live = trees.live if trees is not None else {}
-        known = (trees is not None and trees.spare_inode is not None and inode(self.spare) == trees.spare_inode
-                 and not self.spare.is_symlink())  # the cache is restored from elsewhere
-        self.spare_files = dict(trees.spare) if known and trees is not None else {}
-        if not known:
+        known = spare_files(spare, trees)
+        self.spare_files = dict(known) if known is not None else {}
+        if known is None:
             _remove(self.spare)
         self.spare.mkdir(parents=True, exist_ok=True)
         self._spare_str = str(self.spare)
@@ -134,7 +137,7 @@ class SiteWriter:
         elif file.source is not None:
             shutil.copyfile(file.source, dest)  # a copy, never a link to the user's own file
         else:
-            raise FileNotFoundError(f"{current} vanished during the build")
+            raise Vanished(f"{current} vanished during the build")
         self.spare_files[file.path] = file.digest
 
     @property
@@ -192,6 +195,15 @@ class SiteWriter:
             live_known = False
         return Trees(dict(self.new), inode(self.out), dict(self.live) if live_known else {},
                      inode(self.spare) if live_known else None)
+
+
+def spare_files(spare: Path, trees: Trees | None) -> dict[str, str] | None:
+    """What the spare folder holds (path -> digest), if it is still the folder `trees` describes;
+    None when it is not (the cache is restored from elsewhere): the writer starts it anew."""
+    if trees is not None and trees.spare_inode is not None and inode(spare) == trees.spare_inode \
+            and not spare.is_symlink():
+        return trees.spare
+    return None
 
 
 def _link_or_copy(src: str, dest: str) -> None:

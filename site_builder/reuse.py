@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import replace
-from functools import cache, partial
+from functools import cache
 from typing import Any
 
 from .model import Entry, Page, RenderedBody
@@ -26,14 +26,17 @@ def full_body(state: BuildState, key: str) -> RenderedBody:
     return stored_body(state, key) if is_lazy(state, key) else state.bodies[key]
 
 
-def in_full(value: Any, lazy: Mapping[int, Callable[[], RenderedBody]]) -> Any:
-    """A page context with each body whose HTML was not read (by id, in `lazy`) in full."""
+Full = Callable[[RenderedBody], RenderedBody]  # a body of the site with its HTML, text and headings (lazy_bodies)
+
+
+def in_full(value: Any, full: Full) -> Any:
+    """A page context with each body whose HTML was not read in full."""
     if isinstance(value, RenderedBody):
-        return lazy[id(value)]() if id(value) in lazy else value
+        return full(value)
     if isinstance(value, dict):
-        return {k: in_full(v, lazy) for k, v in value.items()}
+        return {k: in_full(v, full) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
-        return type(value)(in_full(v, lazy) for v in value)
+        return type(value)(in_full(v, full) for v in value)
     return value  # a Card, an Entry, a SearchRecord (it shows the text only): no HTML in them
 
 
@@ -50,11 +53,11 @@ def renderer_version() -> str:
 
 
 def keep_search_items(state: BuildState, page: Page, rendered: bool,
-                      lazy: Mapping[int, Callable[[], RenderedBody]]) -> Page:
+                      full: Full) -> Page:
     """search.json holds the text of every entry, so its items are kept in the state as JSON, by
     key: an edit encodes its own entry's item and reads the others' as they were. The state keeps
     the items of this search.json only; the page to render comes with its items encoded. An item
-    made anew from a body whose text is still in the texts file (`lazy`, by id) reads it."""
+    made anew from a body whose text is still in the texts file reads it (`full`)."""
     from .pages import SearchRecord
 
     items = page.context["data"]
@@ -65,8 +68,7 @@ def keep_search_items(state: BuildState, page: Page, rendered: bool,
         return page
     for r in records:
         if r.key not in state.search:
-            full = replace(r, body=lazy[id(r.body)]()) if id(r.body) in lazy else r
-            state.search[r.key] = json_item(full).encode()
+            state.search[r.key] = json_item(replace(r, body=full(r.body))).encode()
     encoded = iter(search_items(state, [r.key for r in records]))
     data = [JSONBytes(next(encoded)) if isinstance(r, SearchRecord) else r for r in items]
     return replace(page, context={**page.context, "data": data})
@@ -81,8 +83,15 @@ def made_from(state: BuildState, entries: list[Entry], bodies: Mapping[str, Rend
     return keys
 
 
-def lazy_bodies(state: BuildState, entries: list[Entry], bodies: Mapping[str, RenderedBody]
-                ) -> dict[int, Callable[[], RenderedBody]]:
-    """By id(): the bodies of the site whose HTML, text and headings are still in the texts file, and how to read them."""
-    return {id(bodies[e.slug]): partial(full_body, state, body_key(e)) for e in entries
-            if bodies[e.slug] is state.bodies[body_key(e)] and is_lazy(state, body_key(e))}
+def lazy_bodies(state: BuildState, entries: list[Entry], bodies: Mapping[str, RenderedBody]) -> Full:
+    """How to have a body of the site in full: those whose HTML, text and headings are still in the
+    texts file are read from there (each when a page that is rendered shows it)."""
+    keys = {id(bodies[e.slug]): body_key(e) for e in entries}
+
+    def full(body: RenderedBody) -> RenderedBody:
+        key = keys.get(id(body))
+        if key is not None and body is state.bodies.get(key) and is_lazy(state, key):
+            return stored_body(state, key)
+        return body
+
+    return full

@@ -280,12 +280,16 @@ def test_template_runtime_error_names_file_and_line(site_copy: Path) -> None:
     assert re.search(r"^templates/tags\.html:3: template error: .*no_such_value", result.stderr, re.MULTILINE), result.stderr
 
 
-def test_a_page_deleted_by_hand_comes_back_with_the_next_change(tmp_path: Path) -> None:
-    """Pages are reused only while their file is really there."""
+@pytest.mark.parametrize("builds, where", [(1, "site"), (3, "site"), (3, "site and spare")])
+def test_a_page_deleted_by_hand_comes_back_with_the_next_change(tmp_path: Path, builds: int, where: str) -> None:
+    """Pages are reused only while their file is really there: in the site, or in the spare folder
+    the writer takes an unchanged page from (after a few builds it has them all); deleted from
+    both, the build still ends with the page."""
     import datetime as dt
 
     from site_builder.build import build_site
     from site_builder.config import load_config
+    from site_builder.incremental import spare_path
     from site_builder.model import BuildOptions
 
     (tmp_path / "entries").mkdir()
@@ -293,13 +297,19 @@ def test_a_page_deleted_by_hand_comes_back_with_the_next_change(tmp_path: Path) 
         (tmp_path / "entries" / f"2024-03-0{day}.md").write_text(f"---\ntitle: Day {day}\n---\nText {day}.\n")
     config, _ = load_config(tmp_path)
     options = BuildOptions(today=dt.date(2024, 3, 3))
-    build_site(config, options)
-    lost = tmp_path / "site" / "entries" / "2024-03-01" / "index.html"
-    lost.unlink()
+    for n in range(builds):
+        (tmp_path / "entries" / "2024-03-02.md").write_text(f"---\ntitle: Day 2\n---\nText 2, take {n}.\n")
+        build_site(config, options)
+    page = Path("entries", "2024-03-01", "index.html")
+    lost = [tmp_path / "site" / page]
+    if where == "site and spare":
+        lost.append(spare_path(config.path("cache_dir"), tmp_path / "site") / page)
+    for copy in lost:
+        copy.unlink()
     (tmp_path / "entries" / "2024-03-03.md").write_text("---\ntitle: Day 3\n---\nText 3, edited.\n")
     report = build_site(config, options)
     assert not report.diagnostics
-    assert "Text 1." in lost.read_text()
+    assert "Text 1." in lost[0].read_text()
 
 
 def test_a_changed_data_file_reruns_its_snippet_even_when_nothing_else_changed(tmp_path: Path) -> None:

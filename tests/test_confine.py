@@ -235,7 +235,7 @@ def test_one_walk_narrowed_finds_what_a_narrower_walk_finds(log: Path, tmp_path:
     for name in ("pipe.md", "pipe.txt"):
         os.mkfifo(entries / name)
     (entries / "cached.pyc").write_bytes(b"")
-    is_md = lambda name: name.endswith(".md")  # noqa: E731
+    is_md = lambda name: name.endswith(".md")
     narrowed = walk_tree(log, entries, lambda name: not name.endswith(".pyc")).only(is_md)
     direct = walk_confined(log, entries, is_md)
     assert narrowed == direct
