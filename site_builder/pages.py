@@ -252,20 +252,23 @@ def _entry_pages(site: SiteInputs, cards: list[Card], nav: list[dict[str, str]],
     def nav_keys(i: int) -> tuple[str, str, str] | None:  # what a neighbour's page shows of it
         return (cards[i].url, cards[i].title, cards[i].date.isoformat()) if 0 <= i < len(cards) else None
 
+    def made_of(i: int, entry: Entry) -> tuple[Any, ...]:
+        source = site.bodies[entry.slug]
+        return (_known(entry, seen), _known(source, seen), nav_keys(i - 1), nav_keys(i + 1),
+                [shown_key(r.name) for r in _unique_refs(entry)], entry.date > site.today, nav_key,
+                [slugs.get(target) for target, _ in source.links if target.endswith(".md")])
+
     pages = []
     for i, entry in enumerate(site.entries):
         url = cards[i].url
-        names = [r.name for r in _unique_refs(entry)]
-        source = site.bodies[entry.slug]
-        key = last_keys.get(url + "index.html", "") if entry.slug in same else ""
-        if not key:
-            made_of = (_known(entry, seen), _known(source, seen), nav_keys(i - 1), nav_keys(i + 1),
-                       [shown_key(n) for n in names], entry.date > site.today, nav_key,
-                       [slugs.get(target) for target, _ in source.links if target.endswith(".md")])
-            key = digest(site.site_digest, url, "entry.html", made_of)
-        if site.has_page(url + "index.html", key):
+        path = url + "index.html"
+        key = (last_keys.get(path, "") if entry.slug in same else "") or digest(
+            site.site_digest, url, "entry.html", made_of(i, entry))
+        if site.has_page(path, key):
             pages.append(Page(url, "entry.html", {}, key, reused=True))
             continue
+        names = [r.name for r in _unique_refs(entry)]
+        source = site.bodies[entry.slug]
         prev = _nav(cards[i - 1]) if i > 0 else None
         nxt = _nav(cards[i + 1]) if i + 1 < len(cards) else None
         results = {n: site.snippets.get(n) for n in names}

@@ -42,6 +42,7 @@ from .statecodec import (
     FileSeen,
     as_dict,
     as_int,
+    as_list,
     as_str,
     decode_body,
     decode_headings,
@@ -350,10 +351,11 @@ def _records(state: BuildState) -> Iterator[tuple[str, str, Any]]:
 def _save_pack(path: Path, texts: Path, state: BuildState) -> None:
     pack = state.pack
     records = list(_records(state))
-    if not pack.id or _mostly_forgotten(state, records):
+    sizes = [pack.stored.get(f"{kind}\0{key}") for kind, key, _ in records]  # None: not in the pack yet
+    if not pack.id or _mostly_forgotten(state, sizes):
         _write_pack(path, texts, state, records)
         return
-    fresh = [(kind, key, value) for kind, key, value in records if f"{kind}\0{key}" not in pack.stored]
+    fresh = [record for record, size in zip(records, sizes) if size is None]
     items = [key for key in state.search if key not in pack.search]
     if not fresh and not items:
         return
@@ -366,15 +368,14 @@ def _save_pack(path: Path, texts: Path, state: BuildState) -> None:
         _append_search_items(state, pack, t, items)
 
 
-def _mostly_forgotten(state: BuildState, records: list[tuple[str, str, Any]]) -> bool:
+def _mostly_forgotten(state: BuildState, sizes: list[tuple[int, int] | None]) -> bool:
     """Whether the pack holds a quarter more than its live records, or the texts file more forgotten
     bytes than live ones (each with some to spare). Each file on its own, and the pack kept tight:
     every build reads it whole, so dead records there (after a change of every entry's key, say)
     would cost every load, however large the texts (read one by one) are."""
     pack = state.pack
-    sizes = [pack.stored.get(f"{kind}\0{key}", (0, 0)) for kind, key, _ in records]
-    live_pack = sum(size for size, _ in sizes)
-    live_texts = sum(size for _, size in sizes) + sum(
+    live_pack = sum(size[0] for size in sizes if size is not None)
+    live_texts = sum(size[1] for size in sizes if size is not None) + sum(
         place[1] - place[0] + 1 for place in (pack.search.get(k, (0, -1, 0)) for k in state.search))
     return pack.size > live_pack * 5 // 4 + COMPACT_SLACK // 4 or pack.texts_size > 2 * live_texts + COMPACT_SLACK
 
@@ -477,7 +478,7 @@ def encode_index(state: BuildState) -> dict[str, Any]:
         "pages": state.pages,
         "files": state.files,
         "live_inode": state.live_inode,
-        "spare_files": state.spare_files,
+        "spare_files": _delta(state.spare_files, state.files),
         "spare_inode": state.spare_inode,
         "stats": state.stats,
         "plan": [state.plan.outline, {slug: list(e) for slug, e in state.plan.entries.items()}, state.plan.pages],
@@ -497,11 +498,12 @@ def decode_index(doc: object) -> BuildState:
     search = {key: _item_place(place, as_int(texts_size)) for key, place in as_dict(d["search"]).items()}
     outline, entries, pages = items_of(d["plan"], 3)
     plan = PlanMemo(as_str(outline), {slug: _three_keys(e) for slug, e in as_dict(entries).items()}, str_map(pages))
+    files = site_paths(d["files"])
     return BuildState(
         pages=site_paths(d["pages"]),
-        files=site_paths(d["files"]),
+        files=files,
         live_inode=optional(as_int, d["live_inode"]),
-        spare_files=site_paths(d["spare_files"]),
+        spare_files=_undelta(d["spare_files"], files),
         spare_inode=optional(as_int, d["spare_inode"]),
         stats={k: file_seen(v) for k, v in as_dict(d["stats"]).items()},
         search={key: None for key in search},
@@ -516,3 +518,18 @@ def _three_keys(value: object) -> tuple[str, str, str]:
     if type(value) is not list or len(value) != 3 or not all(type(v) is str for v in value):
         raise BadState("not three keys")
     return value[0], value[1], value[2]
+
+
+def _delta(spare: dict[str, str], live: dict[str, str]) -> list[Any]:
+    """The spare folder's files as what they have that the live site has not, and what they lack:
+    after a swap the spare is the site before, so that is a few files, not a third of the index."""
+    return [{path: d for path, d in spare.items() if live.get(path) != d}, [path for path in live if path not in spare]]
+
+
+def _undelta(value: object, live: dict[str, str]) -> dict[str, str]:
+    other, lacking = items_of(value, 2)
+    spare = live | site_paths(other)
+    for path in as_list(lacking):
+        if spare.pop(as_str(path), None) is None:
+            raise BadState("a file the site lacks, missing from the spare")
+    return spare
