@@ -38,8 +38,10 @@ class Walked:
     files: list[FoundFile]
     problems: list[tuple[Diagnostic, str | None]]  # each with the name of the file it is about (None: a folder's)
 
-    def only(self, keep: Callable[[str], bool]) -> tuple[list[FoundFile], list[Diagnostic]]:
+    def only(self, keep: Callable[[str], bool] | None = None) -> tuple[list[FoundFile], list[Diagnostic]]:
         """What a walk keeping just the names `keep` passes (of those this one kept) would find."""
+        if keep is None:
+            return self.files, _once([d for d, _ in self.problems])
         files = [f for f in self.files if keep(f.rel.rpartition("/")[2])]
         return files, _once([d for d, name in self.problems if name is None or keep(name)])
 
@@ -99,7 +101,7 @@ def walk_confined(root: Path, folder: Path, keep: Callable[[str], bool] | None =
                   ) -> tuple[list[FoundFile], list[Diagnostic]]:
     """Every non-hidden file below `folder` whose name passes `keep`, sorted by `rel`, and the
     problems found (one per bad link). A missing folder is no files and no problem."""
-    return walk_tree(root, folder, keep).only(lambda _: True)
+    return walk_tree(root, folder, keep).only()
 
 
 def walk_tree(root: Path, folder: Path, keep: Callable[[str], bool] | None = None) -> Walked:

@@ -65,7 +65,7 @@ def walk_inputs(root: Path, folder: Path) -> Walked:
 
 def _stat_tree(walked: Walked) -> list[Any]:
     """Links that loop or leave the log are problems to the build, and here simply part of what is compared."""
-    files, problems = walked.only(lambda _: True)
+    files, problems = walked.only()
     return [(f.rel, f.stat) for f in files] + [d.format() for d in problems]
 
 
