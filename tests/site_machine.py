@@ -386,6 +386,14 @@ class IncrementalMachine(RuleBasedStateMachine):
         self._write_doc(doc, replace(doc, draft=not doc.draft))
 
     @precondition(lambda self: self.docs)
+    @rule(data=st.data(), words=st.sampled_from(WORDS))
+    def add_paragraph(self, data: st.DataObject, words: str) -> None:
+        """Text below the first paragraph: the outline of the log stays, the plan takes its shortcut."""
+        self._note("add_paragraph")
+        doc = self._pick(data)
+        self._write_doc(doc, replace(doc, tail=(*doc.tail, f"Later: {words}.", "")))
+
+    @precondition(lambda self: self.docs)
     @rule(data=st.data(), to_day=st.sampled_from(DAYS))
     def link_entry(self, data: st.DataObject, to_day: dt.date) -> None:
         """A relative link to another entry's file (as it is named now, or a plain day name)."""
