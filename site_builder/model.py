@@ -199,7 +199,12 @@ class Page:
 
     @property
     def output_path(self) -> str:
-        return self.url + "index.html" if self.url.endswith("/") or not self.url else self.url
+        return output_path(self.url)
+
+
+def output_path(url: str) -> str:
+    """The file of the page at `url`: a folder's is its index.html."""
+    return url + "index.html" if url.endswith("/") or not url else url
 
 
 @dataclass(frozen=True)

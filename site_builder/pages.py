@@ -21,7 +21,7 @@ from typing import Any, TypeVar
 from .calendar import CalendarYear, calendar_years
 from .config import SiteConfig
 from .links import file_url, resolve_entry_links
-from .model import Entry, Page, PlanMemo, RenderedBody, SnippetResult, Streaks
+from .model import Entry, Page, PlanMemo, RenderedBody, SnippetResult, Streaks, output_path
 from .snippet_view import snippet_view
 from .undated import UndatedPage, nav_links
 
@@ -172,7 +172,7 @@ def _outline(site: SiteInputs, rows: list[str], seen: dict[int, str]) -> str:
 
 def _kept_pages(site: SiteInputs, last: PlanMemo) -> list[Page] | None:
     """The last plan's pages that read only the outline, if it is as it was and the site has them all."""
-    kept = [Page(url, template, {}, last.keys.get(Page(url, template, {}).output_path, ""), reused=True)
+    kept = [Page(url, template, {}, last.keys.get(output_path(url), ""), reused=True)
             for url, template in last.pages.items()]
     return kept if kept and all(site.has_page(p.output_path, p.key) for p in kept) else None
 
