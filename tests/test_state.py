@@ -93,6 +93,8 @@ def test_a_saved_state_reads_back_equal(tmp_path: Path) -> None:
     assert back.search == {"s1": None}  # likewise, when search.json is written
     assert back.highlights == {"h1": "", "h2": None}  # and a code block's, when an entry that has it renders
     assert in_full(back) == state
+    for value in [*(e for e, _ in back.entries.values() if e is not None), *back.bodies.values()]:
+        assert vars(value).keys() == {f.name for f in dataclasses.fields(value)}  # none left to a class default
     moments = [e.timestamp for e, _ in back.entries.values() if e is not None and e.timestamp is not None]
     assert [(m.tzinfo, m.fold) for m in moments] == [(ZONE, 1), (dt.timezone.utc, 0)]  # not a fixed offset
     assert state_path(tmp_path, OUT).name.startswith(f"state-{STATE_FORMAT}-") and state_path(tmp_path, OUT).suffix == ".json"
