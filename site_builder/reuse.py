@@ -12,7 +12,7 @@ from typing import Any
 
 from .model import Entry, Page, RenderedBody
 from .state import BuildState, is_lazy, search_items, stored_body
-from .workers import JSONBytes, json_item
+from .workers import json_item
 
 
 def linking_in_full(state: BuildState, key: str) -> RenderedBody:
@@ -70,7 +70,7 @@ def keep_search_items(state: BuildState, page: Page, rendered: bool,
         if r.key not in state.search:
             state.search[r.key] = json_item(replace(r, body=full(r.body))).encode()
     encoded = iter(search_items(state, [r.key for r in records]))
-    data = [JSONBytes(next(encoded)) if isinstance(r, SearchRecord) else r for r in items]
+    data = [next(encoded) if isinstance(r, SearchRecord) else r for r in items]  # bytes: JSON already
     return replace(page, context={**page.context, "data": data})
 
 
