@@ -25,8 +25,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from site_builder.build import build_site
+from site_builder.builds import BuildOptions
 from site_builder.config import load_config
-from site_builder.model import BuildOptions
 from site_builder.snippets import SnippetSettings, run_snippets
 
 WORK = "total = sum(i * i for i in range({loops}))\nprint(total % 1000, {n})"

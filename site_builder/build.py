@@ -20,6 +20,7 @@ from typing import Any
 
 from . import __version__
 from .assets import static_files
+from .builds import BuildOptions, BuildReport, SnippetCounts
 from .checks import date_warnings, link_diagnostics
 from .config import SiteConfig
 from .confine import Walked
@@ -51,22 +52,12 @@ from .linked import (
     unlinked_snippet_warnings,
 )
 from .lock import build_lock
-from .model import (
-    BuildOptions,
-    BuildReport,
-    Entry,
-    Page,
-    PlanMemo,
-    RenderedBody,
-    SnippetCounts,
-    SnippetResult,
-    Streaks,
-)
+from .model import Entry, Page, PlanMemo, RenderedBody, SnippetResult
 from .output import OutputFile, SiteWriter, Trees, UnsafeOutput, Vanished, inode, known_trees, spare_files
 from .reuse import body_key, in_full, keep_search_items, lazy_bodies, linking_in_full, made_from
 from .state import BuildState, StoredHighlights, load_state, made_with, save_state
 from .statecodec import BadState, FileSeen
-from .streaks import compute_streaks
+from .streaks import Streaks, compute_streaks
 from .undated import UndatedPage, load_undated_pages, render_undated
 from .workers import Shared, Workers
 

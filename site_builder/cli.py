@@ -98,7 +98,7 @@ def cli(ctx: click.Context, root: Path | None) -> None:
 
 
 def _build_options(**kw: Any) -> Any:
-    from .model import BuildOptions
+    from .builds import BuildOptions
 
     return BuildOptions(**kw)
 

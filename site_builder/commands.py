@@ -11,10 +11,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from .builds import BuildOptions, BuildReport
 from .config import CONFIG_FILE, SiteConfig, find_log_root
 from .errors import Diagnostic, errors_in
 from .incremental import freshness
-from .model import BuildOptions, BuildReport
 
 
 class CommandError(Exception):

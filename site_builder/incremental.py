@@ -17,12 +17,12 @@ from pathlib import Path
 from typing import Any
 
 from . import __version__
+from .builds import BuildOptions, BuildReport, SnippetCounts
 from .config import SiteConfig, default_theme_dir
 from .confine import Walked, walk_tree
 from .errors import Diagnostic
-from .model import BuildOptions, BuildReport, SnippetCounts, Streaks
 from .slugs import is_safe_path
-from .streaks import today_in
+from .streaks import Streaks, today_in
 
 
 def config_digest(config: SiteConfig) -> str:

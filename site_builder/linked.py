@@ -11,11 +11,12 @@ from collections.abc import Callable, Iterable
 from dataclasses import replace
 from typing import Any
 
+from .builds import BuildOptions
 from .config import SiteConfig
 from .entries import EntryRules
 from .errors import Diagnostic
 from .links import LinkContext
-from .model import CELLS_PREFIX, BuildOptions, CellProgram, Entry, SnippetRef, SnippetResult
+from .model import CELLS_PREFIX, CellProgram, Entry, SnippetRef, SnippetResult
 
 Progress = Callable[[Any], None]  # given each runner.ProgressEvent (not imported: the runner loads lazily)
 

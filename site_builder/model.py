@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Literal
 
 from .errors import Diagnostic
@@ -166,25 +165,6 @@ class SnippetResult:
 
 
 @dataclass(frozen=True)
-class Streaks:
-    """Streak figures computed from entry dates; see streaks.compute_streaks."""
-
-    current: int
-    current_start: dt.date | None
-    best: int
-    best_start: dt.date | None
-    best_end: dt.date | None
-    total_days: int
-    longest_gap: int  # most consecutive missed days between two entries
-    longest_gap_after: dt.date | None  # the last entry before that gap
-    first_day: dt.date | None
-    last_day: dt.date | None
-    counts: tuple[tuple[dt.date, int], ...]  # entries per day, ascending, for the calendar
-    challenge_days: int | None = None
-    challenge_day: int | None = None  # "day N of challenge_days" (the current streak length)
-
-
-@dataclass(frozen=True)
 class Page:
     """One file of the site: where it goes, which template renders it, with what.
 
@@ -221,39 +201,3 @@ class PlanMemo:
     entries: Mapping[str, tuple[str, str, str]] = field(default_factory=dict)
     pages: Mapping[str, str] = field(default_factory=dict)  # url -> template: the pages that read only the outline
     keys: Mapping[str, str] = field(default_factory=dict)  # output path -> key, of every page planned
-
-
-@dataclass(frozen=True)
-class BuildOptions:
-    """What one `build`/`check` run was asked for on the command line."""
-
-    out: Path | None = None
-    base_url: str | None = None
-    drafts: bool = False
-    strict: bool = False
-    today: dt.date | None = None
-    timeout: float | None = None
-    jobs: int | None = None
-    fresh: bool = False
-    run_snippets: bool = True  # False: cached outputs only, never run (a preview shows them at once)
-    shard: tuple[int, int] | None = None  # `check --shard K/N`: run only share K of N of the snippets
-
-
-@dataclass(frozen=True)
-class SnippetCounts:
-    ran: int = 0
-    cached: int = 0
-    failed: int = 0
-
-
-@dataclass(frozen=True)
-class BuildReport:
-    pages: int  # pages in the site
-    pages_written: int  # files whose bytes changed this run
-    entries: int
-    seconds: float
-    streaks: Streaks | None
-    snippets: SnippetCounts
-    snippet_results: tuple[SnippetResult, ...]
-    diagnostics: tuple[Diagnostic, ...] = ()
-    output_dir: str = ""

@@ -20,8 +20,8 @@ import yaml
 from .config import SiteConfig
 from .entries import EntryRules, load_entries, normalise_tag, readable_date
 from .errors import Diagnostic
-from .model import Entry, Streaks
-from .streaks import compute_streaks
+from .model import Entry
+from .streaks import Streaks, compute_streaks
 
 SNIPPET_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
 _NEXT_HEADING = re.compile(

@@ -21,8 +21,9 @@ from typing import Any, TypeVar
 from .calendar import CalendarYear, calendar_years
 from .config import SiteConfig
 from .links import file_url, resolve_entry_links
-from .model import Entry, Page, PlanMemo, RenderedBody, SnippetResult, Streaks, output_path
+from .model import Entry, Page, PlanMemo, RenderedBody, SnippetResult, output_path
 from .snippet_view import snippet_view
+from .streaks import Streaks
 from .undated import UndatedPage, nav_links
 
 FEED_SIZE = 20

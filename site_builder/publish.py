@@ -27,11 +27,11 @@ from typing import Literal
 
 from . import __version__
 from .build import BuildOptions, build_site
+from .builds import BuildReport
 from .config import CONFIG_FILE, SiteConfig, url_host
 from .errors import Diagnostic, errors_in
 from .incremental import forget_output
 from .linked import Progress
-from .model import BuildReport
 from .streaks import today_in
 
 log = logging.getLogger(__name__)

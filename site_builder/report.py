@@ -5,13 +5,17 @@ from __future__ import annotations
 import contextlib
 import sys
 from collections.abc import Callable, Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
+from .builds import BuildReport
 from .errors import errors_in, fails, warnings_in
 from .incremental import streaks_json
-from .model import BuildReport, SnippetResult, Streaks
+from .streaks import Streaks
+
+if TYPE_CHECKING:
+    from .model import SnippetResult  # a type only: `build` on an unchanged log imports no model
 
 
 def streak_json(s: Streaks | None) -> dict[str, Any]:

@@ -7,8 +7,27 @@ import itertools
 import zoneinfo
 from collections import Counter
 from collections.abc import Iterable
+from dataclasses import dataclass
 
-from .model import Streaks
+
+@dataclass(frozen=True)
+class Streaks:
+    """Streak figures computed from entry dates; see streaks.compute_streaks."""
+
+    current: int
+    current_start: dt.date | None
+    best: int
+    best_start: dt.date | None
+    best_end: dt.date | None
+    total_days: int
+    longest_gap: int  # most consecutive missed days between two entries
+    longest_gap_after: dt.date | None  # the last entry before that gap
+    first_day: dt.date | None
+    last_day: dt.date | None
+    counts: tuple[tuple[dt.date, int], ...]  # entries per day, ascending, for the calendar
+    challenge_days: int | None = None
+    challenge_day: int | None = None  # "day N of challenge_days" (the current streak length)
+
 
 # Largest step between two logged days that keeps a run going: "daily" allows the next
 # calendar day only; "never-miss-twice" also allows one missed day in between.

@@ -25,6 +25,7 @@ LAYERS: list[list[str]] = [
     ["directives"],  # callouts, math and cells on markdown-it's tokens
     ["statecodec"],  # the build state's values as checked JSON
     ["streaks", "markdown", "snippet_view", "workers"],  # pure stages on those values
+    ["builds"],  # what one build is asked for and reports (all the no-change check needs)
     ["state"],  # the state of them, which knows what renders its records (markdown's version)
     ["entries", "incremental", "snippets"],  # LOAD and EXECUTE
     ["undated"],  # LOAD the undated pages (pages/about.md), written like entries
@@ -112,3 +113,21 @@ def test_help_and_version() -> None:
     assert version.returncode == 0 and version.stdout.strip() == f"logbuild, version {__version__}"
     assert _loaded("import sys; sys.argv = ['logbuild', '--help']\n"
                    "from site_builder.cli import main\ntry:\n    main()\nexcept SystemExit:\n    pass") == []
+
+
+def test_a_build_with_nothing_to_do_imports_no_stage(tmp_path: Path) -> None:
+    """`logbuild build` on an unchanged log answers from the no-change check: it imports none of
+    the stages, nor the model (15 dataclasses, each made at import), nor any renderer."""
+    (tmp_path / "entries").mkdir()
+    (tmp_path / "entries" / "2024-03-01.md").write_text("---\ntitle: A day\n---\nText.\n", "utf-8")
+    (tmp_path / "logbuild.toml").write_text('title = "A log"\n', "utf-8")
+    assert run_logbuild("-C", str(tmp_path), "build", "--today", "2024-03-01").returncode == 0
+    code = ("import sys\nsys.argv = ['logbuild', '-C', %r, 'build', '--today', '2024-03-01']\n"
+            "from site_builder.cli import main\ntry:\n    main()\nexcept SystemExit:\n    pass\n"
+            "print(sorted(m for m in sys.modules if m.startswith('site_builder.')))") % str(tmp_path)
+    result = subprocess.run([sys.executable, "-c", code], check=False, capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0 and "(0 written)" in result.stdout, result.stdout + result.stderr
+    loaded = set(json.loads(result.stdout.strip().splitlines()[-1].replace("'", '"')))
+    assert not loaded & {"site_builder.model", "site_builder.build", "site_builder.state", "site_builder.markdown",
+                         "site_builder.pages", "site_builder.entries"}
+    assert _loaded(code.replace("print(sorted(", "(sorted(")) == []

@@ -288,9 +288,9 @@ def test_a_page_deleted_by_hand_comes_back_with_the_next_change(tmp_path: Path, 
     import datetime as dt
 
     from site_builder.build import build_site
+    from site_builder.builds import BuildOptions
     from site_builder.config import load_config
     from site_builder.incremental import spare_path
-    from site_builder.model import BuildOptions
 
     (tmp_path / "entries").mkdir()
     for day in (1, 2, 3):

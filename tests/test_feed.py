@@ -8,9 +8,9 @@ from pathlib import Path
 import feedparser
 
 from site_builder.build import build_site
+from site_builder.builds import BuildOptions
 from site_builder.config import load_config
 from site_builder.errors import errors_in
-from site_builder.model import BuildOptions
 
 
 def test_feed_dates_mix_plain_days_and_times_with_offsets(tmp_path: Path) -> None:

@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 
 from site_builder.build import build_site
+from site_builder.builds import BuildOptions
 from site_builder.config import load_config
 from site_builder.links import LinkContext
-from site_builder.model import BuildOptions
 
 PNG = bytes.fromhex("89504e470d0a1a0a0000000d4948445200000001000000010806000000")
 

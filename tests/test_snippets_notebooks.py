@@ -17,8 +17,8 @@ import pytest
 from conftest import run_logbuild
 
 from site_builder.build import build_site
+from site_builder.builds import BuildOptions
 from site_builder.config import load_config
-from site_builder.model import BuildOptions
 from site_builder.snippets import SnippetSettings, explain, run_snippets
 
 pytestmark = pytest.mark.xdist_group("kernels")
