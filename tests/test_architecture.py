@@ -122,12 +122,14 @@ def test_a_build_with_nothing_to_do_imports_no_stage(tmp_path: Path) -> None:
     (tmp_path / "entries" / "2024-03-01.md").write_text("---\ntitle: A day\n---\nText.\n", "utf-8")
     (tmp_path / "logbuild.toml").write_text('title = "A log"\n', "utf-8")
     assert run_logbuild("-C", str(tmp_path), "build", "--today", "2024-03-01").returncode == 0
-    code = ("import sys\nsys.argv = ['logbuild', '-C', %r, 'build', '--today', '2024-03-01']\n"
-            "from site_builder.cli import main\ntry:\n    main()\nexcept SystemExit:\n    pass\n"
-            "print(sorted(m for m in sys.modules if m.startswith('site_builder.')))") % str(tmp_path)
-    result = subprocess.run([sys.executable, "-c", code], check=False, capture_output=True, text=True, timeout=60)
+    argv = ["logbuild", "-C", str(tmp_path), "build", "--today", "2024-03-01"]
+    code = (f"import json, sys\nsys.argv = {argv!r}\n"
+            "from site_builder.cli import main\ntry:\n    main()\nexcept SystemExit:\n    pass\n")
+    listing = "print(json.dumps(sorted(m for m in sys.modules if m.startswith('site_builder.'))))"
+    result = subprocess.run([sys.executable, "-c", code + listing], check=False, capture_output=True, text=True,
+                            timeout=60)
     assert result.returncode == 0 and "(0 written)" in result.stdout, result.stdout + result.stderr
-    loaded = set(json.loads(result.stdout.strip().splitlines()[-1].replace("'", '"')))
+    loaded = set(json.loads(result.stdout.strip().splitlines()[-1]))
     assert not loaded & {"site_builder.model", "site_builder.build", "site_builder.state", "site_builder.markdown",
                          "site_builder.pages", "site_builder.entries"}
-    assert _loaded(code.replace("print(sorted(", "(sorted(")) == []
+    assert _loaded(code) == []
