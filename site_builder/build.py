@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import gc
+import hashlib
 import logging
 import os
 import time
@@ -24,7 +25,7 @@ from .builds import BuildOptions, BuildReport, SnippetCounts
 from .checks import date_warnings, link_diagnostics
 from .config import SiteConfig
 from .confine import Walked
-from .entries import EntryRules, collect_entries, entry_cache_key, parse_entry, scan_entry_files
+from .entries import EntryRules, collect_entries, entry_cache_key, entry_key, parse_entry, scan_entry_files
 from .errors import BROKEN_LINK, Diagnostic, errors_in, fails
 from .incremental import (
     Freshness,
@@ -173,7 +174,7 @@ def _write(out: Path, rendered: RenderedSite, state: BuildState, trees: Trees | 
     except (UnsafeOutput, OSError) as exc:
         set_trees(state, Trees())  # whatever is in the folders now, the next build finds out anew
         return 0, [Diagnostic(str(out), None, f"cannot write the site: {exc}")]
-    state.pages, state.plan = rendered.page_keys, rendered.memo  # the memo's keys are the pages'
+    state.pages, state.plan = dict(rendered.memo.keys), rendered.memo  # the memo's keys are the pages'
     return written, []
 
 
@@ -244,17 +245,19 @@ def load_and_render(config: SiteConfig, rules: EntryRules, state: BuildState, wo
     todo: list[tuple[str, bytes, EntryRules]] = []
     stats: dict[str, FileSeen] = {}
     scanned, refused = scan_entry_files(config.root, config.path("entries_dir"), entry_files)  # links out of the log
-    rules_key = rules.key
+    rules_key, seen_before, parsed_before = rules.key, state.stats, state.entries
     for rel, full, st in scanned:
-        seen = state.stats.get(rel)
-        key = f"{rel}\0{seen[3]}\0{rules_key}" if seen is not None and seen[:3] == st else ""
-        if key not in state.entries:
+        seen = seen_before.get(rel)
+        if seen is not None and seen[:3] == st and (key := entry_key(rel, seen[3], rules_key)) in parsed_before:
+            sha = seen[3]
+        else:
             data = Path(full).read_bytes()  # stat taken before the read: an edit meanwhile shows next time
-            key = entry_cache_key(rel, data, rules)
-            if key not in state.entries:
+            sha = hashlib.sha256(data).hexdigest()
+            key = entry_key(rel, sha, rules_key)
+            if key not in parsed_before:
                 todo.append((rel, data, rules))
         keys.append(key)
-        stats[rel] = (*st, key.split("\0", 2)[1])
+        stats[rel] = (*st, sha)
     todo += _missing_bodies(state, keys, rules, {rel: full for rel, full, _ in scanned})
     for (path, data, _), (parsed, body, highlights) in zip(todo, workers.map(parse_and_render, todo)):
         state.entries[entry_cache_key(path, data, rules)] = parsed
@@ -300,10 +303,9 @@ def _forget_unused(cache: dict[str, Any], used: set[str]) -> None:
 @dataclass(frozen=True)
 class RenderedSite:
     page_count: int
-    page_keys: dict[str, str]  # output path -> key
     files: Iterable[OutputFile]  # lazy: pages arrive as the renderers finish them
     problems: list[Diagnostic]  # complete once `files` has been consumed
-    memo: PlanMemo  # what the plan was made of: the next one's shortcut, once these pages are written
+    memo: PlanMemo  # what the plan was made of (its keys: output path -> page key): the next one's shortcut
 
 
 def render_site(config: SiteConfig, site: LoadedSite, state: BuildState, out: Path, theme: Any,
@@ -325,13 +327,11 @@ def render_site(config: SiteConfig, site: LoadedSite, state: BuildState, out: Pa
                                  site.today, site_digest, site.undated, site.undated_bodies,
                                  made_from=made_from(state, site.entries, site.bodies), has_page=has_page,
                                  memo=replace(state.plan, keys=state.pages)))
-    keys: dict[str, str] = {}
     reused: list[OutputFile] = []
     todo: list[Page] = []
     full = lazy_bodies(state, site.entries, site.bodies)
     for page in plan.pages:
         path = page.output_path
-        keys[path] = page.key
         done = page.reused or has_page(path, page.key)
         if page.template == "@json":
             page = keep_search_items(state, page, not done, full)
@@ -353,7 +353,7 @@ def render_site(config: SiteConfig, site: LoadedSite, state: BuildState, out: Pa
         problems.extend(refused)
         yield from assets
 
-    return RenderedSite(len(plan.pages), keys, files(), problems, plan.memo)
+    return RenderedSite(len(plan.pages), files(), problems, plan.memo)
 
 
 def _counts(results: Iterable[SnippetResult]) -> SnippetCounts:

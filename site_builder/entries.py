@@ -83,7 +83,12 @@ def read_entry_files(root: Path, entries_dir: Path) -> tuple[list[tuple[str, byt
 
 
 def entry_cache_key(path: str, data: bytes, rules: EntryRules) -> str:
-    return f"{path}\0{hashlib.sha256(data).hexdigest()}\0{rules.key}"
+    return entry_key(path, hashlib.sha256(data).hexdigest(), rules.key)
+
+
+def entry_key(path: str, sha256: str, rules_key: str) -> str:
+    """An entry's cache key from the SHA-256 of its bytes (a file seen unchanged is not read again)."""
+    return f"{path}\0{sha256}\0{rules_key}"
 
 
 def load_entries(

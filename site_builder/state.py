@@ -241,8 +241,11 @@ def _raw_texts(state: BuildState, places: list[tuple[int, int, int]]) -> list[by
 
 
 def _item_place(value: object, texts_size: int) -> tuple[int, int, int]:
-    start, stop, crc = items_of(value, 3)
-    return (*text_place([start, stop], texts_size), as_int(crc))
+    if type(value) is list and len(value) == 3:  # inline: once per entry on every load
+        start, stop, crc = value
+        if type(start) is int and type(stop) is int and type(crc) is int and 0 < start < stop <= texts_size:
+            return start, stop, crc
+    raise BadState("not a place of a search item in the texts file")
 
 
 def _lazy_texts(state: BuildState, places: list[tuple[int, int]], what: str,

@@ -73,24 +73,27 @@ def encode_headings(headings: tuple[Heading, ...]) -> list[Any]:
 
 def decode_parse(key: str, value: object) -> EntryParse:
     entry, problems = items_of(value, 2)
-    parsed = optional(_entry, entry)
+    parsed = None if entry is None else _entry(entry)
     if parsed is not None and not key.startswith(f"{parsed.path}\0{parsed.digest}\0"):
         raise BadState("an entry filed under another file's key")
-    return parsed, [_diagnostic(p) for p in as_list(problems)]
+    return parsed, [_diagnostic(p) for p in as_list(problems)] if problems != [] else []
 
 
 def _entry(value: object) -> Entry:
+    """Checked field by field inline, and made at once (_restored): 5,000 entries on every load."""
     path, date, slug, title, tags, links, refs, draft, streak, body, first, digest, moment, streak_line = (
         items_of(value, 14))
     if not (type(path) is str and type(slug) is str and type(title) is str and type(digest) is str
-            and type(first) is int and type(streak_line) is int and type(draft) is bool):
-        raise BadState("an entry's field of another type")  # checked at once: 5,000 entries per load
+            and type(first) is int and type(streak_line) is int and type(draft) is bool and type(date) is str
+            and type(tags) is list and type(links) is list and type(refs) is list
+            and (streak is None or type(streak) is int)):
+        raise BadState("an entry's field of another type")
     return _restored(
-        Entry, path=path, date=_date(date), slug=slug, title=title, tags=_strs(tags),
-        links=tuple(_str_pair(p) for p in as_list(links)) if links != [] else (),
-        snippets=tuple(_ref(r) for r in as_list(refs)) if refs != [] else (), draft=draft,
-        declared_streak=optional(as_int, streak), body=_markdown(body, refs), body_first_line=first, digest=digest,
-        timestamp=optional(_moment, moment), streak_line=streak_line,
+        Entry, path=path, date=dt.date.fromisoformat(date), slug=slug, title=title, tags=_strs(tags),
+        links=tuple(_str_pair(p) for p in links) if links else (),
+        snippets=tuple(_ref(r) for r in refs) if refs else (), draft=draft,
+        declared_streak=streak, body=_markdown(body, refs), body_first_line=first, digest=digest,
+        timestamp=None if moment is None else _moment(moment), streak_line=streak_line,
     )
 
 
@@ -105,14 +108,18 @@ def _restored(cls: type[T], **fields: object) -> T:
 
 
 def _strs(value: object) -> tuple[str, ...]:
-    if type(value) is not list or not all(type(v) is str for v in value):
+    if type(value) is not list:
         raise BadState("not a list of strings")
-    return tuple(value)  # just checked
+    try:
+        "".join(value)  # C's check that each is a str (JSON has no subclass of str)
+    except TypeError:
+        raise BadState("not a list of strings") from None
+    return tuple(value)
 
 
-def _markdown(body: object, refs: object) -> str:
+def _markdown(body: object, refs: list[object]) -> str:
     """An entry's body as kept: the Markdown of one with inline cells, else "" (see encode_entry)."""
-    cells = any(as_str(items_of(r, 3)[0]).startswith(CELLS_PREFIX) for r in as_list(refs))
+    cells = bool(refs) and any(as_str(items_of(r, 3)[0]).startswith(CELLS_PREFIX) for r in refs)
     if cells != (body is not None):
         raise BadState("an entry's Markdown kept for no cells, or its cells without it")
     return "" if body is None else as_str(body)
@@ -180,8 +187,11 @@ FileSeen = tuple[int, int, int, str]  # (inode, mtime in ns, size) of a file whe
 
 
 def file_seen(value: object) -> FileSeen:
-    ino, mtime, size, sha = items_of(value, 4)
-    return as_int(ino), as_int(mtime), as_int(size), as_str(sha)
+    if type(value) is list and len(value) == 4:  # inline: once per entry file on every load
+        ino, mtime, size, sha = value
+        if type(ino) is int and type(mtime) is int and type(size) is int and type(sha) is str:
+            return ino, mtime, size, sha
+    raise BadState("not what was seen of a file")
 
 
 def _date(value: object) -> dt.date:
