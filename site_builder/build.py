@@ -268,6 +268,7 @@ def load_and_render(config: SiteConfig, rules: EntryRules, state: BuildState, wo
     _forget_unused(state.entries, set(keys))
     entries, diagnostics = collect_entries(state.entries[k] for k in keys)
     _forget_unused(state.bodies, {body_key(e) for e in entries})
+    _forget_unused(state.highlights, {key for body in state.bodies.values() for key in body.blocks})
     return entries, refused + diagnostics
 
 

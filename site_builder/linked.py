@@ -50,6 +50,9 @@ def entry_docs(entries: Iterable[Entry], rules: EntryRules) -> list[CellDoc]:
 
 
 def snippet_data(config: SiteConfig, results: Iterable[SnippetResult]) -> list[str]:
+    results = list(results)
+    if not results:  # a log without snippets never imports the runner (5 ms)
+        return []
     from .snippets.runner import data_paths
 
     return data_paths(results)

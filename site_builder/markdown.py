@@ -38,14 +38,17 @@ class Highlights:
     """Highlighted code blocks by (language, code) digest. A prose edit leaves its code blocks alone,
     and Pygments costs as much per block as markdown-it per entry (plus ~70 ms to compile a lexer),
     so the build keeps them between runs: `known` is what this process and earlier builds made, `made` what this
-    render adds (the build keeps those for the next time)."""
+    render adds (the build keeps those for the next time), `used` every block this render showed (the
+    body names them, and the build forgets the blocks no body names)."""
 
     def __init__(self, *known: Mapping[str, str | None]) -> None:
         self.known = known
         self.made: dict[str, str | None] = {}
+        self.used: dict[str, None] = {}
 
     def html(self, code: str, lang: str) -> str | None:
         key = hashlib.sha1(f"{lang}\0{code}".encode()).hexdigest()
+        self.used[key] = None
         for known in self.known:
             if key in known:
                 return known[key]
@@ -156,7 +159,8 @@ def render_body(markdown: str, where: LinkContext | None = None, highlights: Hig
     ctx = _context(where)
     tokens = directives.prepare(md.parse(markdown, env), md, env, ctx)
     links = _rewrite_links(tokens, where) if where is not None else ()
-    html_out = md.renderer.render(tokens, md.options, {HIGHLIGHTS: highlights or Highlights()}).replace(
+    highlights = highlights or Highlights()  # one per body: its `used` are this body's blocks
+    html_out = md.renderer.render(tokens, md.options, {HIGHLIGHTS: highlights}).replace(
         '<a class="header-anchor" ', '<a class="header-anchor" aria-label="Link to this section" ')
     return RenderedBody(
         html=html_out,
@@ -165,6 +169,7 @@ def render_body(markdown: str, where: LinkContext | None = None, highlights: Hig
         summary=_summary(tokens),
         links=links,
         problems=_nesting_problems(env.get(TOO_DEEP, ()), where, md.options.maxNesting) + tuple(ctx.problems),
+        blocks=tuple(highlights.used),
     )
 
 

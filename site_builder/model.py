@@ -61,6 +61,7 @@ class RenderedBody:
     summary: str  # first paragraph as plain text, for lists and meta description
     links: tuple[tuple[str, int], ...] = ()  # (project file a relative link points at, line in the body)
     problems: tuple[Diagnostic, ...] = ()  # found while rendering (too deep to render), at lines of the file
+    blocks: tuple[str, ...] = ()  # the keys of its highlighted code blocks (markdown.Highlights): the state keeps those
 
 
 SnippetStatus = Literal["ok", "failed", "timeout", "error"]

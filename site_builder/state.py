@@ -59,11 +59,12 @@ from .statecodec import (
     text_place,
 )
 
-STATE_FORMAT = 7  # bump whenever the layout below changes: an older file is then not read
+STATE_FORMAT = 8  # bump whenever the layout below changes: an older file is then not read
 OLD_FORMATS = ("state-1-{tag}.pickle", "state-2-{tag}.json", "state-3-{tag}.json", "state-3-{tag}.pack",
                "state-4-{tag}.json", "state-4-{tag}.pack", "state-4-{tag}.texts",
                "state-5-{tag}.json", "state-5-{tag}.pack", "state-5-{tag}.texts",
-               "state-6-{tag}.json", "state-6-{tag}.pack", "state-6-{tag}.texts")  # earlier files: removed on save, never opened
+               "state-6-{tag}.json", "state-6-{tag}.pack", "state-6-{tag}.texts",
+               "state-7-{tag}.json", "state-7-{tag}.pack", "state-7-{tag}.texts")  # earlier files: removed on save, never opened
 COMPACT_SLACK = 1 << 20  # a pack is rewritten once it holds this much (and as much again) of forgotten records
 
 

@@ -58,7 +58,7 @@ def encode_body(b: RenderedBody, places: BodyPlaces) -> list[Any]:
     """All but what only the body's own page shows (its HTML, plain text and headings), which are in
     the texts file (read only for the pages rendered, and for a search item made anew)."""
     return [*(None if p is None else list(p) for p in places), b.summary, b.links,
-            [encode_diagnostic(d) for d in b.problems]]
+            [encode_diagnostic(d) for d in b.problems], b.blocks]
 
 
 def encode_headings(headings: tuple[Heading, ...]) -> list[Any]:
@@ -151,10 +151,11 @@ def _severity(value: object) -> Severity:
 
 def decode_body(value: object, texts_size: int) -> tuple[RenderedBody, BodyPlaces]:
     """The body without its HTML, plain text and headings ("", "", ()), and where in the texts file they are."""
-    html_at, text_at, headings_at, summary, links, problems = items_of(value, 6)
+    html_at, text_at, headings_at, summary, links, problems, blocks = items_of(value, 7)
     body = _restored(RenderedBody, html="", text="", headings=(), summary=as_str(summary),
                      links=tuple(_link(x) for x in as_list(links)) if links != [] else (),
-                     problems=tuple(_diagnostic(d) for d in as_list(problems)) if problems != [] else ())
+                     problems=tuple(_diagnostic(d) for d in as_list(problems)) if problems != [] else (),
+                     blocks=_strs(blocks) if blocks != [] else ())
     places = (text_place(html_at, texts_size), text_place(text_at, texts_size),
               None if headings_at is None else text_place(headings_at, texts_size))
     return body, places

@@ -18,6 +18,9 @@ from typing import Any
 import pytest
 from conftest import run_logbuild
 
+from site_builder.build import load_site
+from site_builder.builds import BuildOptions
+from site_builder.config import load_config
 from site_builder.errors import Diagnostic
 from site_builder.model import CELLS_PREFIX, Entry, Heading, RenderedBody, SnippetRef
 from site_builder.state import (
@@ -68,7 +71,7 @@ def full_state() -> BuildState:
         },
         bodies={"3\0" + "a" * 64: RenderedBody("<p>x &amp; \"y\"</p>\n", "x & y",
                                                 (Heading(2, "Code", "code"),), "x & y",
-                                                (("entries/2018-09-10.md", 4),))},
+                                                (("entries/2018-09-10.md", 4),), blocks=("h1", "h2"))},
         pages={"index.html": "k1", "entries/2018-09-09/index.html": "k2"},
         files={"index.html": "d1", "static/My plot.png": "d2"},
         live_inode=1234, spare_files={"index.html": "d0"}, spare_inode=None,
@@ -482,6 +485,41 @@ def test_a_highlighted_block_damaged_in_the_texts_file_means_a_cold_build(tmp_pa
     build(root)
     page = (root / "site" / "entries" / "2020-01-02" / "index.html").read_text()
     assert "edited" in page and "qspn" not in page and '<span class="n">squares</span>' in page
+
+
+def test_the_state_keeps_only_the_code_blocks_some_body_shows(tmp_path: Path) -> None:
+    """Each edit of a code block highlights it anew; the block it was is forgotten, not kept for
+    good (the state, read whole by every build, would grow with every edit ever made)."""
+    root = tiny_log(tmp_path / "log")
+    shared = "```python\nshared = 1\n```\n"
+    (root / "entries" / "2020-01-01.md").write_text(f"---\ntitle: One\n---\nFirst day.\n\n{shared}")
+
+    def blocks() -> set[str]:
+        """The blocks the next build keeps (and saves): the pack still holds the others until it is
+        written anew, as it does forgotten entries and bodies (they count as forgotten bytes there)."""
+        config, _ = load_config(root)
+        state = load_state(config.path("cache_dir"), (root / "site").resolve())
+        assert state.entries, "the state was read"
+        load_site(config, BuildOptions(), dt.date(2020, 1, 2), state)
+        return {html_text(state, key) for key in state.highlights}
+
+    for n in range(3):
+        (root / "entries" / "2020-01-02.md").write_text(
+            f"---\ntitle: Two\n---\nSecond day.\n\n```python\nedit_{n} = {n}\n```\n\n{shared}\n```unknownlang\nx\n```\n")
+        build(root)
+        names = {name for text in blocks() for name in ("shared", *(f"edit_{i}" for i in range(3))) if name in text}
+        assert names == {"shared", f"edit_{n}"}
+        assert len(blocks()) == 3  # and the block no lexer knows, kept as such
+    (root / "entries" / "2020-01-02.md").write_text("---\ntitle: Two\n---\nNo code now.\n")
+    (root / "entries" / "2020-01-01.md").write_text("---\ntitle: One\n---\nNone here either.\n")
+    build(root)
+    assert blocks() == set()
+
+
+def html_text(state: BuildState, key: str) -> str:
+    """A kept block's HTML ("?" for code no lexer knows)."""
+    html = StoredHighlights(state)[key]
+    return "?" if html is None else html
 
 
 @pytest.mark.parametrize("damage", ["missing", "a symlink", "another pack's", "shorter than vouched for", "not a file"])
