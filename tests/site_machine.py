@@ -394,6 +394,15 @@ class IncrementalMachine(RuleBasedStateMachine):
         self._write_doc(doc, replace(doc, tail=(*doc.tail, f"Later: {words}.", "")))
 
     @precondition(lambda self: self.docs)
+    @rule(data=st.data(), words=st.sampled_from(WORDS), lang=st.sampled_from(["python", "nosuchlexer"]))
+    def add_code(self, data: st.DataObject, words: str, lang: str) -> None:
+        """A code block (highlighted, or in a language no lexer knows): the same code in two entries
+        is one block of the state, and one no entry shows any more is forgotten."""
+        self._note("add_code")
+        doc = self._pick(data)
+        self._write_doc(doc, replace(doc, tail=(*doc.tail, f"```{lang}", f"{words} = 1", "```", "")))
+
+    @precondition(lambda self: self.docs)
     @rule(data=st.data(), to_day=st.sampled_from(DAYS))
     def link_entry(self, data: st.DataObject, to_day: dt.date) -> None:
         """A relative link to another entry's file (as it is named now, or a plain day name)."""
