@@ -385,6 +385,26 @@ def check_passed(site: LoadedSite) -> bool:
 
 def check_site(config: SiteConfig, options: BuildOptions | None = None,
                progress: Progress | None = None) -> LoadedSite:
-    """What CI runs: load and validate every entry and run every linked snippet. Writes no site."""
+    """What CI runs: load and validate every entry, run every linked snippet, and render every page
+    (to memory) so that what would fail the build fails the check: a pull request is checked, not
+    built. Writes no site."""
     options = options or BuildOptions()
-    return load_site(config, options, resolve_today(config, options.today), BuildState(), progress)
+    site = load_site(config, options, resolve_today(config, options.today), BuildState(), progress)
+    if errors_in(site.diagnostics):  # the build would stop there too
+        return site
+    return replace(site, diagnostics=site.diagnostics + [d for d in _page_problems(config, site, options)
+                                                         if d not in site.diagnostics])
+
+
+def _page_problems(config: SiteConfig, site: LoadedSite, options: BuildOptions) -> list[Diagnostic]:
+    """What rendering every page of `site` finds (a template's mistakes, a static file refused)."""
+    from .templates import Theme
+
+    state = BuildState()  # nothing reused: every page is rendered
+    out = output_dir(config, options)
+    theme = Theme(config.path("templates_dir"), config.root, config.path("cache_dir") / "jinja")
+    with Workers(options.jobs or os.cpu_count() or 1, Shared(theme, StoredHighlights(state))) as workers:
+        rendered = render_site(config, site, state, out, theme, workers, spare=out)  # no spare is looked at
+        for _ in rendered.files:  # each page's bytes dropped as soon as it is made
+            pass
+    return rendered.problems

@@ -271,13 +271,22 @@ def test_template_syntax_error_names_file_and_line(site_copy: Path) -> None:
     assert {p: p.read_bytes() for p in out.rglob("*") if p.is_file()} == before
 
 
-def test_template_runtime_error_names_file_and_line(site_copy: Path) -> None:
+@pytest.mark.parametrize("command", ["build", "check"])
+def test_template_runtime_error_names_file_and_line(site_copy: Path, command: str) -> None:
+    """`check` renders every page too (writing none): a pull request is checked, not built, and a
+    template that would fail the build must fail its check."""
     (site_copy / "templates").mkdir()
     (site_copy / "templates" / "tags.html").write_text(
         '{% extends "base.html" %}\n{% block main %}\n<h1>{{ no_such_value.title }}</h1>\n{% endblock %}\n', "utf-8")
-    result = run_logbuild("-C", site_copy, "build", "--out", site_copy / "out", "--today", SITE_TODAY)
+    out = ("--out", site_copy / "out") if command == "build" else ()
+    result = run_logbuild("-C", site_copy, command, *out, "--today", SITE_TODAY)
     assert result.returncode == 1 and "Traceback" not in result.stderr
     assert re.search(r"^templates/tags\.html:3: template error: .*no_such_value", result.stderr, re.MULTILINE), result.stderr
+    assert not (site_copy / "out").exists() and not (site_copy / "site").exists()
+    (site_copy / "templates" / "tags.html").unlink()
+    fixed = run_logbuild("-C", site_copy, "check", "--today", SITE_TODAY)
+    assert fixed.returncode == 0, fixed.stderr + fixed.stdout
+    assert not (site_copy / "site").exists()  # check writes no site
 
 
 @pytest.mark.parametrize("builds, where", [(1, "site"), (3, "site"), (3, "site and spare")])
