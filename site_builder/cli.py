@@ -242,8 +242,8 @@ def init(directory: Path, title: str | None, copy_templates: bool, force: bool) 
 @click.pass_context
 def import_command(ctx: click.Context, source: Path, into: Path | None, dry_run: bool,
                    start: dt.date | None, strict: bool) -> None:
-    """Split a one-file learning log (a README with a section per day), or a folder of day files,
-    into entry files and an About page. Unsure dates are guessed, listed with their lines and
+    """Split a one-file learning log (a README with a section or a list item per day), or a folder
+    of day files, into entry files and an About page. Unsure dates are guessed, listed with their lines and
     written to IMPORT-REVIEW.md; every line of the log is checked to be in a file written.
     Existing files are never overwritten."""
     from .errors import errors_in

@@ -538,6 +538,56 @@ def test_import_log_never_refuses_and_keeps_every_line(tmp_path: Path) -> None:
     assert "kept 4 of 4 lines." in review
 
 
+LIST_LOG = """# Learning in public
+
+One line a day, as a list.
+
+- **Day 1 (March 2, 2021):** Gradient descent by hand on a line fit.
+- **Day 2 (March 3, 2021):** Logistic loss, and why the log.
+  The decision boundary moved as the rate grew.
+  - a sub-point: plotted it
+- Day 3: Nearest neighbours from scratch.
+  ```python
+  k = 5
+  ```
+- **Notes:** not a day, so part of day 3
+* 2021-03-06 - SVMs: margins and kernels.
+
+## Resources
+
+- A blog post about kernels
+"""
+
+
+def test_a_log_kept_as_a_list_has_a_day_per_item_and_keeps_every_line(tmp_path: Path) -> None:
+    """Many logs are one bullet per day: each item that opens with a day is that day's entry (its
+    marker read as the heading, the rest of its line the first line of the text), and the next day
+    item or heading ends it."""
+    result = parse_log(LIST_LOG, "README.md")
+    assert [(e.date, e.day_number) for e in result.entries] == [
+        (dt.date(2021, 3, 2), 1), (dt.date(2021, 3, 3), 2), (dt.date(2021, 3, 4), 3), (dt.date(2021, 3, 6), None)]
+    bodies = [e.body for e in result.entries]
+    assert bodies[0] == "Gradient descent by hand on a line fit.\n"
+    assert bodies[1] == ("Logistic loss, and why the log.\n  The decision boundary moved as the rate grew.\n"
+                         "  - a sub-point: plotted it\n")
+    assert "Nearest neighbours from scratch." in bodies[2] and "  k = 5" in bodies[2]
+    assert "- **Notes:** not a day, so part of day 3" in bodies[2]
+    assert bodies[3].startswith("SVMs: margins and kernels.")
+    assert result.about is not None and "A blog post about kernels" in result.about.body  # the heading ended day 4
+    log = tmp_path / "README.md"
+    log.write_text(LIST_LOG, encoding="utf-8")
+    report = import_log(log, tmp_path / "entries")
+    assert report.written and report.kept == report.total and not report.missing
+    assert "Gradient descent by hand" in (tmp_path / "entries" / "2021-03-02.md").read_text("utf-8")
+
+
+@pytest.mark.parametrize("item", ["- Read 3 papers: about attention", "- **Resources:** links", "-  Monday stand-up",
+                                  "  - **Day 4:** indented, so part of an item"])
+def test_a_list_item_that_names_no_day_heads_none(item: str) -> None:
+    result = parse_log(f"# Log\n\n{item}\n", "README.md")
+    assert result.entries == ()
+
+
 def test_strict_refuses_a_guess_and_writes_nothing(tmp_path: Path) -> None:
     log = tmp_path / "README.md"
     log.write_text("## 2018/9/9\nok\n## 2018/2/30\nbad\n", encoding="utf-8")

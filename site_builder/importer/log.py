@@ -27,11 +27,14 @@ def parse_log(text: str, path: str, start: dt.date | None = None, today: dt.date
     lines = split_text(text)
     scan = scan_lines(lines)
     regions = fill_group_years(split_regions(scan, lines), scan)
-    if not any(r.kind == "entry" for r in regions):  # no dated heading: days may be marked by date lines
-        scan = scan_lines(lines, date_lines=True)
+    for marks in ({"date_lines": True}, {"day_items": True}):  # no dated heading: days marked by date lines, or list items
+        if any(r.kind == "entry" for r in regions):
+            break
+        scan = scan_lines(lines, **marks)
         regions = fill_group_years(split_regions(scan, lines), scan)
     sections = [
-        read_section(lines, scan, Span(r.first_body_line, r.stop, r.start + 1, r.reading, r.start, r.heading.end), path)
+        read_section(lines, scan, Span(r.first_body_line, r.stop, r.start + 1, r.reading, r.start, r.heading.end,
+                                       r.heading.lead), path)
         for r in regions
         if r.kind == "entry" and r.heading is not None and r.reading is not None
     ]
@@ -120,17 +123,19 @@ def _entry(group: list[Settled], sources: dict[str, list[str]]) -> tuple[Importe
         if number == 0:
             expect = (("date", date.isoformat()),) + ((("title", section.title),) if section.title_from_heading
                                                        and section.title else ())
+            expect += (("body", span.lead),) if span.lead else ()
             kept += [Kept(section.path, i + 1, target, expect) for i in heading if lines[i].strip()]
+            parts.append(section.body())
         else:
-            parts.append("".join(lines[i] + "\n" for i in heading))
+            parts.append("".join(lines[i] + "\n" for i in heading))  # a day item's words with it
             kept += [Kept(section.path, i + 1, target, (("body", lines[i]),)) for i in heading if lines[i].strip()]
             if section.title and not heading:  # a later day file's own title, as a heading of its part
                 parts.append(f"## {section.title}\n")
+            parts.append(section.body().removeprefix(span.lead + "\n") if span.lead else section.body())
         tags += [t for t in section.meta.tags if t not in tags]
         for label, url in section.meta.links:
             if (label, url) not in links and url not in {u for _, u in links}:
                 add_link(links, label, url)
-        parts.append(section.body())
         kept += _section_kept(section, target, number == 0)
     body = "\n".join(p.rstrip("\n") + "\n" for p in parts if p.strip()) if len(parts) > 1 else "".join(parts)
     entry = ImportedEntry(date, first.title, tuple(tags), tuple(links), body, first.line, first.reading.day_number)

@@ -22,6 +22,7 @@ class Span:
     reading: DateReading
     heading: int | None = None
     heading_end: int | None = None
+    lead: str = ""  # a day item's text on its own line (scan.HeadingLine.lead): the body's first line
 
 
 @dataclass(frozen=True)
@@ -56,10 +57,12 @@ class Section:
     @property
     def is_empty(self) -> bool:
         return not any(self.lines[i].strip() for i in self.meta.body_lines) and not self.meta.tags \
-            and not self.meta.links
+            and not self.meta.links and not self.span.lead
 
     def body(self) -> str:
-        return "".join(self.lines[i] + "\n" for i in self.meta.body_lines)
+        """Its text: a day item's words on the item's line first, then the lines below its heading."""
+        lead = self.span.lead + "\n" if self.span.lead else ""
+        return lead + "".join(self.lines[i] + "\n" for i in self.meta.body_lines)
 
 
 def read_section(lines: list[str], scan: Scan, span: Span, path: str) -> Section:

@@ -12,6 +12,10 @@ _FENCE = re.compile(r"^\s*(`{3,}|~{3,})(.*)$")
 _SETEXT = re.compile(r"^ {0,3}(=+|-{2,})[ \t]*$")
 _DETAILS_OPEN = re.compile(r"<details\b", re.IGNORECASE)
 _DETAILS_CLOSE = re.compile(r"</details\s*>", re.IGNORECASE)
+_ITEM = re.compile(r"^(?:[-*+]|\d{1,4}[.)])[ \t]+(.+)$")  # a top-level list item
+_BOLD_LEAD = re.compile(r"^(\*\*|__)(?P<marker>.+?)\1\s*[:.\-\u2013\u2014]?\s*(?P<rest>.*)$")  # **Day 1 (July 7):** rest
+_PLAIN_LEAD = re.compile(r"^(?P<marker>.{1,60}?)(?::|\s[-\u2013\u2014])\s+(?P<rest>.*)$")  # Day 1: rest, July 7 - rest
+ITEM_LEVEL = 7  # a day that is a list item sits below every heading: the next heading ends it
 
 
 @dataclass(frozen=True)
@@ -20,6 +24,7 @@ class HeadingLine:
     end: int  # index of its last line: the setext underline, or `index`
     level: int
     text: str
+    lead: str = ""  # what follows a day item's marker on its line: the first line of the day's text
 
 
 @dataclass(frozen=True)
@@ -39,11 +44,13 @@ class _State:
     details: int = 0  # open <details> blocks: a '#' line in one is part of what it folds away
 
 
-def scan_lines(lines: list[str], date_lines: bool = False) -> Scan:
+def scan_lines(lines: list[str], date_lines: bool = False, day_items: bool = False) -> Scan:
     """Headings (ATX at any level, setext only when dated) and commented-out sections; a
     heading inside a fenced block, a comment or a `<details>` block is none. With `date_lines`,
     a paragraph that is only a date (`**March 1, 2020**`) heads a day too, at level 0: for logs
-    that mark their days that way and have no dated heading."""
+    that mark their days that way and have no dated heading. With `day_items`, a list item
+    that opens with a day (`- **Day 1 (July 7, 2018):** Linear regression`) heads one, its
+    marker the heading and the rest of its line the day's first line: a log kept as a list."""
     state = _State()
     headings: list[HeadingLine] = []
     hidden: set[int] = set()
@@ -65,7 +72,8 @@ def scan_lines(lines: list[str], date_lines: bool = False) -> Scan:
         state.details = max(0, state.details + len(_DETAILS_OPEN.findall(line)) - len(_DETAILS_CLOSE.findall(line)))
         if was_inside or state.details:
             continue
-        heading = _heading_at(lines, index) or (_date_line_at(lines, index) if date_lines else None)
+        heading = _heading_at(lines, index) or (_date_line_at(lines, index) if date_lines else None) or (
+            day_item_at(line, index) if day_items else None)
         if heading is not None:
             headings.append(heading)
             skip_next = heading.end > index
@@ -122,6 +130,22 @@ def _date_line_at(lines: list[str], index: int) -> HeadingLine | None:
     if alone and line.strip() and not line.startswith((" ", "\t")) and read_date_line(line) is not None:
         return HeadingLine(index, index, 0, line.strip())
     return None
+
+
+def day_item_at(line: str, index: int) -> HeadingLine | None:
+    """A top-level list item whose opening words name a day (a date or a day number)."""
+    item = _ITEM.match(line)
+    if item is None:
+        return None
+    text = item.group(1).strip()
+    lead = _BOLD_LEAD.match(text) or _PLAIN_LEAD.match(text)
+    if lead is None:
+        return None
+    marker = lead.group("marker").strip().rstrip(":").strip()
+    reading = read_date_text(marker)
+    if not reading.is_dated or reading.template or len(reading.rest) > 40:  # a title may follow the day, no more
+        return None
+    return HeadingLine(index, index, ITEM_LEVEL, marker, lead.group("rest").strip())
 
 
 def _heading_at(lines: list[str], index: int) -> HeadingLine | None:
