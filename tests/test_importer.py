@@ -581,8 +581,17 @@ def test_a_log_kept_as_a_list_has_a_day_per_item_and_keeps_every_line(tmp_path: 
     assert "Gradient descent by hand" in (tmp_path / "entries" / "2021-03-02.md").read_text("utf-8")
 
 
+def test_a_log_of_bold_day_paragraphs_has_a_day_per_paragraph() -> None:
+    text = ("# Log\n\n**Day 1 (May 3, 2022):** Tensors and shapes.\nBroadcasting rules too.\n\n"
+            "**Day 2:** Autograd.\n\nA plain paragraph about day 2.\n**Day 9** in a paragraph's middle is text.\n")
+    result = parse_log(text, "README.md")
+    assert [(e.date, e.body) for e in result.entries] == [
+        (dt.date(2022, 5, 3), "Tensors and shapes.\nBroadcasting rules too.\n"),
+        (dt.date(2022, 5, 4), "Autograd.\n\nA plain paragraph about day 2.\n**Day 9** in a paragraph's middle is text.\n")]
+
+
 @pytest.mark.parametrize("item", ["- Read 3 papers: about attention", "- **Resources:** links", "-  Monday stand-up",
-                                  "  - **Day 4:** indented, so part of an item"])
+                                  "  - **Day 4:** indented, so part of an item", "Day 4: a plain paragraph"])
 def test_a_list_item_that_names_no_day_heads_none(item: str) -> None:
     result = parse_log(f"# Log\n\n{item}\n", "README.md")
     assert result.entries == ()

@@ -61,8 +61,11 @@ class Section:
 
     def body(self) -> str:
         """Its text: a day item's words on the item's line first, then the lines below its heading."""
-        lead = self.span.lead + "\n" if self.span.lead else ""
-        return lead + "".join(self.lines[i] + "\n" for i in self.meta.body_lines)
+        lines = "".join(self.lines[i] + "\n" for i in self.meta.body_lines)
+        if not self.span.lead:
+            return lines
+        apart = bool(lines) and self.indices[self.meta.body_lines[0]] > self.span.first  # a blank line between
+        return self.span.lead + "\n" + "\n" * apart + lines
 
 
 def read_section(lines: list[str], scan: Scan, span: Span, path: str) -> Section:

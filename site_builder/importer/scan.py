@@ -73,7 +73,7 @@ def scan_lines(lines: list[str], date_lines: bool = False, day_items: bool = Fal
         if was_inside or state.details:
             continue
         heading = _heading_at(lines, index) or (_date_line_at(lines, index) if date_lines else None) or (
-            day_item_at(line, index) if day_items else None)
+            day_item_at(lines, index) if day_items else None)
         if heading is not None:
             headings.append(heading)
             skip_next = heading.end > index
@@ -132,13 +132,18 @@ def _date_line_at(lines: list[str], index: int) -> HeadingLine | None:
     return None
 
 
-def day_item_at(line: str, index: int) -> HeadingLine | None:
-    """A top-level list item whose opening words name a day (a date or a day number)."""
+def day_item_at(lines: list[str], index: int) -> HeadingLine | None:
+    """A top-level list item whose opening words name a day (a date or a day number), or a
+    paragraph that opens with one in bold (`**Day 3:** ...`)."""
+    line = lines[index]
     item = _ITEM.match(line)
-    if item is None:
-        return None
-    text = item.group(1).strip()
-    lead = _BOLD_LEAD.match(text) or _PLAIN_LEAD.match(text)
+    if item is not None:
+        text = item.group(1).strip()
+        lead = _BOLD_LEAD.match(text) or _PLAIN_LEAD.match(text)
+    elif index == 0 or not lines[index - 1].strip():
+        lead = _BOLD_LEAD.match(line.rstrip())
+    else:
+        lead = None
     if lead is None:
         return None
     marker = lead.group("marker").strip().rstrip(":").strip()
