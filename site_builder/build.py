@@ -56,7 +56,7 @@ from .lock import build_lock
 from .model import Entry, Page, PlanMemo, RenderedBody, SnippetResult
 from .output import OutputFile, SiteWriter, Trees, UnsafeOutput, Vanished, inode, known_trees, spare_files
 from .reuse import body_key, in_full, keep_search_items, lazy_bodies, linking_in_full, made_from
-from .state import BuildState, StoredHighlights, load_state, made_with, save_state
+from .state import BuildState, KeptState, StoredHighlights, load_state, made_with, save_state
 from .statecodec import BadState, FileSeen
 from .streaks import Streaks, compute_streaks
 from .undated import UndatedPage, load_undated_pages, render_undated
@@ -69,12 +69,14 @@ COLLECT_EVERY = 20_000  # new objects between two passes of the cyclic collector
 
 
 def build_site(config: SiteConfig, options: BuildOptions | None = None,
-               progress: Progress | None = None, fresh: Freshness | None = None) -> BuildReport:
+               progress: Progress | None = None, fresh: Freshness | None = None,
+               kept: KeptState | None = None) -> BuildReport:
     """Build the site; the report's diagnostics say what went wrong (never raises for bad input).
 
     One build at a time per output folder (a second one waits for the first, then looks again
     whether anything is left to do). `fresh` is what `incremental.freshness` said, when the
-    caller already asked."""
+    caller already asked; `kept`, the state a process that builds again and again holds
+    between its builds (serve)."""
     started = time.perf_counter()
     options = options or BuildOptions()
     config = with_base_url(config, options)
@@ -85,7 +87,7 @@ def build_site(config: SiteConfig, options: BuildOptions | None = None,
         if fresh.report is not None:
             return fresh.report
         with _few_collections():
-            return _build(config, options, out, fresh, started, progress)
+            return _build(config, options, out, fresh, started, progress, kept)
 
 
 @contextlib.contextmanager
@@ -104,10 +106,10 @@ def _few_collections() -> Iterator[None]:
 
 
 def _build(config: SiteConfig, options: BuildOptions, out: Path, fresh: Freshness, started: float,
-           progress: Progress | None, cold: bool = False) -> BuildReport:
+           progress: Progress | None, kept: KeptState | None, cold: bool = False) -> BuildReport:
     today = resolve_today(config, options.today)
     cache_dir = config.path("cache_dir")
-    state = BuildState() if cold else load_state(cache_dir, out)  # frozen: no collection walks it again
+    state = BuildState() if cold else load_state(cache_dir, out, kept)  # frozen: no collection walks it again
     diagnostics: list[Diagnostic] = []
     try:
         record = read_record(cache_dir, out)  # none, or a dirty one: the last build did not finish
@@ -127,14 +129,14 @@ def _build(config: SiteConfig, options: BuildOptions, out: Path, fresh: Freshnes
         except BadState:  # a body's HTML in the pack, read only now, is not what the state said
             if cold:
                 raise
-            return _build(config, options, out, fresh, started, progress, cold=True)
+            return _build(config, options, out, fresh, started, progress, kept, cold=True)
         if not diagnostics:
             try:
                 written, diagnostics = _write(out, rendered, state, trees, cache_dir, site.diagnostics, options.strict)
             except Vanished:  # the build planned to reuse a page nobody has any more
                 if cold:
                     raise
-                return _build(config, options, out, fresh, started, progress, cold=True)
+                return _build(config, options, out, fresh, started, progress, kept, cold=True)
     diagnostics = list(dict.fromkeys(site.diagnostics + rendered.problems + diagnostics))  # a link seen twice
     failed = fails(diagnostics, options.strict)
     report = BuildReport(
@@ -145,7 +147,7 @@ def _build(config: SiteConfig, options: BuildOptions, out: Path, fresh: Freshnes
     )
     # a cached-only build (serve) may lack snippet outputs: never call it up to date
     clean = not failed and options.run_snippets and all(r.status == "ok" for r in site.snippets.values())
-    _save_quietly(cache_dir, state, out)
+    _save_quietly(cache_dir, state, out, kept)
     write_record(cache_dir, out, {
         "fingerprint": fresh.fingerprint if clean else "", "out_id": output_id(out),
         "data": snippet_data(config, site.snippets.values()),
@@ -366,9 +368,9 @@ def _counts(results: Iterable[SnippetResult]) -> SnippetCounts:
     )
 
 
-def _save_quietly(cache_dir: Path, state: BuildState, out: Path) -> None:
+def _save_quietly(cache_dir: Path, state: BuildState, out: Path, kept: KeptState | None) -> None:
     try:
-        save_state(cache_dir, state, out)
+        save_state(cache_dir, state, out, kept)
     except (OSError, BadState):  # a read-only cache folder (or a pack damaged meanwhile) costs speed next time
         pass
 

@@ -17,9 +17,13 @@ import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
+
+if TYPE_CHECKING:
+    from site_builder.state import KeptState
 
 TODAY = dt.date(2020, 3, 6)
 DAYS = [dt.date(2020, 2, 24) + dt.timedelta(days=n) for n in range(14)]  # two of them after TODAY
@@ -141,8 +145,9 @@ def seed_log(root: Path) -> None:
 # ---------------------------------------------------------------------------------------------
 # Builds and trees
 
-def build(root: Path, out: Path, today: dt.date = TODAY) -> tuple[bool, list[str]]:
-    """Build `root` into `out` in-process as `logbuild build` does: (up to date, diagnostics)."""
+def build(root: Path, out: Path, today: dt.date = TODAY, kept: KeptState | None = None) -> tuple[bool, list[str]]:
+    """Build `root` into `out` in-process as `logbuild build` does (or as serve does, holding the
+    state in `kept` between builds): (up to date, diagnostics)."""
     from site_builder.build import BuildOptions, build_site
     from site_builder.config import load_config
     from site_builder.incremental import freshness
@@ -151,7 +156,7 @@ def build(root: Path, out: Path, today: dt.date = TODAY) -> tuple[bool, list[str
     assert not [p for p in problems if p.severity == "error"], [p.format() for p in problems]
     options = BuildOptions(out=out, today=today)
     fresh = freshness(config, options)
-    report = build_site(config, options, fresh=fresh)
+    report = build_site(config, options, fresh=fresh, kept=kept)
     return fresh.report is not None, sorted(d.format() for d in report.diagnostics)
 
 
@@ -294,6 +299,9 @@ class IncrementalMachine(RuleBasedStateMachine):
         self.hello, self.helper = HELLO, HELPER
         self.last_rule = "start"
         self.history: list[str] = []
+        from site_builder.state import KeptState
+
+        self.kept = KeptState()  # most builds hold their state in memory for the next one, as serve does
 
     def teardown(self) -> None:
         shutil.rmtree(self.work, ignore_errors=True)
@@ -562,7 +570,9 @@ class IncrementalMachine(RuleBasedStateMachine):
 
     def _difference(self) -> str | None:
         """What makes the incremental site not the clean one, first thing first; None if nothing."""
-        up_to_date, incremental = build(self.root, self.site)
+        # every fourth build as `logbuild build` does: it reads the state, and writes it anew under the kept one
+        kept = None if self.counter.steps % 4 == 0 else self.kept
+        up_to_date, incremental = build(self.root, self.site, kept=kept)
         clean = clean_build(self.root, self.clean)
         difference = tree_difference(read_tree(self.site), read_tree(self.clean))
         if difference is not None:

@@ -26,6 +26,7 @@ from site_builder.model import CELLS_PREFIX, Entry, Heading, RenderedBody, Snipp
 from site_builder.state import (
     STATE_FORMAT,
     BuildState,
+    KeptState,
     StoredHighlights,
     is_lazy,
     load_state,
@@ -127,6 +128,42 @@ def test_a_second_save_appends_only_new_records(tmp_path: Path) -> None:
     after = pack_path(tmp_path, OUT).read_bytes()
     assert after.startswith(before) and after[len(before):].count(b"\n") == 1
     assert in_full(load_state(tmp_path, OUT)) == in_full(state)
+
+
+def test_a_kept_state_is_used_until_anyone_else_writes_the_state(tmp_path: Path) -> None:
+    """serve's builds hand their state to the next one in memory, not through the files; a build
+    of another process in between (or a pack written anew) makes the next one read the files."""
+    kept = KeptState()
+    state = load_state(tmp_path, OUT)
+    save_state(tmp_path, state, OUT, kept)
+    assert kept.state is None  # a cold save writes the pack anew: nothing to hand over
+    state = load_state(tmp_path, OUT, kept)
+    state.highlights["h3"] = "<span>new</span>"
+    save_state(tmp_path, state, OUT, kept)
+    assert kept.state is state
+    assert load_state(tmp_path, OUT, kept) is state and kept.state is None  # taken: a build that fails keeps none
+    save_state(tmp_path, state, OUT, kept)
+    other = load_state(tmp_path, OUT)  # another process's build
+    other.highlights["h4"] = "<span>theirs</span>"
+    save_state(tmp_path, other, OUT)
+    back = load_state(tmp_path, OUT, kept)
+    assert back is not state and in_full(back) == in_full(other)
+    save_state(tmp_path, back, OUT, kept)
+    os.utime(state_path(tmp_path, OUT))  # the index touched by hand
+    assert load_state(tmp_path, OUT, kept) is not back
+
+
+def test_a_pack_written_anew_is_not_kept(tmp_path: Path) -> None:
+    state = full_state()
+    for i in range(300):
+        state.highlights[f"x{i}"] = "<span>" + "x" * 5000 + "</span>"
+    save_state(tmp_path, state, OUT)
+    state = load_state(tmp_path, OUT)
+    state.highlights = {"h1": "<span>x</span>"}
+    expected, kept = in_full(state), KeptState()
+    save_state(tmp_path, state, OUT, kept)  # mostly forgotten: a new pack, whose texts the state read does not know
+    assert kept.state is None
+    assert in_full(load_state(tmp_path, OUT, kept)) == expected
 
 
 def test_a_pack_of_forgotten_records_is_written_anew(tmp_path: Path) -> None:

@@ -24,6 +24,7 @@ from ..entries import EntryRules, load_entries
 from ..errors import Diagnostic, errors_in, warnings_in
 from ..linked import snippet_diagnostics
 from ..model import CellProgram
+from ..state import KeptState
 from ..templates import default_theme_dir
 from .events import LiveState
 
@@ -54,6 +55,7 @@ class Preview:
         self._snippets_busy = threading.Lock()
         self._failed: dict[str, tuple[Any, ...]] = {}  # snippet -> the snippet folder's state it failed in
         self._entry_cache: dict[str, Any] = {}
+        self._kept = KeptState()  # the last build's state, for the next one (only the rebuild thread builds)
         self.builds = 0
         self.watching = threading.Event()  # set once every watcher is listening (tests wait on it)
         self._listening = 0
@@ -78,7 +80,7 @@ class Preview:
         options = BuildOptions(out=self.site_dir, base_url=self.base_url, drafts=self.options.drafts,
                                today=self.options.today, run_snippets=False)
         try:
-            report = build_site(config, options)
+            report = build_site(config, options, kept=self._kept)
         except Exception as exc:  # noqa: BLE001 -- a bug of ours must not end the preview; say it like a build error
             self._failed_build([Diagnostic("logbuild", None, f"the build crashed: {exc!r}")])
             return False
