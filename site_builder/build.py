@@ -57,7 +57,7 @@ from .model import Entry, Page, PlanMemo, RenderedBody, SnippetResult
 from .output import OutputFile, SiteWriter, Trees, UnsafeOutput, Vanished, inode, known_trees, spare_files
 from .reuse import body_key, in_full, keep_search_items, lazy_bodies, linking_in_full, made_from
 from .state import BuildState, KeptState, StoredHighlights, load_state, made_with, save_state
-from .statecodec import BadState, FileSeen
+from .statecodec import BadState, FileSeen, kept_as_state
 from .streaks import Streaks, compute_streaks
 from .undated import UndatedPage, load_undated_pages, render_undated
 from .workers import Shared, Workers
@@ -287,7 +287,10 @@ def _missing_bodies(state: BuildState, keys: list[str], rules: EntryRules, paths
 
 def parse_and_render(job: tuple[str, bytes, EntryRules], shared: Shared
                      ) -> tuple[tuple[Entry | None, list[Diagnostic]], RenderedBody | None, dict[str, str | None]]:
-    """Worker task: one entry file -> its parse, its rendered body and the code blocks it highlighted."""
+    """Worker task: one entry file -> its parse, its rendered body and the code blocks it highlighted.
+    The parse comes back as the state keeps it (kept_as_state): its Markdown, rendered here, does
+    not cross the pipe again nor stay in the build's memory, and a parse just made is the one a
+    later build reads back."""
     from .markdown import Highlights, render_body
 
     path, data, rules = job
@@ -295,7 +298,7 @@ def parse_and_render(job: tuple[str, bytes, EntryRules], shared: Shared
     highlights = Highlights(shared.highlighted, shared.highlights)
     body = render_body(entry.body, rules.links_for(entry), highlights) if entry is not None else None
     shared.highlighted.update(highlights.made)
-    return (entry, problems), body, highlights.made
+    return (entry and kept_as_state(entry), problems), body, highlights.made
 
 
 def _forget_unused(cache: dict[str, Any], used: set[str]) -> None:

@@ -8,6 +8,7 @@ import datetime as dt
 import re
 import zoneinfo
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any, TypeVar
 
 from .errors import Diagnostic, Severity
@@ -35,6 +36,11 @@ def encode_entry(e: Entry) -> list[Any]:
 
 def has_cells(e: Entry) -> bool:
     return any(r.name.startswith(CELLS_PREFIX) for r in e.snippets)
+
+
+def kept_as_state(e: Entry) -> Entry:
+    """The entry as the state keeps it (encode_entry): without its Markdown, unless it has cells."""
+    return e if not e.body or has_cells(e) else replace(e, body="")
 
 
 def _moment_json(moment: dt.datetime | None) -> list[Any] | None:

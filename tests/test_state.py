@@ -18,10 +18,11 @@ from typing import Any
 import pytest
 from conftest import run_logbuild
 
-from site_builder.build import load_site
+from site_builder.build import build_site, load_site
 from site_builder.builds import BuildOptions
 from site_builder.config import load_config
 from site_builder.errors import Diagnostic
+from site_builder.incremental import output_dir
 from site_builder.model import CELLS_PREFIX, Entry, Heading, RenderedBody, SnippetRef
 from site_builder.state import (
     STATE_FORMAT,
@@ -151,6 +152,23 @@ def test_a_kept_state_is_used_until_anyone_else_writes_the_state(tmp_path: Path)
     save_state(tmp_path, back, OUT, kept)
     os.utime(state_path(tmp_path, OUT))  # the index touched by hand
     assert load_state(tmp_path, OUT, kept) is not back
+
+
+def test_a_state_kept_in_memory_holds_the_parses_a_load_reads_back(tmp_path: Path) -> None:
+    """An entry parsed in this build is held as the state keeps it: the Markdown only of one
+    with inline cells, so the next build of serve sees what a build reading the files would."""
+    root = tiny_log(tmp_path / "log")
+    (root / "entries" / "2020-01-03.md").write_text("---\ntitle: Three\n---\nCells.\n\n```{python}\n1 + 1\n```\n")
+    config, _ = load_config(root)
+    options = BuildOptions(today=dt.date(2020, 1, 3), run_snippets=False)
+    kept = KeptState()
+    for day in range(2):  # the first is cold (its pack is new: nothing kept), the second appends
+        (root / "entries" / "2020-01-01.md").write_text(f"---\ntitle: One\n---\nDay {day}.\n")
+        build_site(config, options, kept=kept)
+    assert kept.state is not None
+    back = load_state(config.path("cache_dir"), output_dir(config, options))
+    assert kept.state.entries == {key: back.entries[key] for key in kept.state.entries}
+    assert sorted(e.body for e, _ in kept.state.entries.values() if e) == ["", "", "Cells.\n\n```{python}\n1 + 1\n```\n"]
 
 
 def test_a_pack_written_anew_is_not_kept(tmp_path: Path) -> None:
