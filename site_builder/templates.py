@@ -73,6 +73,10 @@ class Theme:
             except OSError:
                 pass
         self.env = jinja2.Environment(
+            # a build renders with the templates as they were when it began (digest_all keys its
+            # pages so; the next build has a Theme of its own): not an mtime check of each of a
+            # page's templates for every page it renders, 6 stats a page
+            auto_reload=False,
             bytecode_cache=bytecode,
             loader=_ConfinedLoader(self.dirs, root),
             autoescape=jinja2.select_autoescape(["html", "xml"]),
