@@ -55,7 +55,7 @@ from .linked import (
 from .lock import build_lock
 from .model import Entry, Page, PlanMemo, RenderedBody, SnippetResult
 from .output import OutputFile, SiteWriter, Trees, UnsafeOutput, Vanished, inode, known_trees, spare_files
-from .reuse import body_key, in_full, keep_search_items, lazy_bodies, linking_in_full, made_from
+from .reuse import body_key, in_full, lazy_bodies, linking_in_full, made_from, search_json
 from .state import BuildState, KeptState, StoredHighlights, load_state, made_with, save_state
 from .statecodec import BadState, FileSeen, kept_as_state
 from .streaks import Streaks, compute_streaks
@@ -133,7 +133,7 @@ def _build(config: SiteConfig, options: BuildOptions, out: Path, fresh: Freshnes
         if not diagnostics:
             try:
                 written, diagnostics = _write(out, rendered, state, trees, cache_dir, site.diagnostics, options.strict)
-            except Vanished:  # the build planned to reuse a page nobody has any more
+            except (Vanished, BadState):  # a page to reuse nobody has any more; a search item damaged
                 if cold:
                     raise
                 return _build(config, options, out, fresh, started, progress, kept, cold=True)
@@ -333,15 +333,15 @@ def render_site(config: SiteConfig, site: LoadedSite, state: BuildState, out: Pa
                                  site.today, site_digest, site.undated, site.undated_bodies,
                                  made_from=made_from(state, site.entries, site.bodies), has_page=has_page,
                                  memo=replace(state.plan, keys=state.pages)))
-    reused: list[OutputFile] = []
+    reused: list[OutputFile] = []  # and search.json, written as it is taken
     todo: list[Page] = []
     full = lazy_bodies(state, site.entries, site.bodies)
     for page in plan.pages:
         path = page.output_path
         done = page.reused or has_page(path, page.key)
         if page.template == "@json":
-            page = keep_search_items(state, page, not done, full)
-        if done:
+            reused.append(search_json(state, page, not done, full))
+        elif done:
             reused.append(OutputFile(path, digest=state.files[path]))
         else:
             todo.append(page)

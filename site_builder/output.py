@@ -19,26 +19,30 @@ import hashlib
 import os
 import shutil
 import stat
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import BinaryIO
 
 from .slugs import is_safe_path
 
 _RENAME_EXCHANGE = 2
 _AT_FDCWD = -100
+WRITE_BUFFER = 1 << 20  # for a file written piece by piece: few system calls for 14 MB
 GENERATOR_MARK = b'<meta name="generator" content="logbuild'  # in every page the theme renders
 
 
 @dataclass(frozen=True)
 class OutputFile:
-    """One file of the new site: bytes to write, a file to copy (`source`), or neither (a page
-    not rendered again: its bytes are those the live site has)."""
+    """One file of the new site: bytes to write, a file to copy (`source`), a function that writes
+    it (`write`: a file too large to hold in memory, search.json), or none of them (a page not
+    rendered again: its bytes are those the live site has)."""
 
     path: str  # relative, POSIX
     data: bytes | None = None
     source: Path | None = None
-    digest: str = ""  # of the bytes; for `source` files, whatever identifies their content
+    write: Callable[[BinaryIO], None] | None = None
+    digest: str = ""  # of the bytes; for `source` and `write` files, whatever identifies their content
 
     @staticmethod
     def of_bytes(path: str, data: bytes) -> OutputFile:
@@ -133,7 +137,11 @@ class SiteWriter:
         if file.digest and self.live.get(file.path) == file.digest and _is_plain_file(current):
             _link_or_copy(current, dest)  # the live site has these bytes: share its file (both are ours)
         elif file.data is not None:
-            _write_new(dest, file.data)
+            with _created(dest) as f:
+                f.write(file.data)
+        elif file.write is not None:
+            with _created(dest, WRITE_BUFFER) as f:
+                file.write(f)
         elif file.source is not None:
             shutil.copyfile(file.source, dest)  # a copy, never a link to the user's own file
         else:
@@ -238,10 +246,10 @@ def _remove(folder: Path) -> None:
         shutil.rmtree(folder)
 
 
-def _write_new(path: str, data: bytes) -> None:
+def _created(path: str, buffering: int = -1) -> BinaryIO:
+    """A new file at `path` (never through a link), to write."""
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC, 0o644)
-    with os.fdopen(fd, "wb") as f:
-        f.write(data)
+    return os.fdopen(fd, "wb", buffering)
 
 
 def _prune_empty(top: Path, folder: Path) -> None:

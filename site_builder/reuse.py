@@ -5,14 +5,15 @@ and search.json's items, kept as JSON."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Mapping
 from dataclasses import replace
-from functools import cache
+from functools import cache, partial
 from typing import Any
 
 from .model import Entry, Page, RenderedBody
-from .state import BuildState, is_lazy, search_items, stored_body
-from .workers import json_item
+from .output import OutputFile
+from .state import BuildState, is_lazy, stored_body, write_json_list
 
 
 def linking_in_full(state: BuildState, key: str) -> RenderedBody:
@@ -52,12 +53,13 @@ def renderer_version() -> str:
     return RENDERER_VERSION
 
 
-def keep_search_items(state: BuildState, page: Page, rendered: bool,
-                      full: Full) -> Page:
+def search_json(state: BuildState, page: Page, rendered: bool, full: Full) -> OutputFile:
     """search.json holds the text of every entry, so its items are kept in the state as JSON, by
-    key: an edit encodes its own entry's item and reads the others' as they were. The state keeps
-    the items of this search.json only; the page to render comes with its items encoded. An item
-    made anew from a body whose text is still in the texts file reads it (`full`)."""
+    key: an edit encodes its own entry's item and writes the others as they were, straight from
+    the texts file (state.write_json_list). The state keeps the items of this search.json only.
+    An item made anew from a body whose text is still in the texts file reads it (`full`). The
+    file's digest is the page's key, which digests every item's: hashing 14 MB of text again
+    would say nothing more."""
     from .pages import SearchRecord
 
     items = page.context["data"]
@@ -65,13 +67,17 @@ def keep_search_items(state: BuildState, page: Page, rendered: bool,
     records = [r for r in items if isinstance(r, SearchRecord)]
     state.search = {r.key: state.search[r.key] for r in records if r.key in state.search}
     if not rendered:
-        return page
+        return OutputFile(page.output_path, digest=state.files[page.output_path])
     for r in records:
         if r.key not in state.search:
             state.search[r.key] = json_item(replace(r, body=full(r.body))).encode()
-    encoded = iter(search_items(state, [r.key for r in records]))
-    data = [next(encoded) if isinstance(r, SearchRecord) else r for r in items]  # bytes: JSON already
-    return replace(page, context={**page.context, "data": data})
+    parts = [r.key if isinstance(r, SearchRecord) else json_item(r).encode() for r in items]
+    return OutputFile(page.output_path, write=partial(write_json_list, state, parts), digest=f"page {page.key}")
+
+
+def json_item(value: Any) -> str:
+    """One item of search.json, as every build writes it (an object with as_json(): what that gives)."""
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"), default=lambda v: v.as_json())
 
 
 def made_from(state: BuildState, entries: list[Entry], bodies: Mapping[str, RenderedBody]) -> dict[int, str]:

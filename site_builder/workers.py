@@ -115,20 +115,7 @@ def _call_in_worker(job: tuple[Callable[[T, Shared], R], T]) -> R:
     return fn(item, _worker_shared)
 
 
-def json_item(value: Any) -> str:
-    """One item of a JSON page, as every build writes it (an object with as_json(): what that gives)."""
-    import json
-
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":"), default=lambda v: v.as_json())
-
-
 def render_page(page: Page, theme: Any, extra: Mapping[str, Any]) -> tuple[str, bytes, Diagnostic | None]:
-    if page.template == "@json":
-        data = page.context["data"]
-        if not isinstance(data, list):
-            return page.output_path, json_item(data).encode(), None
-        items = b",".join([item if isinstance(item, bytes) else json_item(item).encode() for item in data])
-        return page.output_path, items.join((b"[", b"]")), None  # bytes: JSON already; one copy of 14 MB, not two
     html, problem = theme.render(page.template, {**page.context, **extra})
     if html and not extra["site"].use_directory_urls and page.output_path.endswith(".html"):
         from .links import with_file_urls
