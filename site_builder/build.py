@@ -163,14 +163,14 @@ def _write(out: Path, rendered: RenderedSite, state: BuildState, trees: Trees | 
     the build failed. A kill at any moment leaves the record dirty: the next build starts cold."""
     write_record(cache_dir, out, {"dirty": True})
     try:
-        writer = SiteWriter(out, spare_path(cache_dir, out), trees)
-        writer.put_all(rendered.files)
-        if fails(found + rendered.problems, strict):
-            set_trees(state, Trees(state.files, trees.live_inode if trees else None, writer.spare_files,
-                                   inode(writer.spare)))
-            return 0, []
-        written = writer.written
-        set_trees(state, writer.swap())
+        with SiteWriter(out, spare_path(cache_dir, out), trees) as writer:
+            writer.put_all(rendered.files)
+            if fails(found + rendered.problems, strict):
+                set_trees(state, Trees(state.files, trees.live_inode if trees else None, writer.spare_files,
+                                       inode(writer.spare)))
+                return 0, []
+            written = writer.written
+            set_trees(state, writer.swap())
     except Vanished:
         raise
     except (UnsafeOutput, OSError) as exc:

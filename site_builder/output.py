@@ -103,7 +103,8 @@ def _looks_built(out: Path) -> bool:
 
 
 class SiteWriter:
-    """Brings the spare up to date file by file (`put`), then swaps it in (`swap`)."""
+    """Brings the spare up to date file by file (`put`), then swaps it in (`swap`); a context
+    manager (it holds the spare folder open)."""
 
     def __init__(self, out: Path, spare: Path, trees: Trees | None):
         self.out, self.spare = out, spare
@@ -114,19 +115,27 @@ class SiteWriter:
             _remove(self.spare)
         self.spare.mkdir(parents=True, exist_ok=True)
         self._spare_str = str(self.spare)
+        # the spare's files are looked up from here: an lstat of 5,750 short paths, not of long ones
+        self._spare_fd = os.open(self.spare, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC)
         self._dirs: set[str] = set()  # folders of the spare checked (or made) in this build
         self._made: set[str] = set()  # of those, the ones made in this build: empty but for what it put there
         self.new: dict[str, str] = {}
+
+    def __enter__(self) -> SiteWriter:  # noqa: PYI034
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        os.close(self._spare_fd)
 
     def put_all(self, files: Iterable[OutputFile]) -> None:
         for file in files:
             self.put(file)
 
     def put(self, file: OutputFile) -> None:
-        dest = os.path.join(self._spare_str, file.path)
-        if file.digest and self.spare_files.get(file.path) == file.digest and _is_plain_file(dest):
+        if file.digest and self.spare_files.get(file.path) == file.digest and _is_plain_file(file.path, self._spare_fd):
             self.new[file.path] = file.digest  # already there (a path the spare holds passed the check below)
             return
+        dest = os.path.join(self._spare_str, file.path)
         if not is_safe_path(file.path):
             raise UnsafeOutput(f"refusing to write {file.path!r}: it is not a path inside the site")
         self.new[file.path] = file.digest
@@ -221,9 +230,9 @@ def _link_or_copy(src: str, dest: str) -> None:
         shutil.copyfile(src, dest)
 
 
-def _is_plain_file(path: str) -> bool:
+def _is_plain_file(path: str, dir_fd: int | None = None) -> bool:
     try:
-        return os.lstat(path).st_mode & 0o170000 == 0o100000
+        return os.lstat(path, dir_fd=dir_fd).st_mode & 0o170000 == 0o100000
     except OSError:
         return False
 

@@ -21,7 +21,6 @@ import contextlib
 import dataclasses
 import gc
 import hashlib
-import io
 import json
 import mmap
 import os
@@ -65,6 +64,7 @@ OLD_FORMATS = ("state-1-{tag}.pickle", "state-2-{tag}.json", "state-3-{tag}.json
                "state-5-{tag}.json", "state-5-{tag}.pack", "state-5-{tag}.texts",
                "state-6-{tag}.json", "state-6-{tag}.pack", "state-6-{tag}.texts",
                "state-7-{tag}.json", "state-7-{tag}.pack", "state-7-{tag}.texts")  # earlier files: removed on save, never opened
+KINDS = ("entry", "body", "highlight")  # of the pack's records
 COMPACT_SLACK = 1 << 20  # a pack is rewritten once it holds this much (and as much again) of forgotten records
 
 
@@ -98,8 +98,8 @@ class Pack:
     id: str = ""  # "" when there is none to append to (a cold build): the next save writes it anew
     size: int = 0  # bytes of the pack the index vouches for: anything after them is a killed build's
     texts_size: int = 0  # likewise, of the texts file
-    # record name (kind NUL key) -> its bytes in the pack, and of its texts in the texts file
-    stored: dict[str, tuple[int, int]] = field(default_factory=dict)
+    # kind of record -> its key -> its bytes in the pack, and of its texts in the texts file
+    stored: dict[str, dict[str, tuple[int, int]]] = field(default_factory=lambda: {kind: {} for kind in KINDS})
     # The bodies in `BuildState.bodies` read from the pack have html, text and headings empty (stored_body reads
     # them) and the search items None (search_items): where each text is, by its key. A body's
     # record says where its HTML and plain text are; the index says where the search items are.
@@ -210,8 +210,9 @@ def _open_plain(path: Path, flags: int) -> Any:
 def read_pack(path: Path, state: BuildState) -> None:
     """Fill `state` with the pack's records, up to the size its index vouches for."""
     expected = state.pack
-    with _open_plain(path, os.O_RDONLY) as f:  # decoded as it is read: never its bytes and its text at once
-        text = io.TextIOWrapper(f, encoding="ascii", newline="").read(expected.size)  # written all-ASCII
+    with (_open_plain(path, os.O_RDONLY) as f, mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) as mapped,
+          memoryview(mapped) as whole, whole[:expected.size] as vouched):
+        text = str(vouched, "ascii")  # decoded from the mapped file: no copy of its bytes first (written all-ASCII)
     if len(text) != expected.size or not text.endswith("\n"):
         raise BadState("a truncated pack")
     decode, end = _DECODER.raw_decode, text.index("\n")
@@ -222,9 +223,10 @@ def read_pack(path: Path, state: BuildState) -> None:
         record, end = decode(text, start)  # in place: no copy of each line
         if text[end] != "\n":
             raise BadState("a record that is not one line")
-        kind, key, value = items_of(record, 3)
-        size = _add_record(state, as_str(kind), as_str(key), value)
-        expected.stored[f"{kind}\0{key}"] = (end + 1 - start, size)
+        fields = items_of(record, 3)
+        kind, key = as_str(fields[0]), as_str(fields[1])
+        size = _add_record(state, kind, key, fields[2])
+        expected.stored[kind][key] = (end + 1 - start, size)
 
 
 def check_texts(path: Path, pack: Pack) -> None:
@@ -434,7 +436,7 @@ def _records(state: BuildState) -> Iterator[tuple[str, str, Any]]:
 def _save_pack(path: Path, texts: Path, state: BuildState) -> None:
     pack = state.pack
     records = list(_records(state))
-    sizes = [pack.stored.get(f"{kind}\0{key}") for kind, key, _ in records]  # None: not in the pack yet
+    sizes = [pack.stored[kind].get(key) for kind, key, _ in records]  # None: not in the pack yet
     if not pack.id or _mostly_forgotten(state, sizes):
         _write_pack(path, texts, state, records)
         return
@@ -504,7 +506,7 @@ def _append(state: BuildState, pack: Pack, f: Any, texts: Any, kind: str, key: s
         encoded, text_bytes = [start, stop], stop - start + 1
     line = _record_line(kind, key, encoded)
     f.write(line)
-    pack.stored[f"{kind}\0{key}"] = (len(line), text_bytes)
+    pack.stored[kind][key] = (len(line), text_bytes)
     pack.size += len(line)
 
 

@@ -27,9 +27,9 @@ def test_a_link_to_a_folder_in_the_spare_is_replaced_not_followed(tmp_path: Path
     victim.mkdir()
     (spare / where).parent.mkdir(parents=True, exist_ok=True)
     (spare / where).symlink_to(victim, target_is_directory=True)
-    writer = SiteWriter(out, spare, trees)
-    writer.put(PAGE)
-    writer.put(OutputFile.of_bytes("entries/2018-09-10/index.html", b"<p>day two</p>"))
+    with SiteWriter(out, spare, trees) as writer:
+        writer.put(PAGE)
+        writer.put(OutputFile.of_bytes("entries/2018-09-10/index.html", b"<p>day two</p>"))
     assert list(victim.iterdir()) == []
     assert not (spare / where).is_symlink()
     assert (spare / PAGE.path).read_bytes() == b"<p>day one</p>"
@@ -38,8 +38,8 @@ def test_a_link_to_a_folder_in_the_spare_is_replaced_not_followed(tmp_path: Path
 def test_a_file_where_the_site_has_a_folder_is_replaced(tmp_path: Path) -> None:
     out, spare, trees = _known_spare(tmp_path)
     (spare / "entries").write_text("in the way")
-    writer = SiteWriter(out, spare, trees)
-    writer.put(PAGE)
+    with SiteWriter(out, spare, trees) as writer:
+        writer.put(PAGE)
     assert (spare / PAGE.path).read_bytes() == b"<p>day one</p>"
 
 
@@ -49,6 +49,6 @@ def test_a_spare_that_is_a_link_is_not_written_through(tmp_path: Path) -> None:
     victim.mkdir()
     spare.rmdir()
     spare.symlink_to(victim, target_is_directory=True)
-    writer = SiteWriter(out, spare, Trees(live={}, live_inode=inode(out), spare={}, spare_inode=os.lstat(spare).st_ino))
-    writer.put(PAGE)
+    with SiteWriter(out, spare, Trees(live={}, live_inode=inode(out), spare={}, spare_inode=os.lstat(spare).st_ino)) as writer:
+        writer.put(PAGE)
     assert list(victim.iterdir()) == [] and not spare.is_symlink()
