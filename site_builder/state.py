@@ -35,10 +35,12 @@ from typing import Any, BinaryIO, TypeVar
 from . import __version__
 from .model import PlanMemo, RenderedBody
 from .statecodec import (
+    FILE_SEEN,
     BadState,
     BodyPlaces,
     EntryParse,
     FileSeen,
+    as_columns,
     as_dict,
     as_int,
     as_list,
@@ -50,7 +52,7 @@ from .statecodec import (
     encode_diagnostic,
     encode_entry,
     encode_headings,
-    file_seen,
+    from_columns,
     items_of,
     optional,
     site_paths,
@@ -58,12 +60,13 @@ from .statecodec import (
     text_place,
 )
 
-STATE_FORMAT = 8  # bump whenever the layout below changes: an older file is then not read
+STATE_FORMAT = 9  # bump whenever the layout below changes: an older file is then not read
 OLD_FORMATS = ("state-1-{tag}.pickle", "state-2-{tag}.json", "state-3-{tag}.json", "state-3-{tag}.pack",
                "state-4-{tag}.json", "state-4-{tag}.pack", "state-4-{tag}.texts",
                "state-5-{tag}.json", "state-5-{tag}.pack", "state-5-{tag}.texts",
                "state-6-{tag}.json", "state-6-{tag}.pack", "state-6-{tag}.texts",
-               "state-7-{tag}.json", "state-7-{tag}.pack", "state-7-{tag}.texts")  # earlier files: removed on save, never opened
+               "state-7-{tag}.json", "state-7-{tag}.pack", "state-7-{tag}.texts",
+               "state-8-{tag}.json", "state-8-{tag}.pack", "state-8-{tag}.texts")  # earlier files: removed on save, never opened
 KINDS = ("entry", "body", "highlight")  # of the pack's records
 COMPACT_SLACK = 1 << 20  # a pack is rewritten once it holds this much (and as much again) of forgotten records
 
@@ -318,12 +321,12 @@ def _checked_item(texts: memoryview, place: tuple[int, int, int]) -> memoryview:
     return item
 
 
-def _item_place(value: object, texts_size: int) -> tuple[int, int, int]:
-    if type(value) is list and len(value) == 3:  # inline: once per entry on every load
-        start, stop, crc = value
-        if type(start) is int and type(stop) is int and type(crc) is int and 0 < start < stop <= texts_size:
-            return start, stop, crc
-    raise BadState("not a place of a search item in the texts file")
+def _item_places(value: object, texts_size: int) -> dict[str, tuple[int, int, int]]:
+    """Where each search item is in the texts file: start, stop and CRC-32, by its key."""
+    places = from_columns(value, (int, int, int))
+    if not all(0 < start < stop <= texts_size for start, stop, _ in places.values()):
+        raise BadState("not a place of a search item in the texts file")
+    return places
 
 
 def _lazy_texts(state: BuildState, places: list[tuple[int, int]], what: str,
@@ -559,14 +562,14 @@ def encode_index(state: BuildState) -> dict[str, Any]:
         "format": STATE_FORMAT,
         "made_with": made_with(),
         "pack": [state.pack.id, state.pack.size, state.pack.texts_size],
-        "search": {key: list(state.pack.search[key]) for key in state.search if key in state.pack.search},
+        "search": as_columns({key: state.pack.search[key] for key in state.search if key in state.pack.search}, 3),
         "pages": state.pages,
         "files": state.files,
         "live_inode": state.live_inode,
         "spare_files": _delta(state.spare_files, state.files),
         "spare_inode": state.spare_inode,
-        "stats": state.stats,
-        "plan": [state.plan.outline, {slug: list(e) for slug, e in state.plan.entries.items()}, state.plan.pages],
+        "stats": as_columns(state.stats, 4),
+        "plan": [state.plan.outline, as_columns(state.plan.entries, 3), state.plan.pages],
     }
 
 
@@ -580,9 +583,9 @@ def decode_index(doc: object) -> BuildState:
     if d.keys() != _KEYS or d["format"] != STATE_FORMAT or d["made_with"] != made_with():
         raise BadState("another format")
     pack_id, size, texts_size = items_of(d["pack"], 3)
-    search = {key: _item_place(place, as_int(texts_size)) for key, place in as_dict(d["search"]).items()}
+    search = _item_places(d["search"], as_int(texts_size))
     outline, entries, pages = items_of(d["plan"], 3)
-    plan = PlanMemo(as_str(outline), {slug: _three_keys(e) for slug, e in as_dict(entries).items()}, str_map(pages))
+    plan = PlanMemo(as_str(outline), from_columns(entries, (str, str, str)), str_map(pages))
     files = site_paths(d["files"])
     return BuildState(
         pages=site_paths(d["pages"]),
@@ -590,19 +593,13 @@ def decode_index(doc: object) -> BuildState:
         live_inode=optional(as_int, d["live_inode"]),
         spare_files=_undelta(d["spare_files"], files),
         spare_inode=optional(as_int, d["spare_inode"]),
-        stats={k: file_seen(v) for k, v in as_dict(d["stats"]).items()},
+        stats=from_columns(d["stats"], FILE_SEEN),
         search={key: None for key in search},
         plan=plan,
         pack=Pack(as_str(pack_id), as_int(size), as_int(texts_size), search=search),
     )
 
 
-
-
-def _three_keys(value: object) -> tuple[str, str, str]:
-    if type(value) is not list or len(value) != 3 or not all(type(v) is str for v in value):
-        raise BadState("not three keys")
-    return value[0], value[1], value[2]
 
 
 def _delta(spare: dict[str, str], live: dict[str, str]) -> list[Any]:

@@ -7,7 +7,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 import zoneinfo
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 from typing import Any, TypeVar
 
@@ -191,14 +191,30 @@ def _link(value: object) -> tuple[str, int]:
 
 
 FileSeen = tuple[int, int, int, str]  # (inode, mtime in ns, size) of a file when read, and its bytes' SHA-256
+FILE_SEEN = (int, int, int, str)
 
 
-def file_seen(value: object) -> FileSeen:
-    if type(value) is list and len(value) == 4:  # inline: once per entry file on every load
-        ino, mtime, size, sha = value
-        if type(ino) is int and type(mtime) is int and type(size) is int and type(sha) is str:
-            return ino, mtime, size, sha
-    raise BadState("not what was seen of a file")
+def as_columns(rows: Mapping[str, Sequence[Any]], width: int) -> list[list[Any]]:
+    """A map of key -> row of `width` fields as columns: the keys, then each field's values. Its
+    JSON is 5,000 short arrays fewer to write and read, and checking a column is one C call."""
+    return [list(rows), *(list(column) for column in zip(*rows.values()))] if rows else [[] for _ in range(width + 1)]
+
+
+def from_columns(value: object, types: tuple[type, ...]) -> dict[str, Any]:
+    """as_columns' map back, each key a str and each field of its column's exact type."""
+    keys, *fields = (as_list(column) for column in items_of(value, len(types) + 1))
+    if not (only(str, keys) and all(len(column) == len(keys) and only(kind, column)
+                                    for kind, column in zip(types, fields))):
+        raise BadState("not columns of fields")
+    rows: dict[str, Any] = dict(zip(keys, zip(*fields)))  # type: ignore[arg-type]  # keys: str, just checked
+    if len(rows) != len(keys):
+        raise BadState("a key given twice")
+    return rows
+
+
+def only(kind: type, values: list[object]) -> bool:
+    """Whether each of `values` is a `kind` exactly (JSON's true is no int here): one C call."""
+    return set(map(type, values)) <= {kind}
 
 
 def _date(value: object) -> dt.date:

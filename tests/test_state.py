@@ -310,6 +310,12 @@ def _first(d: dict[str, Any]) -> Any:
     return next(iter(d.values()))
 
 
+def _add_row(columns: list[list[Any]], key: str, *fields: Any) -> None:
+    """One more row in an index map kept as columns (statecodec.as_columns)."""
+    for column, value in zip(columns, (key, *fields), strict=True):
+        column.append(value)
+
+
 def _set_entry_field(index: int, value: Any) -> Callable[[dict[str, Any]], None]:
     def edit(doc: dict[str, Any]) -> None:
         _first(doc["entries"])[0][index] = value
@@ -321,7 +327,9 @@ DAMAGE: dict[str, Callable[[dict[str, Any]], None]] = {
     "another logbuild": lambda d: d.update(made_with=d["made_with"].replace("'", "'0.0.1+", 1)),
     "a key missing": lambda d: d.pop("stats"),
     "an unknown key": lambda d: d.update(extra=1),
-    "a list for a string": lambda d: d["stats"].update({"entries/x.md": [1, 2, 3, ["x"]]}),
+    "a list for a string": lambda d: _add_row(d["stats"], "entries/x.md", 1, 2, 3, ["x"]),
+    "a bool for an inode": lambda d: _add_row(d["stats"], "entries/x.md", True, 2, 3, "x"),
+    "a file seen twice": lambda d: _add_row(d["stats"], d["stats"][0][0], *(c[0] for c in d["stats"][1:])),
     "a string for a map": lambda d: d.update(pages="x"),
     "a number in a map of strings": lambda d: d["files"].update({"a.html": 1}),
     "a bad date": _set_entry_field(1, "2018-02-30"),
@@ -342,7 +350,8 @@ DAMAGE: dict[str, Callable[[dict[str, Any]], None]] = {
     "an entry filed under another file": lambda d: d["entries"].update(
         {"entries/other.md\0" + "a" * 64 + "\0rules": _first(d["entries"])}),
     "a place of one for the headings": lambda d: _first(d["bodies"]).__setitem__(2, [5]),
-    "a stat of two": lambda d: _first(d["stats"]).pop(),
+    "a stat of two": lambda d: d["stats"].pop(),
+    "a column short": lambda d: d["stats"][2].pop(),
     "an output path that climbs": lambda d: d["files"].update({"../victim/index.html": "d"}),
     "an absolute output path": lambda d: d["pages"].update({"/etc/passwd": "k"}),
     "a spare path with a backslash": lambda d: d["spare_files"][0].update({"a\\..\\b": "d"}),
@@ -352,8 +361,8 @@ DAMAGE: dict[str, Callable[[dict[str, Any]], None]] = {
     "a string for the pack size": lambda d: d.update(pack=[d["pack"][0], "10"]),
     "a number for a highlight": lambda d: d["highlights"].update(h1=1),
     "a text past the texts file": lambda d: _first(d["bodies"])[0].__setitem__(1, 10**9),
-    "a text before its start": lambda d: d["search"].update(s1=[5, 3, 0]),
-    "a text at no place": lambda d: d["search"].update(s1="here"),
+    "a text before its start": lambda d: _add_row(d["search"], "s1", 5, 3, 0),
+    "a text at no place": lambda d: d["search"].append(["here"]),
 }
 
 
