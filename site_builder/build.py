@@ -347,10 +347,11 @@ def render_site(config: SiteConfig, site: LoadedSite, state: BuildState, out: Pa
             todo.append(page)
     todo = [replace(p, context=in_full(p.context, full)) for p in todo]
     problems: list[Diagnostic] = []
+    pages = workers.render_pages(todo, {"site": config, "version": __version__})
 
     def files() -> Iterator[OutputFile]:
         yield from reused
-        for path, data, problem in workers.render_pages(todo, {"site": config, "version": __version__}):
+        for path, data, problem in pages:
             if problem is None:
                 yield OutputFile.of_bytes(path, data)
             elif problem not in problems:

@@ -13,6 +13,7 @@ This module is the single place that writes into the site: every path is checked
 
 from __future__ import annotations
 
+import collections
 import ctypes
 import ctypes.util
 import hashlib
@@ -20,6 +21,7 @@ import os
 import shutil
 import stat
 from collections.abc import Callable, Iterable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO
@@ -28,6 +30,10 @@ from .slugs import is_safe_path
 
 _RENAME_EXCHANGE = 2
 _AT_FDCWD = -100
+# Creating a file is a few slow system calls (0.1-0.3 ms each on a busy disk) during which this
+# process holds no lock: threads do them while the build goes on, a few pages ahead at most.
+WRITER_THREADS = 2
+WRITES_PENDING = 32
 WRITE_BUFFER = 1 << 20  # for a file written piece by piece: few system calls for 14 MB
 GENERATOR_MARK = b'<meta name="generator" content="logbuild'  # in every page the theme renders
 
@@ -120,16 +126,22 @@ class SiteWriter:
         self._dirs: set[str] = set()  # folders of the spare checked (or made) in this build
         self._made: set[str] = set()  # of those, the ones made in this build: empty but for what it put there
         self.new: dict[str, str] = {}
+        self._threads: ThreadPoolExecutor | None = None  # started by the first file to write
+        self._writing: collections.deque[Future[None]] = collections.deque()
 
     def __enter__(self) -> SiteWriter:  # noqa: PYI034
         return self
 
     def __exit__(self, *exc: object) -> None:
+        if self._threads is not None:
+            self._threads.shutdown(wait=True)  # nothing is written into the spare once the writer is gone
         os.close(self._spare_fd)
 
     def put_all(self, files: Iterable[OutputFile]) -> None:
+        """Put each file; all of them are written when this returns."""
         for file in files:
             self.put(file)
+        self._wait(0)
 
     def put(self, file: OutputFile) -> None:
         if file.digest and self.spare_files.get(file.path) == file.digest and _is_plain_file(file.path, self._spare_fd):
@@ -143,19 +155,20 @@ class SiteWriter:
             _clear(dest)
         self.spare_files.pop(file.path, None)  # from here on the spare's copy is unknown until written
         current = os.path.join(self.out, file.path)
-        if file.digest and self.live.get(file.path) == file.digest and _is_plain_file(current):
-            _link_or_copy(current, dest)  # the live site has these bytes: share its file (both are ours)
-        elif file.data is not None:
-            with _created(dest) as f:
-                f.write(file.data)
-        elif file.write is not None:
-            with _created(dest, WRITE_BUFFER) as f:
-                file.write(f)
-        elif file.source is not None:
-            shutil.copyfile(file.source, dest)  # a copy, never a link to the user's own file
-        else:
+        # the live site has these bytes: share its file (both are ours)
+        shared = bool(file.digest) and self.live.get(file.path) == file.digest and _is_plain_file(current)
+        if not shared and file.data is None and file.write is None and file.source is None:
             raise Vanished(f"{current} vanished during the build")
-        self.spare_files[file.path] = file.digest
+        self._wait(WRITES_PENDING)
+        if self._threads is None:
+            self._threads = ThreadPoolExecutor(WRITER_THREADS, thread_name_prefix="logbuild-writer")
+        self._writing.append(self._threads.submit(_fill, dest, file, current if shared else None))
+        self.spare_files[file.path] = file.digest  # if a write fails, the writer's caller trusts none of it
+
+    def _wait(self, pending: int) -> None:
+        """Until at most `pending` writes are left (each holds its page's bytes); the first failure raised."""
+        while len(self._writing) > pending:
+            self._writing.popleft().result()
 
     @property
     def written(self) -> int:
@@ -200,6 +213,7 @@ class SiteWriter:
 
     def swap(self) -> Trees:
         """Delete what the new site no longer has, then exchange the folders at once."""
+        self._wait(0)
         for gone in [p for p in self.spare_files if p not in self.new]:
             _clear(os.path.join(self.spare, gone))
             _prune_empty(self.spare, Path(self.spare, gone).parent)
@@ -221,6 +235,21 @@ def spare_files(spare: Path, trees: Trees | None) -> dict[str, str] | None:
             and not spare.is_symlink():
         return trees.spare
     return None
+
+
+def _fill(dest: str, file: OutputFile, shared: str | None) -> None:
+    """Write `file` at `dest` (a writer thread's task): a link to the live site's copy if `shared`."""
+    if shared is not None:
+        _link_or_copy(shared, dest)
+    elif file.data is not None:
+        with _created(dest) as f:
+            f.write(file.data)
+    elif file.write is not None:
+        with _created(dest, WRITE_BUFFER) as f:
+            file.write(f)
+    else:
+        assert file.source is not None, "put() checked that the file has some content"
+        shutil.copyfile(file.source, dest)  # a copy, never a link to the user's own file
 
 
 def _link_or_copy(src: str, dest: str) -> None:

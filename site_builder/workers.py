@@ -11,7 +11,7 @@ import os
 import signal
 import sys
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from concurrent.futures import Executor, ProcessPoolExecutor
+from concurrent.futures import Executor, Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
@@ -67,17 +67,21 @@ class Workers:
 
     def render_pages(self, pages: list[Page], extra: Mapping[str, Any]
                      ) -> Iterator[tuple[str, bytes, Diagnostic | None]]:
-        """Entry pages (the many) go to the workers while this process renders the rest. Lazily,
-        page by page as the caller asks (it writes each one at once): a big site's pages are
-        never all in memory together, and finished chunks are taken as they come."""
+        """Entry pages (the many) go to the workers at once, while this process renders the rest
+        as the caller asks: page by page (it writes each one at once), so a big site's pages are
+        never all in memory together, and finished chunks are taken as they come. The workers
+        are forked here, before the writer starts its threads."""
         many = [p for p in pages if p.template == "entry.html"]
         few = [p for p in pages if p.template != "entry.html"]
         if self.jobs == 1 or len(many) < MIN_PARALLEL:
-            yield from (render_page(p, self.theme, extra) for p in pages)
-            return
+            return (render_page(p, self.theme, extra) for p in pages)
         size = _chunk(len(many), self.jobs)
         pending = collections.deque(self._executor().submit(_render_in_worker, many[i : i + size], extra)
                                     for i in range(0, len(many), size))
+        return self._rendered(few, pending, extra)
+
+    def _rendered(self, few: list[Page], pending: collections.deque[Future[list[tuple[str, bytes, Diagnostic | None]]]],
+                  extra: Mapping[str, Any]) -> Iterator[tuple[str, bytes, Diagnostic | None]]:
         for page in few:
             yield render_page(page, self.theme, extra)
             while pending and pending[0].done():
