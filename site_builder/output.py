@@ -24,7 +24,7 @@ from collections.abc import Callable, Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import BinaryIO
+from typing import Any, BinaryIO, TypeVar
 
 from .slugs import is_safe_path
 
@@ -33,6 +33,7 @@ _AT_FDCWD = -100
 # Creating a file is a few slow system calls (0.1-0.3 ms each on a busy disk) during which this
 # process holds no lock: threads do them while the build goes on, a few pages ahead at most.
 WRITER_THREADS = 2
+T = TypeVar("T")
 WRITES_PENDING = 32
 WRITE_BUFFER = 1 << 20  # for a file written piece by piece: few system calls for 14 MB
 GENERATOR_MARK = b'<meta name="generator" content="logbuild'  # in every page the theme renders
@@ -123,8 +124,7 @@ class SiteWriter:
         self._spare_str = str(self.spare)
         # the spare's files are looked up from here: an lstat of 5,750 short paths, not of long ones
         self._spare_fd = os.open(self.spare, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC)
-        self._dirs: set[str] = set()  # folders of the spare checked (or made) in this build
-        self._made: set[str] = set()  # of those, the ones made in this build: empty but for what it put there
+        self._folders: dict[str, Future[bool]] = {}  # folder of the spare -> its task (_folder)
         self.new: dict[str, str] = {}
         self._threads: ThreadPoolExecutor | None = None  # started by the first file to write
         self._writing: collections.deque[Future[None]] = collections.deque()
@@ -132,10 +132,14 @@ class SiteWriter:
     def __enter__(self) -> SiteWriter:  # noqa: PYI034
         return self
 
-    def __exit__(self, *exc: object) -> None:
-        if self._threads is not None:
-            self._threads.shutdown(wait=True)  # nothing is written into the spare once the writer is gone
-        os.close(self._spare_fd)
+    def __exit__(self, failed: type[BaseException] | None, *exc: object) -> None:
+        try:
+            if failed is None:
+                self._wait(0)  # every file put is written, or the first failure raised
+        finally:
+            if self._threads is not None:  # nothing is written into the spare once the writer is gone
+                self._threads.shutdown(wait=True, cancel_futures=True)
+            os.close(self._spare_fd)
 
     def put_all(self, files: Iterable[OutputFile]) -> None:
         """Put each file; all of them are written when this returns."""
@@ -151,8 +155,6 @@ class SiteWriter:
         if not is_safe_path(file.path):
             raise UnsafeOutput(f"refusing to write {file.path!r}: it is not a path inside the site")
         self.new[file.path] = file.digest
-        if not self._make_parent(file.path):
-            _clear(dest)
         self.spare_files.pop(file.path, None)  # from here on the spare's copy is unknown until written
         current = os.path.join(self.out, file.path)
         # the live site has these bytes: share its file (both are ours)
@@ -160,10 +162,28 @@ class SiteWriter:
         if not shared and file.data is None and file.write is None and file.source is None:
             raise Vanished(f"{current} vanished during the build")
         self._wait(WRITES_PENDING)
+        parent = file.path.rpartition("/")[0]
+        folder = self._folder(parent) if parent else None
+        self._writing.append(self._submit(_fill, folder, dest, file, current if shared else None))
+        self.spare_files[file.path] = file.digest  # if a write fails, the writer's caller trusts none of it
+
+    def _folder(self, path: str) -> Future[bool]:
+        """The task that makes the folder `path` of the spare, or sees by lstat that it is a real
+        folder (not a link), once per build and after the folder above it: so a file whose every
+        folder was is inside the spare. Its result: whether it was made just now (it is empty)."""
+        task = self._folders.get(path)
+        if task is None:
+            above = path.rpartition("/")[0]
+            task = self._folders[path] = self._submit(_make_folder, self._folder(above) if above else None,
+                                                      os.path.join(self._spare_str, path))
+        return task
+
+    def _submit(self, task: Callable[..., T], *args: Any) -> Future[T]:
+        """Run `task` on a writer thread. Each task waits only for tasks submitted before it, so
+        the threads, taking tasks in order, never all wait."""
         if self._threads is None:
             self._threads = ThreadPoolExecutor(WRITER_THREADS, thread_name_prefix="logbuild-writer")
-        self._writing.append(self._threads.submit(_fill, dest, file, current if shared else None))
-        self.spare_files[file.path] = file.digest  # if a write fails, the writer's caller trusts none of it
+        return self._threads.submit(task, *args)
 
     def _wait(self, pending: int) -> None:
         """Until at most `pending` writes are left (each holds its page's bytes); the first failure raised."""
@@ -174,42 +194,6 @@ class SiteWriter:
     def written(self) -> int:
         """Files whose bytes the live site does not have yet."""
         return sum(1 for path, digest in self.new.items() if not digest or self.live.get(path) != digest)
-
-    def _make_parent(self, path: str) -> bool:
-        """Create the folders of `path` inside the spare; none of them may lead out of it. Each
-        folder is made, or seen by lstat to be a real folder (not a link), once per build, so a
-        path whose every step was is inside the spare. True when the parent was made just now:
-        nothing is in it yet."""
-        parent = path.rpartition("/")[0]
-        if not parent or parent in self._dirs:
-            return parent in self._made
-        made = False
-        step = ""
-        for part in parent.split("/"):
-            step = f"{step}/{part}" if step else part
-            if step in self._dirs:
-                continue
-            full = os.path.join(self._spare_str, step)
-            made = self._make_folder(full)
-            if made:
-                self._made.discard(step.rpartition("/")[0])  # it holds a folder now, not only files put
-                self._made.add(step)
-            self._dirs.add(step)
-        return made
-
-    @staticmethod
-    def _make_folder(full: str) -> bool:
-        """A real folder at `full` (whatever else was there is removed); True if made just now."""
-        try:
-            os.mkdir(full)  # never follows a link in the last step: EEXIST
-            return True
-        except FileExistsError:
-            pass
-        if stat.S_ISDIR(os.lstat(full).st_mode):
-            return False
-        _clear(full)  # a file (or a link) where the new site has a folder
-        os.mkdir(full)
-        return True
 
     def swap(self) -> Trees:
         """Delete what the new site no longer has, then exchange the folders at once."""
@@ -237,8 +221,28 @@ def spare_files(spare: Path, trees: Trees | None) -> dict[str, str] | None:
     return None
 
 
-def _fill(dest: str, file: OutputFile, shared: str | None) -> None:
-    """Write `file` at `dest` (a writer thread's task): a link to the live site's copy if `shared`."""
+def _make_folder(above: Future[bool] | None, full: str) -> bool:
+    """A real folder at `full` (whatever else was there is removed), once the one `above` it is;
+    True if made just now. A writer thread's task."""
+    if above is not None:
+        above.result()  # its failure is this one's
+    try:
+        os.mkdir(full)  # never follows a link in the last step: EEXIST
+        return True
+    except FileExistsError:
+        pass
+    if stat.S_ISDIR(os.lstat(full).st_mode):
+        return False
+    _clear(full)  # a file (or a link) where the new site has a folder
+    os.mkdir(full)
+    return True
+
+
+def _fill(folder: Future[bool] | None, dest: str, file: OutputFile, shared: str | None) -> None:
+    """Write `file` at `dest` once its folder is there (a writer thread's task): a link to the live
+    site's copy if `shared`. Whatever was at `dest` is removed first, unless its folder is new."""
+    if folder is None or not folder.result():
+        _clear(dest)
     if shared is not None:
         _link_or_copy(shared, dest)
     elif file.data is not None:
