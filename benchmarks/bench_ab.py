@@ -44,8 +44,10 @@ def edit_and_build(src: Path, log: Path, files: list[Path]) -> float:
         f.write("\nA/B edit.\n")
     env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"} | {"PYTHONPATH": str(src)}
     started = time.perf_counter()
+    # run from the log: `-m` puts the folder it runs in first on the path, before PYTHONPATH (run
+    # from this checkout, both sides would import this checkout's package)
     subprocess.run([sys.executable, "-m", "site_builder.cli", "-C", str(log), "build", "--today", "2100-01-01"],
-                   check=True, stdout=subprocess.DEVNULL, env=env)
+                   check=True, stdout=subprocess.DEVNULL, env=env, cwd=log)
     return time.perf_counter() - started
 
 
@@ -67,6 +69,11 @@ def main() -> int:
             for _ in range(2):  # a cold build, then the first edit (which also fills the spare folder)
                 for name, src in sides.items():
                     edit_and_build(src, logs[name], files[name])
+            for name, src in sides.items():  # each side runs the package it names
+                where = subprocess.run([sys.executable, "-c", "import site_builder; print(site_builder.__file__)"],
+                                       env={**os.environ, "PYTHONPATH": str(src)}, cwd=logs[name],
+                                       capture_output=True, text=True, check=True).stdout.strip()
+                assert Path(where).is_relative_to(src), f"{name} imports {where}, not {src}"
             times: dict[str, list[float]] = {name: [] for name in sides}
             for i in range(args.pairs):
                 for name in (("base", "this") if i % 2 else ("this", "base")):
